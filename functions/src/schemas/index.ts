@@ -1,0 +1,438 @@
+/**
+ * The one definition of every Maestro document, Pub/Sub message and callable payload.
+ * TypeScript types are inferred from these schemas (`z.infer`), never written twice.
+ * Field names are snake_case, as in the seed documents (DESIGN.md, Firestore contract).
+ *
+ * This module imports zod only, so the pure domain core may use it.
+ */
+import { z } from "zod";
+
+// ---------------------------------------------------------------------------
+// Shared vocabulary
+// ---------------------------------------------------------------------------
+
+export const MODES = ["ACTIVE", "REDUCED", "SHADOW_MODE", "DISABLED"] as const;
+export const ModeSchema = z.enum(MODES);
+export type Mode = z.infer<typeof ModeSchema>;
+
+export const SIGNAL_ACTIONS = ["BUY", "SELL", "HOLD"] as const;
+export const SignalActionSchema = z.enum(SIGNAL_ACTIONS);
+export type SignalAction = z.infer<typeof SignalActionSchema>;
+
+export const TradeSideSchema = z.enum(["BUY", "SELL"]);
+export type TradeSide = z.infer<typeof TradeSideSchema>;
+
+/** A trading day, `YYYY-MM-DD` (UTC calendar date of the execution or mark). */
+export const TradingDaySchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD");
+
+/** Firestore ids may not contain `/` and may not be `.` or `..`. */
+export const DocIdSchema = z
+  .string()
+  .min(1, "must not be empty")
+  .max(128, "must be at most 128 characters")
+  .regex(/^[A-Za-z0-9_.-]+$/, "may contain only letters, digits, '_', '-' and '.'")
+  .refine((s) => s !== "." && s !== "..", "must not be '.' or '..'");
+
+/**
+ * Accepts a JS Date, an ISO-8601 string, epoch milliseconds, or anything with a
+ * `toDate()` (a Firestore Timestamp) and yields a Date. The core never sees Firestore
+ * types; the store converts before parsing, this is the last line of defence.
+ */
+export const InstantSchema = z.preprocess((v) => {
+  if (v instanceof Date) return v;
+  if (typeof v === "string" || typeof v === "number") return new Date(v);
+  if (v && typeof (v as { toDate?: unknown }).toDate === "function") {
+    return (v as { toDate: () => Date }).toDate();
+  }
+  return v;
+}, z.date({ error: "must be a timestamp or an ISO-8601 date-time" }).refine((d) => !Number.isNaN(d.getTime()), "must be a valid date-time"));
+
+const finite = () => z.number({ error: "must be a number" }).refine(Number.isFinite, "must be finite");
+
+// ---------------------------------------------------------------------------
+// Configuration: tenants/{t}/config/maestro
+// ---------------------------------------------------------------------------
+
+export const AiSummaryConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    model: z.string().min(1, "must name a model").default("gemini-2.0-flash"),
+    timeout_ms: z.number().int().min(100, "must be at least 100 ms").max(60_000, "must be at most 60000 ms").default(4_000),
+  })
+  .strict();
+
+/** Defaults are DESIGN.md's "Defaults" section. */
+export const MaestroConfigSchema = z
+  .object({
+    lookback_days: z.number().int().min(2, "must be at least 2").max(365, "must be at most 365").default(30),
+    min_data_points: z.number().int().min(2, "must be at least 2").default(5),
+    risk_free_rate: z.number().min(0, "must be at least 0").max(1, "must be at most 1 (an annual fraction)").default(0.04),
+    sharpe_threshold_reduce: finite().default(1.0),
+    sharpe_threshold_shadow: finite().default(0.5),
+    reduce_multiplier: z.number().gt(0, "must be greater than 0").lt(1, "must be less than 1").default(0.5),
+    systemic_sell_threshold: z.number().int().min(1, "must be at least 1").default(3),
+    insufficient_data_mode: ModeSchema.default("ACTIVE"),
+    allocation_method: z.enum(["sharpe_tiers"]).default("sharpe_tiers"),
+    ai_summary: AiSummaryConfigSchema.default(AiSummaryConfigSchema.parse({})),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.sharpe_threshold_shadow > c.sharpe_threshold_reduce) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["sharpe_threshold_shadow"],
+        message: `must not exceed sharpe_threshold_reduce (${c.sharpe_threshold_shadow} > ${c.sharpe_threshold_reduce})`,
+      });
+    }
+    if (c.min_data_points > c.lookback_days) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["min_data_points"],
+        message: `must not exceed lookback_days (${c.min_data_points} > ${c.lookback_days})`,
+      });
+    }
+  });
+export type MaestroConfig = z.infer<typeof MaestroConfigSchema>;
+export const DEFAULT_CONFIG: MaestroConfig = MaestroConfigSchema.parse({});
+
+// ---------------------------------------------------------------------------
+// Tenants and strategies
+// ---------------------------------------------------------------------------
+
+export const TenantSchema = z.object({
+  name: z.string().min(1, "must not be empty"),
+  active: z.boolean(),
+});
+export type Tenant = z.infer<typeof TenantSchema>;
+
+export const StrategySchema = z.object({
+  name: z.string().min(1, "must not be empty"),
+  enabled: z.boolean().default(true),
+  capital_base: z.number({ error: "must be a number" }).gt(0, "must be greater than 0 (returns are P&L / capital_base)"),
+  manual_mode: z.literal("DISABLED").nullable().default(null),
+});
+export type Strategy = z.infer<typeof StrategySchema>;
+
+// ---------------------------------------------------------------------------
+// Ledger, marks, performance
+// ---------------------------------------------------------------------------
+
+export const LedgerTradeSchema = z.object({
+  strategy_id: DocIdSchema,
+  symbol: z.string().min(1, "must not be empty").max(32, "must be at most 32 characters"),
+  side: TradeSideSchema,
+  quantity: finite().gt(0, "must be greater than 0"),
+  price: finite().gt(0, "must be greater than 0"),
+  fee: finite().min(0, "must not be negative").default(0),
+  executed_at: InstantSchema,
+});
+export type LedgerTrade = z.infer<typeof LedgerTradeSchema>;
+
+export const DailyMarksSchema = z.object({
+  prices: z.record(z.string(), finite().gt(0, "must be greater than 0")),
+});
+export type DailyMarks = z.infer<typeof DailyMarksSchema>;
+
+export const PositionSchema = z.object({
+  /** Signed: positive long, negative short. */
+  quantity: z.number(),
+  /** Quantity-weighted entry price of the open FIFO lots. */
+  average_price: z.number(),
+  mark_price: z.number(),
+});
+
+export const StrategyPerformanceSchema = z.object({
+  tenant_id: z.string(),
+  strategy_id: z.string(),
+  /** ISO-8601, start of the UTC trading day. */
+  period_start: z.string(),
+  /** ISO-8601, start of the next UTC day. */
+  period_end: z.string(),
+  trading_day: TradingDaySchema,
+  /** FIFO realized P&L of lots closed that day, net of that day's fees. */
+  realized_pnl: z.number(),
+  /** Mark-to-market P&L of the lots still open at the day's close (a level, not a change). */
+  unrealized_pnl: z.number(),
+  /** The day's P&L: realized_pnl + (unrealized_pnl − previous day's unrealized_pnl). */
+  daily_pnl: z.number(),
+  fees: z.number(),
+  trade_count: z.number().int(),
+  positions: z.record(z.string(), PositionSchema),
+  computed_at: z.string(),
+  source: z.literal("ledger_trades_fifo"),
+});
+export type StrategyPerformance = z.infer<typeof StrategyPerformanceSchema>;
+
+// ---------------------------------------------------------------------------
+// Weights: tenants/{t}/strategy_weights/current
+// ---------------------------------------------------------------------------
+
+export const PerformanceMetricsSchema = z.object({
+  sharpe_ratio: z.number(),
+  /** null when no day fell below the risk-free rate (downside deviation 0). */
+  sortino_ratio: z.number().nullable(),
+  total_return: z.number(),
+  annualized_return: z.number(),
+  volatility: z.number(),
+  /** Worst peak-to-trough fall of the compounded equity curve, a fraction ≤ 0. */
+  max_drawdown: z.number(),
+  win_rate: z.number(),
+  data_points: z.number().int(),
+});
+export type PerformanceMetrics = z.infer<typeof PerformanceMetricsSchema>;
+
+export const StrategyWeightSchema = PerformanceMetricsSchema.extend({
+  strategy_id: z.string(),
+  strategy_name: z.string(),
+  weight: z.number().min(0).max(1),
+  mode: ModeSchema,
+  reasoning: z.string(),
+  period_start: z.string().nullable(),
+  period_end: z.string().nullable(),
+});
+export type StrategyWeight = z.infer<typeof StrategyWeightSchema>;
+
+export const StrategyWeightsSchema = z.object({
+  tenant_id: z.string(),
+  strategies: z.record(z.string(), StrategyWeightSchema),
+  computed_at: z.string(),
+  /** Bumped by every performance write; weights are fresh when the two versions match. */
+  performance_version: z.number().int().default(0),
+  computed_from_version: z.number().int().default(-1),
+  config_used: z.record(z.string(), z.unknown()).optional(),
+});
+export type StrategyWeights = z.infer<typeof StrategyWeightsSchema>;
+
+// ---------------------------------------------------------------------------
+// Signals: tenants/{t}/signals/{id}
+// ---------------------------------------------------------------------------
+
+export const SIGNAL_STATUSES = ["pending", "orchestrated", "rejected"] as const;
+
+/** A raw strategy signal as a strategy writes it (status `pending`). */
+export const RawSignalSchema = z.object({
+  strategy_id: DocIdSchema,
+  action: SignalActionSchema,
+  ticker: z.string().min(1, "must not be empty").max(32, "must be at most 32 characters"),
+  allocation: z.number({ error: "must be a number" }).min(0, "must be within [0, 1]").max(1, "must be within [0, 1]"),
+  confidence: z.number({ error: "must be a number" }).min(0, "must be within [0, 1]").max(1, "must be within [0, 1]").default(0.5),
+  reasoning: z.string().max(2000, "must be at most 2000 characters").default(""),
+  status: z.enum(SIGNAL_STATUSES),
+});
+export type RawSignal = z.infer<typeof RawSignalSchema>;
+
+// ---------------------------------------------------------------------------
+// Orchestration output: tenants/{t}/orchestrations/{sessionId}
+// ---------------------------------------------------------------------------
+
+/** Seed 000 "Enriched Signal Format", plus the ids that make it traceable. */
+export const EnrichedSignalSchema = z.object({
+  signal_id: z.string(),
+  strategy_id: z.string(),
+  strategy_name: z.string(),
+  action: SignalActionSchema,
+  ticker: z.string(),
+  allocation: z.number(),
+  original_allocation: z.number(),
+  weight_multiplier: z.number(),
+  mode: ModeSchema,
+  confidence: z.number(),
+  reasoning: z.string(),
+  /** false for SHADOW_MODE (paper only), DISABLED, HOLD, or zero allocation. */
+  executable: z.boolean(),
+  // JIT identity
+  agent_id: z.string(),
+  nonce: z.string(),
+  session_id: z.string(),
+  identity_timestamp: z.string(),
+  // Risk override, present only when applied
+  original_action: SignalActionSchema.optional(),
+  override_reason: z.string().optional(),
+});
+export type EnrichedSignal = z.infer<typeof EnrichedSignalSchema>;
+
+export const AllocationDecisionSchema = z.object({
+  strategy_id: z.string(),
+  strategy_name: z.string(),
+  original_allocation: z.number(),
+  final_allocation: z.number(),
+  mode: ModeSchema,
+  reasoning: z.string(),
+  sharpe_ratio: z.number(),
+  max_drawdown: z.number(),
+  data_points: z.number().int(),
+  timestamp: z.string(),
+});
+export type AllocationDecision = z.infer<typeof AllocationDecisionSchema>;
+
+export const SystemicRiskSchema = z.object({
+  detected: z.boolean(),
+  threshold: z.number().int(),
+  /** Distinct tradable strategies (not SHADOW_MODE, not DISABLED) that said SELL. */
+  sell_count: z.number().int(),
+  selling_strategies: z.array(z.string()),
+  overridden_count: z.number().int(),
+  details: z.string(),
+});
+export type SystemicRisk = z.infer<typeof SystemicRiskSchema>;
+
+export const RejectedSignalSchema = z.object({
+  signal_id: z.string(),
+  reason: z.string(),
+});
+export type RejectedSignal = z.infer<typeof RejectedSignalSchema>;
+
+export const LogStateSchema = z.object({
+  state: z.enum(["PENDING", "WRITTEN"]),
+  log_id: z.string().nullable(),
+  attempts: z.number().int(),
+  error: z.string().nullable(),
+  updated_at: z.string(),
+});
+
+export const OrchestrationSchema = z.object({
+  tenant_id: z.string(),
+  session_id: z.string(),
+  trigger: z.enum(["market_cycle", "orchestrate_now"]),
+  requested_by: z.string().nullable(),
+  timestamp: z.string(),
+  signals: z.array(EnrichedSignalSchema),
+  allocation_decisions: z.array(AllocationDecisionSchema),
+  systemic_risk: SystemicRiskSchema,
+  signals_modified: z.record(z.string(), z.string()),
+  rejected_signals: z.array(RejectedSignalSchema),
+  inputs: z.object({
+    config: z.record(z.string(), z.unknown()),
+    config_source: z.enum(["tenant", "defaults", "last_valid"]),
+    config_rejection: z.string().nullable(),
+    weights_computed_at: z.string(),
+    weights_recomputed: z.boolean(),
+    signal_ids: z.array(z.string()),
+  }),
+  io: z.object({ reads: z.number().int(), writes: z.number().int() }),
+  latency_ms: z.number(),
+  log: LogStateSchema,
+});
+export type Orchestration = z.infer<typeof OrchestrationSchema>;
+
+// ---------------------------------------------------------------------------
+// Audit log: systemStatus/orchestration_logs/logs/{timestamp}_{sessionId}
+// ---------------------------------------------------------------------------
+
+export const AI_SUMMARY_SOURCES = ["gemini", "written"] as const;
+
+/** Seed 000 "Orchestration Logs" shape plus tenant_id, ai_summary_source and the hash chain. */
+export const OrchestrationLogSchema = z.object({
+  timestamp: z.string(),
+  session_id: z.string(),
+  tenant_id: z.string(),
+  allocation_decisions: z.array(AllocationDecisionSchema),
+  systemic_risk_detected: z.boolean(),
+  systemic_risk_details: z.string(),
+  signals_modified: z.record(z.string(), z.string()),
+  signals: z.array(EnrichedSignalSchema),
+  rejected_signals: z.array(RejectedSignalSchema),
+  ai_summary: z.string(),
+  ai_summary_source: z.enum(AI_SUMMARY_SOURCES),
+  ai_summary_fallback_reason: z.string().nullable(),
+  /** Position in the tenant's chain, 1-based. */
+  seq: z.number().int().min(1),
+  prev_log_id: z.string().nullable(),
+  prev_hash: z.string(),
+  hash: z.string(),
+});
+export type OrchestrationLog = z.infer<typeof OrchestrationLogSchema>;
+
+export const LogChainHeadSchema = z.object({
+  seq: z.number().int(),
+  last_hash: z.string(),
+  last_log_id: z.string().nullable(),
+  updated_at: z.string(),
+});
+export type LogChainHead = z.infer<typeof LogChainHeadSchema>;
+
+// ---------------------------------------------------------------------------
+// Audit: tenants/{t}/audits/{logId}
+// ---------------------------------------------------------------------------
+
+export const AuditCheckSchema = z.object({
+  name: z.string(),
+  passed: z.boolean(),
+  findings: z.array(z.string()),
+});
+export type AuditCheck = z.infer<typeof AuditCheckSchema>;
+
+export const AuditSchema = z.object({
+  tenant_id: z.string(),
+  log_id: z.string(),
+  session_id: z.string(),
+  passed: z.boolean(),
+  checks: z.array(AuditCheckSchema),
+  audited_at: z.string(),
+});
+export type Audit = z.infer<typeof AuditSchema>;
+
+// ---------------------------------------------------------------------------
+// Messages and callables
+// ---------------------------------------------------------------------------
+
+export const MarketCycleMessageSchema = z
+  .object({ tenant_id: DocIdSchema })
+  .strict();
+export type MarketCycleMessage = z.infer<typeof MarketCycleMessageSchema>;
+
+export const OrchestrateNowRequestSchema = z
+  .object({ tenant_id: DocIdSchema })
+  .strict();
+export type OrchestrateNowRequest = z.infer<typeof OrchestrateNowRequestSchema>;
+
+export const OrchestrateNowResponseSchema = z.object({
+  session_id: z.string(),
+  signals: z.array(EnrichedSignalSchema),
+  allocation_decisions: z.array(AllocationDecisionSchema),
+  systemic_risk: SystemicRiskSchema,
+  rejected_signals: z.array(RejectedSignalSchema),
+  latency_ms: z.number(),
+});
+export type OrchestrateNowResponse = z.infer<typeof OrchestrateNowResponseSchema>;
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/**
+ * Renders a zod error as one sentence per issue naming the field path and the rule,
+ * e.g. "allocation: must be within [0, 1] (got 5)".
+ */
+export function describeIssues(error: z.ZodError, input?: unknown): string {
+  return error.issues
+    .map((issue) => {
+      const field = issue.path.length ? issue.path.join(".") : "(document)";
+      const got = valueAt(input, issue.path);
+      const shown = got === undefined ? "" : ` (got ${JSON.stringify(got)})`;
+      const message = issue.code === "invalid_type" && got === undefined ? "is required" : issue.message;
+      return `${field}: ${message}${shown}`;
+    })
+    .join("; ");
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const key of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return typeof cur === "object" && cur !== null ? undefined : cur;
+}
+
+/** Parses or returns the reason naming the fields, without throwing. */
+export function parseWithReason<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+): { ok: true; value: z.infer<S> } | { ok: false; reason: string } {
+  const result = schema.safeParse(input);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, reason: describeIssues(result.error, input) };
+}

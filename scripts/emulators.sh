@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the Firebase Emulator Suite (functions, firestore, pubsub, auth) for Maestro.
+#   scripts/emulators.sh exec [firebase flags...] '<command>'   run a command, then stop
+#   scripts/emulators.sh start [firebase flags...]              run until Ctrl-C
+#
+# firebase-tools normally downloads its emulator jars from Google storage and (from 15.x)
+# wants Java 21. Where this machine has the gcloud emulator components and Java < 21 (the
+# offline CI machine), point firebase-tools at those components instead; anywhere else this
+# script changes nothing and firebase-tools downloads what it needs. See shared/TOOLCHAIN.md.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+mode="${1:?usage: emulators.sh exec|start [flags...] [command]}"; shift
+firebase="$root/node_modules/.bin/firebase"
+[ -x "$firebase" ] || { echo "firebase-tools is not installed: run 'npm ci' in $root first" >&2; exit 1; }
+
+gcloud_platform="${GCLOUD_PLATFORM_DIR:-/usr/lib/google-cloud-sdk/platform}"
+firestore_jar="$gcloud_platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
+pubsub_bin="$gcloud_platform/pubsub-emulator/bin/cloud-pubsub-emulator"
+
+java_major() {
+  command -v java >/dev/null 2>&1 || { echo 0; return; }
+  java -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit}'
+}
+
+if [ -f "$firestore_jar" ] && [ -x "$pubsub_bin" ] && [ "$(java_major)" -lt 21 ]; then
+  cache="$root/.cache/emulators"
+  launcher="$cache/firestore-launcher.jar"
+  mkdir -p "$cache"
+  if [ ! -f "$launcher" ] || [ "$firestore_jar" -nt "$launcher" ]; then
+    # firebase-tools runs `java -jar <path>`; the gcloud jar has no Main-Class, so wrap it.
+    printf 'Main-Class: com.google.cloud.datastore.emulator.firestore.CloudFirestore\nClass-Path: file:%s\n' \
+      "$firestore_jar" > "$cache/manifest.txt"
+    jar --create --file "$launcher" --manifest "$cache/manifest.txt"
+  fi
+  export FIRESTORE_EMULATOR_BINARY_PATH="$launcher"
+  export PUBSUB_EMULATOR_BINARY_PATH="$pubsub_bin"
+  echo "emulators.sh: using the gcloud Firestore and Pub/Sub emulators (Java $(java_major), offline mode)" >&2
+fi
+
+only="functions,firestore,pubsub,auth"
+project="${MAESTRO_PROJECT:-demo-maestro}"
+case "$mode" in
+  exec)  exec "$firebase" emulators:exec --project "$project" --only "$only" "$@" ;;
+  start) exec "$firebase" emulators:start --project "$project" --only "$only" "$@" ;;
+  *) echo "unknown mode: $mode (exec|start)" >&2; exit 2 ;;
+esac
