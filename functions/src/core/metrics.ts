@@ -8,10 +8,18 @@ import type { PerformanceMetrics } from "../schemas";
 
 export const TRADING_DAYS_PER_YEAR = 252;
 
-/** Population standard deviation (seed 000 divides by n). 0 for fewer than one value. */
+/**
+ * Population standard deviation (seed 000 divides by n). 0 for no values, and 0 for a
+ * constant series: summing n equal values leaves the mean off by up to about n·ε·|x|, so
+ * mathjs reports e.g. ten days of 0.01 as a std of 1.7e-18, and Sharpe would divide by
+ * it (≈ 9e16) instead of applying the rule "0 when std is 0". A std below that rounding
+ * noise is indistinguishable from 0.
+ */
 export function populationStd(values: readonly number[]): number {
   if (values.length === 0) return 0;
-  return Number(std([...values], "uncorrected"));
+  const sd = Number(std([...values], "uncorrected"));
+  const meanMagnitude = values.reduce((sum, v) => sum + Math.abs(v), 0) / values.length;
+  return sd <= values.length * Number.EPSILON * meanMagnitude ? 0 : sd;
 }
 
 export function sharpeRatio(returns: readonly number[], riskFreeRate: number): number {

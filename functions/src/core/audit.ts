@@ -1,0 +1,257 @@
+/**
+ * Pure audit of one orchestration log: "every nonce unique and well formed, identity fields
+ * present, allocations within [0, 1] and consistent with each mode, the override consistent
+ * with the threshold, the hash chain intact. Each check is listed with pass/fail and its
+ * finding." Every check recomputes from the log's own signals; none trusts a stored verdict.
+ */
+import type { AuditCheck, EnrichedSignal, MaestroConfig, Mode, OrchestrationLog } from "../schemas";
+import { weightForMode } from "./allocation";
+import { GENESIS_HASH, logHash } from "./hash-chain";
+import { agentId, isWellFormedNonce, isWellFormedSessionId } from "./identity";
+import { TRADABLE_MODES } from "./systemic-risk";
+
+export interface AuditInput {
+  log_id: string;
+  log: OrchestrationLog;
+  /** The config the orchestration used. */
+  config: MaestroConfig;
+  /** The log at seq − 1 (null when seq is 1 or it is missing). */
+  previous: { log_id: string; log: OrchestrationLog } | null;
+  /** Registry doc per nonce of this log (null = not registered). */
+  nonce_registry: Readonly<Record<string, { session_id: string } | null>>;
+}
+
+export const AUDIT_CHECK_NAMES = [
+  "nonces_unique_and_well_formed",
+  "identity_fields_present",
+  "allocations_in_range",
+  "allocations_consistent_with_mode",
+  "override_consistent_with_threshold",
+  "hash_chain_intact",
+] as const;
+
+/** Allocations are products of two doubles; compare them to this tolerance. */
+const TOLERANCE = 1e-9;
+
+/** ISO-8601 date-time with an explicit zone, as Date.toISOString writes it. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function auditOrchestrationLog(input: AuditInput): AuditCheck[] {
+  return [
+    check("nonces_unique_and_well_formed", noncesUniqueAndWellFormed(input)),
+    check("identity_fields_present", identityFieldsPresent(input.log)),
+    check("allocations_in_range", allocationsInRange(input.log)),
+    check("allocations_consistent_with_mode", allocationsConsistentWithMode(input.log, input.config)),
+    check("override_consistent_with_threshold", overrideConsistentWithThreshold(input.log, input.config)),
+    check("hash_chain_intact", hashChainIntact(input)),
+  ];
+}
+
+function check(name: (typeof AUDIT_CHECK_NAMES)[number], findings: string[]): AuditCheck {
+  return { name, passed: findings.length === 0, findings };
+}
+
+const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
+
+/** DESIGN.md: nonce = 32 hex characters; registered with a create-only write; a second use is a finding. */
+function noncesUniqueAndWellFormed({ log, nonce_registry }: AuditInput): string[] {
+  const findings: string[] = [];
+  const signalsByNonce = new Map<string, string[]>();
+  for (const s of log.signals) {
+    if (!isWellFormedNonce(s.nonce)) {
+      findings.push(`signal ${s.signal_id}: nonce ${show(s.nonce)} is not 32 lowercase hex characters`);
+    }
+    const ids = signalsByNonce.get(s.nonce);
+    if (ids) ids.push(s.signal_id);
+    else signalsByNonce.set(s.nonce, [s.signal_id]);
+  }
+  for (const [nonce, ids] of signalsByNonce) {
+    const where = `signal${ids.length > 1 ? "s" : ""} ${ids.join(", ")}`;
+    if (ids.length > 1) findings.push(`nonce ${nonce} appears on ${ids.length} signals: ${ids.join(", ")}`);
+    const entry = Object.hasOwn(nonce_registry, nonce) ? nonce_registry[nonce] : null;
+    if (!entry) {
+      findings.push(`nonce ${nonce} (${where}) is not registered in the nonce registry`);
+    } else if (entry.session_id !== log.session_id) {
+      findings.push(`nonce ${nonce} reused: registered to session ${entry.session_id} (${where} of session ${log.session_id})`);
+    }
+  }
+  return findings;
+}
+
+/** DESIGN.md JIT identity: agent_id = {tenant}_{strategy}, session_id maestro_{ms}_{16 hex}, identity_timestamp ISO-8601. */
+function identityFieldsPresent(log: OrchestrationLog): string[] {
+  const findings: string[] = [];
+  if (!isWellFormedSessionId(log.session_id)) {
+    findings.push(`log session_id ${show(log.session_id)} is not maestro_{epoch ms}_{16 hex}`);
+  }
+  for (const s of log.signals) {
+    const expectedAgent = agentId(log.tenant_id, s.strategy_id);
+    if (s.agent_id !== expectedAgent) {
+      findings.push(`signal ${s.signal_id}: agent_id ${show(s.agent_id)} should be ${show(expectedAgent)}`);
+    }
+    if (s.session_id !== log.session_id) {
+      findings.push(`signal ${s.signal_id}: session_id ${show(s.session_id)} differs from the log's ${show(log.session_id)}`);
+    }
+    if (!isIsoDateTime(s.identity_timestamp)) {
+      findings.push(`signal ${s.signal_id}: identity_timestamp ${show(s.identity_timestamp)} is not an ISO-8601 date-time`);
+    }
+  }
+  return findings;
+}
+
+function isIsoDateTime(s: unknown): boolean {
+  return typeof s === "string" && ISO_8601.test(s) && Number.isFinite(Date.parse(s));
+}
+
+function inUnitInterval(x: unknown): boolean {
+  return typeof x === "number" && Number.isFinite(x) && x >= 0 && x <= 1;
+}
+
+function allocationsInRange(log: OrchestrationLog): string[] {
+  const findings: string[] = [];
+  for (const s of log.signals) {
+    for (const field of ["allocation", "original_allocation", "weight_multiplier"] as const) {
+      if (!inUnitInterval(s[field])) findings.push(`signal ${s.signal_id}: ${field} ${show(s[field])} is outside [0, 1]`);
+    }
+  }
+  for (const d of log.allocation_decisions) {
+    for (const field of ["original_allocation", "final_allocation"] as const) {
+      if (!inUnitInterval(d[field])) findings.push(`allocation decision for ${d.strategy_id}: ${field} ${show(d[field])} is outside [0, 1]`);
+    }
+  }
+  return findings;
+}
+
+/**
+ * DESIGN.md modes: SHADOW_MODE and DISABLED → allocation 0, never executable; REDUCED →
+ * original × reduce_multiplier; ACTIVE → original; a signal overridden to HOLD → 0.
+ */
+function allocationsConsistentWithMode(log: OrchestrationLog, config: MaestroConfig): string[] {
+  const findings: string[] = [];
+  const decisionMode = new Map<string, Mode>();
+  for (const d of log.allocation_decisions) {
+    decisionMode.set(d.strategy_id, d.mode);
+    const expected = weightForMode(d.mode, config);
+    if (Math.abs(d.final_allocation - expected) > TOLERANCE) {
+      findings.push(`allocation decision for ${d.strategy_id} (${d.mode}): final_allocation ${d.final_allocation}, expected ${expected}`);
+    }
+  }
+
+  for (const s of log.signals) {
+    const label = `signal ${s.signal_id} (${s.mode})`;
+    const strategyMode = decisionMode.get(s.strategy_id);
+    if (strategyMode === undefined) {
+      findings.push(`${label}: no allocation decision for strategy ${s.strategy_id}`);
+    } else if (strategyMode !== s.mode) {
+      findings.push(`${label}: the allocation decision for strategy ${s.strategy_id} says ${strategyMode}`);
+    }
+
+    const expected = expectedAllocation(s, config);
+    if (Math.abs(s.allocation - expected.value) > TOLERANCE) {
+      findings.push(`${label}: allocation ${s.allocation}, expected ${expected.value} (${expected.why})`);
+    }
+    const executable = TRADABLE_MODES.has(s.mode) && s.action !== "HOLD" && s.original_action === undefined && s.allocation > 0;
+    if (s.executable !== executable) {
+      findings.push(`${label}: executable ${s.executable}, expected ${executable} (action ${s.action}, allocation ${s.allocation})`);
+    }
+  }
+  return findings;
+}
+
+function expectedAllocation(s: EnrichedSignal, config: MaestroConfig): { value: number; why: string } {
+  switch (s.mode) {
+    case "SHADOW_MODE":
+      return { value: 0, why: "SHADOW_MODE is paper trading only" };
+    case "DISABLED":
+      return { value: 0, why: "DISABLED never trades" };
+    case "REDUCED":
+    case "ACTIVE":
+      if (s.original_action !== undefined) return { value: 0, why: `overridden from ${s.original_action} to ${s.action}` };
+      return s.mode === "ACTIVE"
+        ? { value: s.original_allocation, why: "ACTIVE keeps original_allocation" }
+        : {
+            value: s.original_allocation * config.reduce_multiplier,
+            why: `original_allocation ${s.original_allocation} × reduce_multiplier ${config.reduce_multiplier}`,
+          };
+  }
+}
+
+/** Seed 000: ≥ threshold distinct tradable strategies saying SELL ⇔ every BUY overridden to HOLD. */
+function overrideConsistentWithThreshold(log: OrchestrationLog, config: MaestroConfig): string[] {
+  const findings: string[] = [];
+  const threshold = config.systemic_sell_threshold;
+  const sellers = new Set<string>();
+  for (const s of log.signals) {
+    if (TRADABLE_MODES.has(s.mode) && (s.original_action ?? s.action) === "SELL") sellers.add(s.strategy_id);
+  }
+  const shouldDetect = sellers.size >= threshold;
+  if (log.systemic_risk_detected !== shouldDetect) {
+    findings.push(
+      `systemic_risk_detected is ${log.systemic_risk_detected} but ${sellers.size} tradable ${sellers.size === 1 ? "strategy" : "strategies"} ` +
+        `signaled SELL (threshold ${threshold}${sellers.size ? `: ${[...sellers].sort().join(", ")}` : ""}), so it should be ${shouldDetect}`,
+    );
+  }
+
+  const overridden = log.signals.filter((s) => s.original_action !== undefined || s.override_reason !== undefined);
+  const modified = new Set(Object.keys(log.signals_modified));
+  if (shouldDetect) {
+    for (const s of log.signals) {
+      if (s.action === "BUY") findings.push(`signal ${s.signal_id}: BUY left standing although ${sellers.size} strategies signaled SELL`);
+    }
+    for (const s of overridden) {
+      if (s.original_action !== "BUY") findings.push(`signal ${s.signal_id}: original_action ${show(s.original_action)}, only a BUY is overridden`);
+      if (!s.override_reason) findings.push(`signal ${s.signal_id}: overridden without an override_reason`);
+      if (s.action !== "HOLD") findings.push(`signal ${s.signal_id}: overridden to ${s.action}, not HOLD`);
+      if (s.confidence !== 0) findings.push(`signal ${s.signal_id}: overridden with confidence ${s.confidence}, not 0`);
+      if (!modified.has(s.signal_id)) findings.push(`signal ${s.signal_id}: overridden but missing from signals_modified`);
+    }
+    const overriddenIds = new Set(overridden.map((s) => s.signal_id));
+    for (const id of modified) {
+      if (!overriddenIds.has(id)) findings.push(`signals_modified names ${id}, which carries no override`);
+    }
+  } else {
+    for (const s of overridden) {
+      findings.push(`signal ${s.signal_id}: original_action ${show(s.original_action)} although no systemic risk was warranted`);
+    }
+    if (modified.size > 0) findings.push(`signals_modified lists ${[...modified].join(", ")} although no systemic risk was warranted`);
+  }
+  return findings;
+}
+
+function safeLogHash(prevHash: string, log: OrchestrationLog): string {
+  try {
+    return logHash(prevHash, log);
+  } catch (e) {
+    return `(cannot hash: ${(e as Error).message})`;
+  }
+}
+
+function hashChainIntact({ log, previous }: AuditInput): string[] {
+  const findings: string[] = [];
+  const recomputed = safeLogHash(log.prev_hash, log);
+  if (recomputed !== log.hash) {
+    findings.push(`hash mismatch: stored ${log.hash}, recomputed ${recomputed} (the log was edited after it was written)`);
+  }
+  if (log.seq === 1) {
+    if (log.prev_hash !== GENESIS_HASH) findings.push(`seq 1 but prev_hash ${log.prev_hash} is not the genesis hash`);
+    return findings;
+  }
+  if (!previous) {
+    findings.push(`previous log (seq ${log.seq - 1}${log.prev_log_id ? `, ${log.prev_log_id}` : ""}) is missing: deleted or never written`);
+    return findings;
+  }
+  if (previous.log.seq !== log.seq - 1) {
+    findings.push(`previous log ${previous.log_id} has seq ${previous.log.seq}, expected ${log.seq - 1}`);
+  }
+  if (log.prev_log_id !== null && log.prev_log_id !== previous.log_id) {
+    findings.push(`prev_log_id ${log.prev_log_id} does not name the previous log ${previous.log_id}`);
+  }
+  if (previous.log.hash !== log.prev_hash) {
+    findings.push(`prev_hash ${log.prev_hash} is not the hash ${previous.log.hash} of the previous log ${previous.log_id}`);
+  }
+  const previousRecomputed = safeLogHash(previous.log.prev_hash, previous.log);
+  if (previousRecomputed !== previous.log.hash) {
+    findings.push(`previous log ${previous.log_id}: hash mismatch: stored ${previous.log.hash}, recomputed ${previousRecomputed} (edited after it was written)`);
+  }
+  return findings;
+}

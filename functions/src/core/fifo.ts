@@ -1,0 +1,247 @@
+/**
+ * FIFO daily performance rollup of one strategy's ledger trades (DESIGN.md: the
+ * `strategy_performance/{s}_{YYYY-MM-DD}` documents, `source: "ledger_trades_fifo"`).
+ *
+ * Lots are matched first in, first out per symbol. A trade first closes lots of the
+ * opposite side, oldest first, and opens a new lot with whatever quantity is left, so
+ * one trade can flip a position from long to short or back.
+ *
+ * Fees are charged to realized_pnl on the day the trade executed, whether it opens or
+ * closes a lot; they are not amortised into lot entry prices. A day's P&L is then exactly
+ * the cash the strategy paid out in fees that day plus the change in its P&L, and
+ * average_price stays the traded price.
+ */
+import type { LedgerTrade, StrategyPerformance } from "../schemas";
+
+export interface FifoTrade extends Pick<LedgerTrade, "symbol" | "side" | "quantity" | "price" | "fee" | "executed_at"> {
+  id: string;
+}
+
+export type DailyRollup = Pick<
+  StrategyPerformance,
+  "trading_day" | "realized_pnl" | "unrealized_pnl" | "daily_pnl" | "fees" | "trade_count" | "positions"
+>;
+
+type Position = DailyRollup["positions"][string];
+
+/** The UTC calendar date of an instant, `YYYY-MM-DD`. */
+export function tradingDayOf(instant: Date): string {
+  return instant.toISOString().slice(0, 10);
+}
+
+/**
+ * One row per day from the first trade's day through `throughDay` (default: the later
+ * of the last trade day and the last mark day) on which the strategy traded or a mark
+ * was published. Trades after `throughDay` are left out. No trades, no rows.
+ *
+ * `marks` maps a trading day to that day's closing prices by symbol. A symbol without a
+ * mark that day is valued at its most recent earlier mark, or, if it was never marked,
+ * at the price of its last trade so far.
+ */
+export function rollupStrategyDays(
+  trades: readonly FifoTrade[],
+  marks: ReadonlyMap<string, Readonly<Record<string, number>>>,
+  options: { throughDay?: string } = {},
+): DailyRollup[] {
+  if (options.throughDay !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options.throughDay)) {
+    throw new RangeError(`throughDay must be a date written YYYY-MM-DD (got ${JSON.stringify(options.throughDay)})`);
+  }
+  if (trades.length === 0) return [];
+
+  const ledger = chronological(trades);
+  const markDays = [...marks.keys()].sort();
+  const lastDay =
+    options.throughDay ?? maxDay(ledger[ledger.length - 1].day, markDays.length ? markDays[markDays.length - 1] : "");
+  const days = reportingDays(ledger, markDays, lastDay);
+
+  const books = new Map<string, Book>();
+  const lastMark = new Map<string, number>();
+  const lastTradePrice = new Map<string, number>();
+  const rows: DailyRollup[] = [];
+  let t = 0;
+  let m = 0;
+  let previousUnrealized = 0;
+
+  for (const day of days) {
+    let realized = 0;
+    let fees = 0;
+    let tradeCount = 0;
+    for (; t < ledger.length && ledger[t].day === day; t++) {
+      const trade = ledger[t].trade;
+      let book = books.get(trade.symbol);
+      if (!book) {
+        book = newBook();
+        books.set(trade.symbol, book);
+      }
+      realized += fill(book, trade.side === "BUY" ? 1 : -1, trade.quantity, trade.price);
+      lastTradePrice.set(trade.symbol, trade.price);
+      fees += trade.fee;
+      tradeCount++;
+    }
+    for (; m < markDays.length && markDays[m] <= day; m++) {
+      const prices = marks.get(markDays[m]) ?? {};
+      for (const symbol of Object.keys(prices)) lastMark.set(symbol, prices[symbol]);
+    }
+
+    let unrealized = 0;
+    const positions: Record<string, Position> = {};
+    for (const symbol of [...books.keys()].sort()) {
+      const book = books.get(symbol)!;
+      if (book.side === 0) continue;
+      if (book.stale) resum(book);
+      const markPrice = lastMark.get(symbol) ?? lastTradePrice.get(symbol)!;
+      unrealized += book.side * (markPrice * book.quantity - book.cost);
+      positions[symbol] = {
+        quantity: round(book.side * book.quantity),
+        average_price: round(book.cost / book.quantity),
+        mark_price: markPrice,
+      };
+    }
+
+    const realizedPnl = round(realized - fees);
+    const unrealizedPnl = round(unrealized);
+    rows.push({
+      trading_day: day,
+      realized_pnl: realizedPnl,
+      unrealized_pnl: unrealizedPnl,
+      daily_pnl: round(realizedPnl + unrealizedPnl - previousUnrealized),
+      fees: round(fees),
+      trade_count: tradeCount,
+      positions,
+    });
+    previousUnrealized = unrealizedPnl;
+  }
+  return rows;
+}
+
+/** Daily returns as DESIGN.md defines them: daily P&L over the strategy's capital_base. */
+export function dailyReturns(rows: readonly { daily_pnl: number }[], capitalBase: number): number[] {
+  if (!(Number.isFinite(capitalBase) && capitalBase > 0)) {
+    throw new RangeError(`capital_base must be a finite number greater than 0 (got ${capitalBase})`);
+  }
+  return rows.map((row) => row.daily_pnl / capitalBase);
+}
+
+// ---------------------------------------------------------------------------
+// Lots
+// ---------------------------------------------------------------------------
+
+interface Lot {
+  quantity: number;
+  readonly price: number;
+  /** Below this the lot is float residue of partial closes, not a holding. */
+  readonly dust: number;
+}
+
+/**
+ * The open lots of one symbol, all on one side. `lots[head..]` are open, oldest first;
+ * closing advances `head` instead of shifting the array, so a close is O(1) amortised.
+ * `quantity` (unsigned) and `cost` (Σ entry · quantity) are re-summed from the lots when
+ * `stale`, at most once a day, rather than updated trade by trade, so rounding error
+ * does not accumulate over a long ledger.
+ */
+interface Book {
+  lots: Lot[];
+  head: number;
+  side: -1 | 0 | 1;
+  quantity: number;
+  cost: number;
+  stale: boolean;
+}
+
+/** Relative size under which a remaining quantity is float residue (1e-12 of the original). */
+const DUST_RATIO = 1e-12;
+
+function newBook(): Book {
+  return { lots: [], head: 0, side: 0, quantity: 0, cost: 0, stale: false };
+}
+
+/** Applies one trade to the book and returns the FIFO P&L it realized (before fees). */
+function fill(book: Book, direction: 1 | -1, quantity: number, price: number): number {
+  let remaining = quantity;
+  const dust = quantity * DUST_RATIO;
+  let realized = 0;
+  book.stale = true;
+
+  if (book.side === -direction) {
+    while (remaining > dust && book.head < book.lots.length) {
+      const lot = book.lots[book.head];
+      const closed = Math.min(remaining, lot.quantity);
+      // long: (exit − entry) · q; short: (entry − exit) · q
+      realized += book.side * (price - lot.price) * closed;
+      lot.quantity -= closed;
+      remaining -= closed;
+      if (lot.quantity <= lot.dust) book.head++;
+    }
+    if (book.head === book.lots.length) {
+      book.lots = [];
+      book.head = 0;
+      book.side = 0;
+    } else if (book.head > 64 && book.head * 2 > book.lots.length) {
+      book.lots = book.lots.slice(book.head);
+      book.head = 0;
+    }
+  }
+  if (remaining > dust) {
+    book.lots.push({ quantity: remaining, price, dust: remaining * DUST_RATIO });
+    book.side = direction;
+  }
+  return realized;
+}
+
+function resum(book: Book): void {
+  let quantity = 0;
+  let cost = 0;
+  for (let i = book.head; i < book.lots.length; i++) {
+    quantity += book.lots[i].quantity;
+    cost += book.lots[i].price * book.lots[i].quantity;
+  }
+  book.quantity = quantity;
+  book.cost = cost;
+  book.stale = false;
+}
+
+// ---------------------------------------------------------------------------
+// Days and ordering
+// ---------------------------------------------------------------------------
+
+interface LedgerEntry {
+  trade: FifoTrade;
+  time: number;
+  day: string;
+}
+
+/** Sorted by executed_at, then id, so the result never depends on the input order. */
+function chronological(trades: readonly FifoTrade[]): LedgerEntry[] {
+  const dayOfEpochDay = new Map<number, string>();
+  const entries = trades.map((trade) => {
+    const time = trade.executed_at.getTime();
+    const epochDay = Math.floor(time / 86_400_000);
+    let day = dayOfEpochDay.get(epochDay);
+    if (day === undefined) {
+      day = tradingDayOf(trade.executed_at);
+      dayOfEpochDay.set(epochDay, day);
+    }
+    return { trade, time, day };
+  });
+  return entries.sort((a, b) => a.time - b.time || (a.trade.id < b.trade.id ? -1 : a.trade.id > b.trade.id ? 1 : 0));
+}
+
+/** Trade days and mark days from the first trade day through lastDay, ascending, once each. */
+function reportingDays(ledger: readonly LedgerEntry[], sortedMarkDays: readonly string[], lastDay: string): string[] {
+  const firstDay = ledger[0].day;
+  const days = new Set<string>();
+  for (const entry of ledger) if (entry.day <= lastDay) days.add(entry.day);
+  for (const day of sortedMarkDays) if (day >= firstDay && day <= lastDay) days.add(day);
+  return [...days].sort();
+}
+
+function maxDay(a: string, b: string): string {
+  return a > b ? a : b;
+}
+
+/** Money to 1e-8, and never -0, so a recomputation compares equal to the stored row. */
+function round(value: number): number {
+  const rounded = Math.round(value * 1e8) / 1e8;
+  return rounded === 0 ? 0 : rounded;
+}

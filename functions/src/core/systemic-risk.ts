@@ -1,0 +1,70 @@
+/**
+ * Systemic risk override (DESIGN.md "Rules of the Maestro", seed 000): when at least
+ * `threshold` strategies that can trade (not SHADOW_MODE, not DISABLED) say SELL, every BUY
+ * becomes HOLD with original_action, override_reason and confidence 0.
+ */
+import type { EnrichedSignal, Mode, SystemicRisk } from "../schemas";
+
+/** Modes whose signals reach the market; a SHADOW_MODE or DISABLED SELL is no market signal. */
+export const TRADABLE_MODES: ReadonlySet<Mode> = new Set<Mode>(["ACTIVE", "REDUCED"]);
+
+export const SYSTEMIC_RISK_MODIFICATION = "BUY->HOLD (systemic risk)";
+
+export function systemicRiskOverrideReason(sellCount: number): string {
+  return `Maestro systemic risk override: ${sellCount} strategies signaling SELL`;
+}
+
+/**
+ * Returns new signal objects (the input is not mutated), in input order.
+ * `signals_modified` is keyed by signal_id: a strategy may send several signals for one
+ * ticker in a batch, so `strategy_name:ticker` could name two overrides with one key.
+ */
+export function applySystemicRiskOverride(
+  signals: readonly EnrichedSignal[],
+  threshold: number,
+): { signals: EnrichedSignal[]; systemic_risk: SystemicRisk; signals_modified: Record<string, string> } {
+  if (!Number.isInteger(threshold) || threshold < 1) {
+    throw new RangeError(`systemic sell threshold must be a positive integer (got ${threshold})`);
+  }
+  // Distinct strategies: three SELLs from one strategy are one opinion, not three.
+  const sellers = new Set<string>();
+  for (const s of signals) {
+    if (s.action === "SELL" && TRADABLE_MODES.has(s.mode)) sellers.add(s.strategy_id);
+  }
+  const sellCount = sellers.size;
+  const detected = sellCount >= threshold;
+  const signalsModified: Record<string, string> = {};
+
+  const out = signals.map((s): EnrichedSignal => {
+    if (!detected || s.action !== "BUY") return { ...s };
+    signalsModified[s.signal_id] = SYSTEMIC_RISK_MODIFICATION;
+    return {
+      ...s,
+      action: "HOLD",
+      original_action: "BUY",
+      override_reason: systemicRiskOverrideReason(sellCount),
+      confidence: 0,
+      allocation: 0,
+      executable: false,
+    };
+  });
+  const overriddenCount = Object.keys(signalsModified).length;
+
+  const details = detected
+    ? `Systemic risk threshold breached: ${sellCount} strategies signaling SELL (threshold ${threshold}). ` +
+      `Overrode ${overriddenCount} BUY ${overriddenCount === 1 ? "signal" : "signals"} to HOLD.`
+    : `No systemic risk: ${sellCount} of ${threshold} strategies signaling SELL needed.`;
+
+  return {
+    signals: out,
+    systemic_risk: {
+      detected,
+      threshold,
+      sell_count: sellCount,
+      selling_strategies: [...sellers].sort(),
+      overridden_count: overriddenCount,
+      details,
+    },
+    signals_modified: signalsModified,
+  };
+}

@@ -1,0 +1,413 @@
+import { AUDIT_CHECK_NAMES, auditOrchestrationLog, type AuditInput } from "../../src/core/audit";
+import { GENESIS_HASH, logHash } from "../../src/core/hash-chain";
+import { DEFAULT_CONFIG, MaestroConfigSchema, type AuditCheck, type EnrichedSignal, type Mode, type OrchestrationLog, type SignalAction } from "../../src/schemas";
+
+const SESSION = "maestro_1735560000000_a1b2c3d4e5f60718";
+const SESSION_B = "maestro_1735560060000_0011223344556677";
+const TIME = "2024-12-30T12:00:00.000Z";
+const nonce = (i: number) => i.toString(16).padStart(32, "0");
+
+function signal(
+  id: string,
+  strategyId: string,
+  action: SignalAction,
+  mode: Mode,
+  original: number,
+  allocation: number,
+  weight: number,
+  n: number,
+  session = SESSION,
+  over: Partial<EnrichedSignal> = {},
+): EnrichedSignal {
+  return {
+    signal_id: id,
+    strategy_id: strategyId,
+    strategy_name: strategyId.toUpperCase(),
+    action,
+    ticker: "SPY",
+    allocation,
+    original_allocation: original,
+    weight_multiplier: weight,
+    mode,
+    confidence: 0.8,
+    reasoning: "r",
+    executable: (mode === "ACTIVE" || mode === "REDUCED") && action !== "HOLD" && allocation > 0,
+    agent_id: `t1_${strategyId}`,
+    nonce: nonce(n),
+    session_id: session,
+    identity_timestamp: TIME,
+    ...over,
+  };
+}
+
+const decision = (strategyId: string, mode: Mode, final: number) => ({
+  strategy_id: strategyId,
+  strategy_name: strategyId.toUpperCase(),
+  original_allocation: 1,
+  final_allocation: final,
+  mode,
+  reasoning: "r",
+  sharpe_ratio: 1,
+  max_drawdown: 0,
+  data_points: 30,
+  timestamp: TIME,
+});
+
+function seal(log: Omit<OrchestrationLog, "hash"> & { hash?: string }): OrchestrationLog {
+  const { hash: _drop, ...rest } = log;
+  void _drop;
+  return { ...rest, hash: logHash(rest.prev_hash, rest) };
+}
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
+
+/** Log A, seq 1, no systemic risk. Allocations by hand: 0.4 × 1 = 0.4; 0.6 × 0.5 = 0.3; 0.5 × 0 = 0. */
+function logA(): OrchestrationLog {
+  return seal({
+    timestamp: TIME,
+    session_id: SESSION,
+    tenant_id: "t1",
+    allocation_decisions: [decision("gamma", "SHADOW_MODE", 0), decision("meanrev", "REDUCED", 0.5), decision("momo", "ACTIVE", 1)],
+    systemic_risk_detected: false,
+    systemic_risk_details: "No systemic risk: 1 of 3 strategies signaling SELL needed.",
+    signals_modified: {},
+    signals: [
+      signal("s1", "momo", "BUY", "ACTIVE", 0.4, 0.4, 1, 1),
+      signal("s2", "meanrev", "SELL", "REDUCED", 0.6, 0.3, 0.5, 2),
+      signal("s3", "gamma", "BUY", "SHADOW_MODE", 0.5, 0, 0, 3),
+    ],
+    rejected_signals: [],
+    ai_summary: "summary",
+    ai_summary_source: "written",
+    ai_summary_fallback_reason: null,
+    seq: 1,
+    prev_log_id: null,
+    prev_hash: GENESIS_HASH,
+  });
+}
+
+/** Log B, seq 2 after A: tradable sellers a, b, c = 3 ≥ 3 (the SHADOW_MODE seller sh does not count) → d's BUY held. */
+function logB(prev: OrchestrationLog = logA()): OrchestrationLog {
+  return seal({
+    timestamp: "2024-12-30T12:01:00.000Z",
+    session_id: SESSION_B,
+    tenant_id: "t1",
+    allocation_decisions: [
+      decision("a", "ACTIVE", 1),
+      decision("b", "REDUCED", 0.5),
+      decision("c", "ACTIVE", 1),
+      decision("d", "ACTIVE", 1),
+      decision("sh", "SHADOW_MODE", 0),
+    ],
+    systemic_risk_detected: true,
+    systemic_risk_details: "Systemic risk threshold breached: 3 strategies signaling SELL (threshold 3). Overrode 1 BUY signal to HOLD.",
+    signals_modified: { b4: "BUY->HOLD (systemic risk)" },
+    signals: [
+      signal("b1", "a", "SELL", "ACTIVE", 0.5, 0.5, 1, 11, SESSION_B),
+      signal("b2", "b", "SELL", "REDUCED", 0.5, 0.25, 0.5, 12, SESSION_B),
+      signal("b3", "c", "SELL", "ACTIVE", 0.5, 0.5, 1, 13, SESSION_B),
+      signal("b4", "d", "HOLD", "ACTIVE", 0.5, 0, 1, 14, SESSION_B, {
+        original_action: "BUY",
+        override_reason: "Maestro systemic risk override: 3 strategies signaling SELL",
+        confidence: 0,
+        executable: false,
+      }),
+      signal("b5", "sh", "SELL", "SHADOW_MODE", 0.5, 0, 0, 15, SESSION_B),
+    ],
+    rejected_signals: [],
+    ai_summary: "summary",
+    ai_summary_source: "written",
+    ai_summary_fallback_reason: null,
+    seq: 2,
+    prev_log_id: "logA",
+    prev_hash: prev.hash,
+  });
+}
+
+function registryFor(log: OrchestrationLog): Record<string, { session_id: string }> {
+  return Object.fromEntries(log.signals.map((s) => [s.nonce, { session_id: log.session_id }]));
+}
+
+function audit(log: OrchestrationLog, over: Partial<AuditInput> = {}): Record<string, AuditCheck> {
+  const checks = auditOrchestrationLog({
+    log_id: log.seq === 1 ? "logA" : "logB",
+    log,
+    config: DEFAULT_CONFIG,
+    previous: log.seq === 1 ? null : { log_id: "logA", log: logA() },
+    nonce_registry: registryFor(log),
+    ...over,
+  });
+  return Object.fromEntries(checks.map((c) => [c.name, c]));
+}
+
+const failing = (checks: Record<string, AuditCheck>) => Object.values(checks).filter((c) => !c.passed).map((c) => c.name);
+
+describe("auditOrchestrationLog: clean logs", () => {
+  it("lists the six checks, in order, each passed with no findings (seq 1)", () => {
+    const checks = auditOrchestrationLog({ log_id: "logA", log: logA(), config: DEFAULT_CONFIG, previous: null, nonce_registry: registryFor(logA()) });
+    expect(checks.map((c) => c.name)).toEqual([...AUDIT_CHECK_NAMES]);
+    expect(AUDIT_CHECK_NAMES).toEqual([
+      "nonces_unique_and_well_formed",
+      "identity_fields_present",
+      "allocations_in_range",
+      "allocations_consistent_with_mode",
+      "override_consistent_with_threshold",
+      "hash_chain_intact",
+    ]);
+    for (const c of checks) expect(c).toEqual({ name: c.name, passed: true, findings: [] });
+  });
+
+  it("passes a log with a warranted override, chained to its predecessor", () => {
+    expect(failing(audit(logB()))).toEqual([]);
+  });
+});
+
+describe("nonces_unique_and_well_formed", () => {
+  it("fails on a duplicate nonce within the log", () => {
+    const log = logA();
+    log.signals[1].nonce = log.signals[0].nonce;
+    const checks = audit(seal(log));
+    expect(failing(checks)).toEqual(["nonces_unique_and_well_formed"]);
+    expect(checks.nonces_unique_and_well_formed.findings).toEqual([`nonce ${nonce(1)} appears on 2 signals: s1, s2`]);
+  });
+
+  it("fails on a nonce registered to another session", () => {
+    const log = logA();
+    const registry = { ...registryFor(log), [nonce(2)]: { session_id: SESSION_B } };
+    const checks = audit(log, { nonce_registry: registry });
+    expect(failing(checks)).toEqual(["nonces_unique_and_well_formed"]);
+    expect(checks.nonces_unique_and_well_formed.findings).toEqual([
+      `nonce ${nonce(2)} reused: registered to session ${SESSION_B} (signal s2 of session ${SESSION})`,
+    ]);
+  });
+
+  it("fails on a nonce missing from the registry", () => {
+    const log = logA();
+    const checks = audit(log, { nonce_registry: { ...registryFor(log), [nonce(3)]: null } });
+    expect(checks.nonces_unique_and_well_formed.findings).toEqual([`nonce ${nonce(3)} (signal s3) is not registered in the nonce registry`]);
+  });
+
+  it("fails on a malformed nonce", () => {
+    const log = logA();
+    log.signals[0].nonce = "A".repeat(32);
+    const sealed = seal(log);
+    const checks = audit(sealed);
+    expect(checks.nonces_unique_and_well_formed.passed).toBe(false);
+    expect(checks.nonces_unique_and_well_formed.findings).toEqual([`signal s1: nonce "${"A".repeat(32)}" is not 32 lowercase hex characters`]);
+  });
+});
+
+describe("identity_fields_present", () => {
+  it("names each missing or wrong identity field", () => {
+    const log = logA();
+    log.signals[0].agent_id = "t2_momo";
+    log.signals[1].session_id = SESSION_B;
+    log.signals[2].identity_timestamp = "yesterday";
+    const checks = audit(seal(log), { nonce_registry: registryFor(logA()) });
+    expect(failing(checks)).toEqual(["identity_fields_present"]);
+    expect(checks.identity_fields_present.findings).toEqual([
+      'signal s1: agent_id "t2_momo" should be "t1_momo"',
+      `signal s2: session_id "${SESSION_B}" differs from the log's "${SESSION}"`,
+      'signal s3: identity_timestamp "yesterday" is not an ISO-8601 date-time',
+    ]);
+  });
+
+  it("fails a log whose session id is not maestro_{ms}_{16 hex}", () => {
+    const log = logA();
+    const bad = "maestro_1735560000000_a1b2c3d4"; // the seed's 8-hex example
+    log.session_id = bad;
+    for (const s of log.signals) s.session_id = bad;
+    const checks = audit(seal(log), { nonce_registry: Object.fromEntries(log.signals.map((s) => [s.nonce, { session_id: bad }])) });
+    expect(failing(checks)).toEqual(["identity_fields_present"]);
+    expect(checks.identity_fields_present.findings).toEqual([`log session_id "${bad}" is not maestro_{epoch ms}_{16 hex}`]);
+  });
+});
+
+describe("allocations_in_range", () => {
+  it("fails on an allocation above 1", () => {
+    const log = logA();
+    Object.assign(log.signals[0], { allocation: 1.5, original_allocation: 1.5 });
+    const checks = audit(seal(log));
+    expect(failing(checks)).toEqual(["allocations_in_range"]);
+    expect(checks.allocations_in_range.findings).toEqual([
+      "signal s1: allocation 1.5 is outside [0, 1]",
+      "signal s1: original_allocation 1.5 is outside [0, 1]",
+    ]);
+  });
+
+  it("fails on a negative final allocation in an allocation decision", () => {
+    const log = logA();
+    log.allocation_decisions[2].final_allocation = -1;
+    const checks = audit(seal(log));
+    expect(checks.allocations_in_range.findings).toEqual(["allocation decision for momo: final_allocation -1 is outside [0, 1]"]);
+  });
+});
+
+describe("allocations_consistent_with_mode", () => {
+  it("fails on a tampered allocation, and the hash chain shows the edit", () => {
+    const log = logA();
+    log.signals[0].allocation = 0.9; // ACTIVE: must equal original 0.4
+    const checks = audit(log);
+    expect(failing(checks)).toEqual(["allocations_consistent_with_mode", "hash_chain_intact"]);
+    expect(checks.allocations_consistent_with_mode.findings).toEqual(["signal s1 (ACTIVE): allocation 0.9, expected 0.4 (ACTIVE keeps original_allocation)"]);
+    expect(checks.hash_chain_intact.findings[0]).toMatch(/^hash mismatch: stored [0-9a-f]{64}, recomputed [0-9a-f]{64}/);
+  });
+
+  it("fails on a tampered allocation even when the tamperer re-hashed the log", () => {
+    const log = logA();
+    log.signals[1].allocation = 0.6; // REDUCED: must be 0.6 × 0.5 = 0.3
+    const checks = audit(seal(log));
+    expect(failing(checks)).toEqual(["allocations_consistent_with_mode"]);
+    expect(checks.allocations_consistent_with_mode.findings).toEqual([
+      "signal s2 (REDUCED): allocation 0.6, expected 0.3 (original_allocation 0.6 × reduce_multiplier 0.5)",
+    ]);
+  });
+
+  it("uses the config's reduce_multiplier", () => {
+    // With reduce_multiplier 0.25: REDUCED decisions should be 0.25 and s2 should be 0.6 × 0.25 = 0.15, not 0.3.
+    const checks = audit(logA(), { config: MaestroConfigSchema.parse({ reduce_multiplier: 0.25 }) });
+    expect(checks.allocations_consistent_with_mode.findings).toEqual([
+      "allocation decision for meanrev (REDUCED): final_allocation 0.5, expected 0.25",
+      "signal s2 (REDUCED): allocation 0.3, expected 0.15 (original_allocation 0.6 × reduce_multiplier 0.25)",
+    ]);
+  });
+
+  it("fails a SHADOW_MODE signal given an executable allocation (paper only)", () => {
+    const log = logA();
+    Object.assign(log.signals[2], { allocation: 0.5, executable: true });
+    const checks = audit(seal(log));
+    expect(checks.allocations_consistent_with_mode.findings).toEqual([
+      "signal s3 (SHADOW_MODE): allocation 0.5, expected 0 (SHADOW_MODE is paper trading only)",
+      "signal s3 (SHADOW_MODE): executable true, expected false (action BUY, allocation 0.5)",
+    ]);
+  });
+
+  it("fails a SHADOW_MODE signal marked executable even at allocation 0", () => {
+    const log = logA();
+    log.signals[2].executable = true;
+    const checks = audit(seal(log));
+    expect(checks.allocations_consistent_with_mode.findings).toEqual(["signal s3 (SHADOW_MODE): executable true, expected false (action BUY, allocation 0)"]);
+  });
+
+  it("fails a signal whose mode disagrees with its strategy's allocation decision", () => {
+    const log = logA();
+    Object.assign(log.signals[0], { mode: "REDUCED", allocation: 0.2, weight_multiplier: 0.5 });
+    const checks = audit(seal(log));
+    expect(checks.allocations_consistent_with_mode.findings).toEqual(["signal s1 (REDUCED): the allocation decision for strategy momo says ACTIVE"]);
+  });
+});
+
+describe("override_consistent_with_threshold", () => {
+  it("fails a log flagged as systemic risk with 1 tradable seller", () => {
+    const log = logA();
+    log.systemic_risk_detected = true;
+    const checks = audit(seal(log));
+    expect(failing(checks)).toEqual(["override_consistent_with_threshold"]);
+    expect(checks.override_consistent_with_threshold.findings).toEqual([
+      "systemic_risk_detected is true but 1 tradable strategy signaled SELL (threshold 3: meanrev), so it should be false",
+    ]);
+  });
+
+  it("fails a log that hides a warranted override", () => {
+    const log = logB();
+    log.systemic_risk_detected = false;
+    const checks = audit(seal(log));
+    expect(checks.override_consistent_with_threshold.findings).toEqual([
+      "systemic_risk_detected is false but 3 tradable strategies signaled SELL (threshold 3: a, b, c), so it should be true",
+    ]);
+  });
+
+  it("does not count the SHADOW_MODE seller: 2 tradable sellers + 1 shadow seller do not warrant the override", () => {
+    const log = logB();
+    Object.assign(log.signals[2], { mode: "SHADOW_MODE", allocation: 0, weight_multiplier: 0, executable: false }); // c now shadow
+    log.allocation_decisions[2] = decision("c", "SHADOW_MODE", 0);
+    const checks = audit(seal(log));
+    expect(failing(checks)).toEqual(["override_consistent_with_threshold"]);
+    expect(checks.override_consistent_with_threshold.findings).toEqual([
+      "systemic_risk_detected is true but 2 tradable strategies signaled SELL (threshold 3: a, b), so it should be false",
+      'signal b4: original_action "BUY" although no systemic risk was warranted',
+      "signals_modified lists b4 although no systemic risk was warranted",
+    ]);
+  });
+
+  it("uses the config's threshold", () => {
+    const checks = audit(logB(), { config: MaestroConfigSchema.parse({ systemic_sell_threshold: 4 }) });
+    expect(checks.override_consistent_with_threshold.passed).toBe(false);
+    expect(checks.override_consistent_with_threshold.findings[0]).toBe(
+      "systemic_risk_detected is true but 3 tradable strategies signaled SELL (threshold 4: a, b, c), so it should be false",
+    );
+  });
+
+  it("fails when a BUY survives a detected override", () => {
+    const log = logB();
+    log.signals[3] = signal("b4", "d", "BUY", "ACTIVE", 0.5, 0.5, 1, 14, SESSION_B);
+    log.signals_modified = {};
+    const checks = audit(seal(log));
+    expect(failing(checks)).toEqual(["override_consistent_with_threshold"]);
+    expect(checks.override_consistent_with_threshold.findings).toEqual(["signal b4: BUY left standing although 3 strategies signaled SELL"]);
+  });
+
+  it("counts an overridden SELL by its original_action, and flags overriding anything but a BUY", () => {
+    const log = logB();
+    Object.assign(log.signals[2], {
+      action: "HOLD",
+      original_action: "SELL",
+      override_reason: "Maestro systemic risk override: 3 strategies signaling SELL",
+      confidence: 0,
+      allocation: 0,
+      executable: false,
+    });
+    log.signals_modified = { ...log.signals_modified, b3: "SELL->HOLD" };
+    const checks = audit(seal(log));
+    // Sellers are still a, b, c (c by original_action), so the flag is right; the SELL override is not.
+    expect(checks.override_consistent_with_threshold.findings).toEqual(['signal b3: original_action "SELL", only a BUY is overridden']);
+  });
+
+  it("fails an overridden signal without an override_reason or left out of signals_modified", () => {
+    const log = logB();
+    delete log.signals[3].override_reason;
+    log.signals_modified = {};
+    const checks = audit(seal(log));
+    expect(checks.override_consistent_with_threshold.findings).toEqual([
+      "signal b4: overridden without an override_reason",
+      "signal b4: overridden but missing from signals_modified",
+    ]);
+  });
+});
+
+describe("hash_chain_intact", () => {
+  it("fails when the previous log is missing", () => {
+    const checks = audit(logB(), { previous: null });
+    expect(failing(checks)).toEqual(["hash_chain_intact"]);
+    expect(checks.hash_chain_intact.findings).toEqual(["previous log (seq 1, logA) is missing: deleted or never written"]);
+  });
+
+  it("fails when the previous log was edited after it was written", () => {
+    const edited = logA();
+    edited.signals[0].allocation = 0.9;
+    const checks = audit(logB(), { previous: { log_id: "logA", log: edited } });
+    expect(failing(checks)).toEqual(["hash_chain_intact"]);
+    expect(checks.hash_chain_intact.findings).toHaveLength(1);
+    expect(checks.hash_chain_intact.findings[0]).toMatch(/^previous log logA: hash mismatch: stored [0-9a-f]{64}, recomputed [0-9a-f]{64}/);
+  });
+
+  it("fails when the previous log was replaced by a re-hashed one", () => {
+    const replaced = logA();
+    replaced.ai_summary = "rewritten";
+    const checks = audit(logB(), { previous: { log_id: "logA", log: seal(replaced) } });
+    expect(checks.hash_chain_intact.findings).toEqual([`prev_hash ${logA().hash} is not the hash ${seal(replaced).hash} of the previous log logA`]);
+  });
+
+  it("fails when the previous log does not sit at seq − 1", () => {
+    const prev = clone(logA());
+    prev.seq = 3;
+    const checks = audit(logB(), { previous: { log_id: "logA", log: prev } });
+    expect(checks.hash_chain_intact.findings).toContain("previous log logA has seq 3, expected 1");
+  });
+
+  it("fails a first log that does not start from the genesis hash", () => {
+    const log = logA();
+    log.prev_hash = "f".repeat(64);
+    const checks = audit(seal(log));
+    expect(checks.hash_chain_intact.findings).toEqual([`seq 1 but prev_hash ${"f".repeat(64)} is not the genesis hash`]);
+  });
+});

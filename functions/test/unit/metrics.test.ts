@@ -1,0 +1,191 @@
+/**
+ * Expected values are worked out by hand below (DESIGN.md formulas), not taken from the
+ * code under test.
+ *
+ * Reference series r = [0.01, -0.02, 0.03, 0.0, 0.01], n = 5:
+ *   mean        = 0.03 / 5 = 0.006
+ *   deviations  = 0.004, -0.026, 0.024, -0.006, 0.004
+ *   squares     = 0.000016 + 0.000676 + 0.000576 + 0.000036 + 0.000016 = 0.00132
+ *   variance    = 0.00132 / 5 = 0.000264            (population: divide by n)
+ *   std         = sqrt(0.000264) = 0.0162480768...
+ *   daily rf    = 0.04 / 252 = 0.000158730158...
+ *   excess      = 0.006 - 0.000158730158 = 0.005841269841...
+ *   sqrt(252)   = 15.8745078664...
+ *   Sharpe      = 15.8745078664 · 0.005841269841 / 0.0162480768 = 0.0927273 / 0.0162481 = 5.70697
+ *   downside    = min(0, r - rf): 0, -0.020158730159, 0, -0.000158730159, 0
+ *                 squares 0.000406374402 + 0.000000025195 = 0.000406399597; / 5 = 0.0000812799194
+ *                 sqrt = 0.00901553766
+ *   Sortino     = 0.0927273 / 0.00901553766 = 10.2853
+ *   growth      = 1.01 · 0.98 · 1.03 · 1.00 · 1.01 = 0.9898 · 1.03 · 1.01 = 1.019494 · 1.01 = 1.02968894
+ *   total       = 0.02968894
+ *   annualized  = 1.02968894^(252/5) - 1 = exp(50.4 · ln 1.02968894) - 1
+ *               = exp(50.4 · 0.0292567566) - 1 = exp(1.47454053) - 1 = 4.36903 - 1 = 3.36903
+ *   volatility  = 0.0162480768 · 15.8745078664 = 0.257930
+ *   win rate    = 3 positive days (0.01, 0.03, 0.01; 0.0 is not a win) / 5 = 0.6
+ *   equity      = 1.01, 0.9898, 1.019494, 1.019494, 1.02968894
+ *   drawdown    = worst 0.9898 / 1.01 - 1 = -0.02
+ */
+import {
+  TRADING_DAYS_PER_YEAR,
+  annualizedReturn,
+  annualizedVolatility,
+  maxDrawdown,
+  performanceMetrics,
+  populationStd,
+  sharpeRatio,
+  sortinoRatio,
+  totalReturn,
+  winRate,
+} from "../../src/core/metrics";
+
+const R = [0.01, -0.02, 0.03, 0.0, 0.01];
+const RF = 0.04;
+
+describe("populationStd", () => {
+  it("divides by n, not n - 1", () => {
+    expect(populationStd(R)).toBeCloseTo(0.0162480768, 9);
+    // Textbook series 2,4,4,4,5,5,7,9: mean 5, squared deviations sum to 32, 32 / 8 = 4, std 2
+    // (the sample std, 32 / 7, would be 2.138).
+    expect(populationStd([2, 4, 4, 4, 5, 5, 7, 9])).toBeCloseTo(2, 12);
+  });
+
+  it("is 0 for no values and for a single value", () => {
+    expect(populationStd([])).toBe(0);
+    expect(populationStd([0.05])).toBe(0);
+  });
+
+  it("is exactly 0 for constant series, despite the rounding of their mean", () => {
+    // Ten days of 0.01 sum to a mean that is not exactly 0.01 in binary floating point.
+    for (const [value, n] of [[0.01, 10], [0.01, 252], [0.1, 252], [1 / 3, 252], [-0.013, 30], [0.07, 10]] as const) {
+      expect(populationStd(new Array<number>(n).fill(value))).toBe(0);
+    }
+  });
+});
+
+describe("sharpeRatio", () => {
+  it("is sqrt(252) · (mean - rf/252) / population std", () => {
+    expect(sharpeRatio(R, RF)).toBeCloseTo(5.70697, 4);
+  });
+
+  it("is 0 when the std is 0 (constant returns) and for no returns", () => {
+    expect(sharpeRatio([0.01, 0.01, 0.01], RF)).toBe(0);
+    // The case that reached 9e16 before populationStd ignored rounding noise.
+    expect(sharpeRatio(new Array<number>(10).fill(0.01), RF)).toBe(0);
+    expect(sharpeRatio([], RF)).toBe(0);
+  });
+
+  it("is negative when the mean return is below the daily risk-free rate", () => {
+    // [0.001, -0.001]: mean 0, std 0.001, excess -0.04/252 = -0.000158730
+    // Sharpe = 15.8745078664 · -0.000158730 / 0.001 = -2.51976
+    expect(sharpeRatio([0.001, -0.001], RF)).toBeCloseTo(-2.51976, 4);
+  });
+});
+
+describe("sortinoRatio", () => {
+  it("uses the downside deviation over all n days", () => {
+    expect(sortinoRatio(R, RF)).toBeCloseTo(10.2853, 3);
+  });
+
+  it("is null when no day fell below the daily risk-free rate", () => {
+    // every day beats 0.04 / 252 = 0.000159
+    expect(sortinoRatio([0.01, 0.02, 0.005], RF)).toBeNull();
+    expect(sortinoRatio([], RF)).toBeNull();
+  });
+
+  it("counts a day that is positive but below the risk-free rate as downside", () => {
+    // [0.0001, 0.01], rf 0.04: daily rf 0.000158730; shortfalls -0.0000587302, 0
+    // downside = sqrt(0.0000587302² / 2) = 0.0000587302 / sqrt(2) = 0.0000415283
+    // excess = 0.00505 - 0.000158730 = 0.00489127; Sortino = 15.8745078664 · 0.00489127 / 0.0000415283 = 1869.70
+    expect(sortinoRatio([0.0001, 0.01], RF)).toBeCloseTo(1869.7, 0);
+  });
+});
+
+describe("totalReturn", () => {
+  it("compounds: Π(1 + r) - 1", () => {
+    expect(totalReturn(R)).toBeCloseTo(0.02968894, 10);
+    // +10% then -10% compounds to 1.1 · 0.9 = 0.99, a 1% loss, not 0
+    expect(totalReturn([0.1, -0.1])).toBeCloseTo(-0.01, 12);
+    expect(totalReturn([])).toBe(0);
+  });
+});
+
+describe("annualizedReturn", () => {
+  it("is (1 + total)^(252 / n) - 1", () => {
+    expect(annualizedReturn(R)).toBeCloseTo(3.36903, 4);
+    // 252 days of 0 except one day of +21%: growth 1.21 over exactly one year → 0.21
+    const year = new Array<number>(TRADING_DAYS_PER_YEAR).fill(0);
+    year[100] = 0.21;
+    expect(annualizedReturn(year)).toBeCloseTo(0.21, 10);
+    // 504 days with growth 1.21 → two years → sqrt(1.21) - 1 = 0.1
+    const twoYears = new Array<number>(2 * TRADING_DAYS_PER_YEAR).fill(0);
+    twoYears[7] = 0.21;
+    expect(annualizedReturn(twoYears)).toBeCloseTo(0.1, 10);
+  });
+
+  it("is -1 once the capital base is wiped out, and 0 for no returns", () => {
+    expect(annualizedReturn([0.05, -1])).toBe(-1);
+    expect(annualizedReturn([])).toBe(0);
+  });
+});
+
+describe("annualizedVolatility", () => {
+  it("is population std · sqrt(252)", () => {
+    expect(annualizedVolatility(R)).toBeCloseTo(0.25793, 5);
+    // [0.01, -0.01]: std 0.01 → 0.01 · 15.8745078664 = 0.158745
+    expect(annualizedVolatility([0.01, -0.01])).toBeCloseTo(0.158745, 6);
+  });
+});
+
+describe("maxDrawdown", () => {
+  it("measures from the starting capital, so a loss on day 1 counts (seed 000 reported 0)", () => {
+    // equity 0.9, 0.945; peak stays 1 → worst 0.9 / 1 - 1 = -0.1
+    expect(maxDrawdown([-0.1, 0.05])).toBeCloseTo(-0.1, 12);
+  });
+
+  it("finds a later, deeper trough measured from the new peak", () => {
+    // equity 1.1, 1.045 (-5% from 1.1), 1.254 (new peak), 1.1286, 1.01574, 1.320462
+    // 1.01574 / 1.254 - 1 = 0.81 - 1 = -0.19 (from the old peak 1.1 it would only be -0.0766)
+    expect(maxDrawdown([0.1, -0.05, 0.2, -0.1, -0.1, 0.3])).toBeCloseTo(-0.19, 12);
+    expect(maxDrawdown(R)).toBeCloseTo(-0.02, 12);
+  });
+
+  it("is 0 for a curve that never falls, and for no returns", () => {
+    expect(maxDrawdown([0.01, 0, 0.02])).toBe(0);
+    expect(maxDrawdown([])).toBe(0);
+  });
+});
+
+describe("winRate", () => {
+  it("is the fraction of days with a strictly positive return", () => {
+    expect(winRate(R)).toBeCloseTo(0.6, 12);
+    expect(winRate([0, 0, -0.01, 0.01])).toBeCloseTo(0.25, 12);
+    expect(winRate([])).toBe(0);
+  });
+});
+
+describe("performanceMetrics", () => {
+  it("assembles every metric and the number of data points", () => {
+    const m = performanceMetrics(R, RF);
+    expect(m.sharpe_ratio).toBeCloseTo(5.70697, 4);
+    expect(m.sortino_ratio).toBeCloseTo(10.2853, 3);
+    expect(m.total_return).toBeCloseTo(0.02968894, 10);
+    expect(m.annualized_return).toBeCloseTo(3.36903, 4);
+    expect(m.volatility).toBeCloseTo(0.25793, 5);
+    expect(m.max_drawdown).toBeCloseTo(-0.02, 12);
+    expect(m.win_rate).toBeCloseTo(0.6, 12);
+    expect(m.data_points).toBe(5);
+  });
+
+  it("is neutral for no returns", () => {
+    expect(performanceMetrics([], RF)).toEqual({
+      sharpe_ratio: 0,
+      sortino_ratio: null,
+      total_return: 0,
+      annualized_return: 0,
+      volatility: 0,
+      max_drawdown: 0,
+      win_rate: 0,
+      data_points: 0,
+    });
+  });
+});
