@@ -1,0 +1,37 @@
+/**
+ * The named, structured log events of Maestro (Cloud Logging via firebase-functions'
+ * logger). Fields are snake_case and always carry tenant_id, and session_id / stage where
+ * they apply. Secrets are never passed here.
+ */
+import * as logger from "firebase-functions/logger";
+
+type Fields = Record<string, unknown>;
+
+function info(event: string, stage: string, fields: Fields): void {
+  logger.info(event, { event, stage, ...fields });
+}
+function warn(event: string, stage: string, fields: Fields): void {
+  logger.warn(event, { event, stage, ...fields });
+}
+function error(event: string, stage: string, fields: Fields): void {
+  logger.error(event, { event, stage, ...fields });
+}
+
+export const logEvent = {
+  rollupFinished: (f: Fields) => info("rollup_finished", "performance_rollup", f),
+  tradesRejected: (f: Fields) => warn("ledger_trades_rejected", "performance_rollup", f),
+  marksRejected: (f: Fields) => warn("daily_marks_rejected", "performance_rollup", f),
+  weightsComputed: (f: Fields) => info("weights_computed", "weights", f),
+  configRejected: (f: Fields) => warn("config_rejected", "orchestration", f),
+  strategyRejected: (f: Fields) => warn("strategy_rejected", "orchestration", f),
+  orchestrationFinished: (f: Fields) => info("orchestration_finished", "orchestration", f),
+  systemicRiskDetected: (f: Fields) => warn("systemic_risk_detected", "orchestration", f),
+  signalsRejected: (f: Fields) => warn("signals_rejected", "orchestration", f),
+  orchestrationContention: (f: Fields) => warn("orchestration_contention_retry", "orchestration", f),
+  cycleMessageDropped: (f: Fields) => error("market_cycle_message_dropped", "orchestration", f),
+  logWritten: (f: Fields) => info("orchestration_log_written", "log_writer", f),
+  logWriteFailed: (f: Fields) => error("orchestration_log_write_failed", "log_writer", f),
+  summaryFallback: (f: Fields) => warn("ai_summary_fallback", "log_writer", f),
+  auditWritten: (f: Fields) => info("audit_written", "audit", f),
+  auditFailed: (f: Fields) => error("audit_found_problems", "audit", f),
+};

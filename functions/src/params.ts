@@ -1,0 +1,20 @@
+/**
+ * Deploy-time configuration through the params module. Per-tenant thresholds live in
+ * Firestore (`tenants/{t}/config/maestro`), not here.
+ */
+import { defineSecret, defineString } from "firebase-functions/params";
+
+/** Gemini API key. Unset → every summary is the written one (ai_summary_source "written"). */
+export const geminiApiKey = defineSecret("GEMINI_API_KEY");
+
+/** Gemini endpoint; tests and local runs point it at a loopback server (functions/.env). */
+export const geminiBaseUrl = defineString("GEMINI_BASE_URL", {
+  default: "https://generativelanguage.googleapis.com",
+  description: "Base URL of the Gemini API",
+});
+
+/** IANA time zone of the scheduled jobs (the trading venue's). */
+export const scheduleTimeZone = defineString("MAESTRO_SCHEDULE_TIME_ZONE", {
+  default: "America/New_York",
+  description: "Time zone of the nightly rollup and the weight schedule",
+});

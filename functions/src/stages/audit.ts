@@ -1,0 +1,98 @@
+/**
+ * Stage 5 — audit: a new orchestration log → tenants/{t}/audits/{log_id}, each check of
+ * core/audit.ts with pass/fail and its findings. Reads the orchestration (for the config
+ * it used), the previous link of the chain and the nonce registry of the log's signals.
+ * The audit id is the log id and it is written with create(), so a repeated event is a
+ * no-op.
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import { onDocumentCreated } from "firebase-functions/v2/firestore";
+import { auditOrchestrationLog } from "../core/audit";
+import { DEFAULT_CONFIG, MaestroConfigSchema, OrchestrationLogSchema, parseWithReason, type Audit } from "../schemas";
+import { IoCount, maestroDb, plainData } from "../store/firestore";
+import { paths, triggerPaths } from "../store/paths";
+import { logEvent } from "../log-events";
+
+export interface AuditOutcome {
+  audit: Audit;
+  created: boolean;
+  io: { reads: number; writes: number };
+}
+
+export async function auditLog(db: Firestore, logId: string, rawLog: unknown, now = new Date()): Promise<AuditOutcome> {
+  const io = new IoCount();
+  const parsed = parseWithReason(OrchestrationLogSchema, plainData(rawLog));
+  const tenantId = (rawLog as { tenant_id?: unknown })?.tenant_id;
+  if (!parsed.ok) {
+    // A log that does not even have the log's shape fails the audit outright.
+    if (typeof tenantId !== "string" || tenantId.length === 0 || tenantId.includes("/")) {
+      throw new Error(`log ${logId} is malformed and names no tenant: ${parsed.reason}`);
+    }
+    const audit: Audit = {
+      tenant_id: tenantId,
+      log_id: logId,
+      session_id: String((rawLog as { session_id?: unknown })?.session_id ?? ""),
+      passed: false,
+      checks: [{ name: "log_well_formed", passed: false, findings: [parsed.reason] }],
+      audited_at: now.toISOString(),
+    };
+    return storeAudit(db, audit, io);
+  }
+  const log = parsed.value;
+
+  const nonces = log.signals.map((s) => s.nonce).filter((n) => typeof n === "string" && n.length > 0 && !n.includes("/"));
+  const [orchestrationSnap, previousSnap, nonceSnaps] = await Promise.all([
+    db.doc(paths.orchestration(log.tenant_id, log.session_id)).get(),
+    log.prev_log_id ? db.doc(paths.log(log.prev_log_id)).get() : Promise.resolve(null),
+    nonces.length ? db.getAll(...nonces.map((n) => db.doc(paths.nonce(log.tenant_id, n)))) : Promise.resolve([]),
+  ]);
+  io.read(orchestrationSnap);
+  if (previousSnap) io.read(previousSnap);
+  io.read(nonceSnaps);
+
+  const usedConfig = MaestroConfigSchema.safeParse(orchestrationSnap.get("inputs.config"));
+  const previousLog = previousSnap?.exists ? OrchestrationLogSchema.safeParse(plainData(previousSnap.data())) : null;
+  const registry: Record<string, { session_id: string } | null> = {};
+  for (const snap of nonceSnaps) {
+    registry[snap.id] = snap.exists ? { session_id: String(snap.get("session_id")) } : null;
+  }
+
+  const checks = auditOrchestrationLog({
+    log_id: logId,
+    log,
+    config: usedConfig.success ? usedConfig.data : DEFAULT_CONFIG,
+    previous: previousLog?.success ? { log_id: log.prev_log_id!, log: previousLog.data } : null,
+    nonce_registry: registry,
+  });
+  if (!orchestrationSnap.exists) {
+    checks.push({ name: "orchestration_present", passed: false, findings: [`orchestration ${log.session_id} of this log does not exist`] });
+  }
+  const audit: Audit = {
+    tenant_id: log.tenant_id,
+    log_id: logId,
+    session_id: log.session_id,
+    passed: checks.every((c) => c.passed),
+    checks,
+    audited_at: now.toISOString(),
+  };
+  return storeAudit(db, audit, io);
+}
+
+async function storeAudit(db: Firestore, audit: Audit, io: IoCount): Promise<AuditOutcome> {
+  try {
+    await db.doc(paths.audit(audit.tenant_id, audit.log_id)).create({ ...audit, io: io.toJSON() });
+    io.write();
+  } catch (error) {
+    if ((error as { code?: number }).code === 6 /* ALREADY_EXISTS */) return { audit, created: false, io: io.toJSON() };
+    throw error;
+  }
+  const fields = { tenant_id: audit.tenant_id, session_id: audit.session_id, log_id: audit.log_id, passed: audit.passed };
+  if (audit.passed) logEvent.auditWritten(fields);
+  else logEvent.auditFailed({ ...fields, failed: audit.checks.filter((c) => !c.passed) });
+  return { audit, created: true, io: io.toJSON() };
+}
+
+export const onOrchestrationLogCreated = onDocumentCreated({ document: triggerPaths.orchestrationLog, retry: true }, async (event) => {
+  if (!event.data) return;
+  await auditLog(maestroDb(), event.params.logId, event.data.data());
+});

@@ -1,0 +1,157 @@
+/**
+ * Stage 4 — log writer: a new orchestration → systemStatus/orchestration_logs/logs/
+ * {timestamp}_{session_id}, seed 000's "Orchestration Logs" shape plus tenant_id,
+ * ai_summary_source and the tenant's hash chain (seq, prev_log_id, prev_hash, hash).
+ *
+ * The summary is asked for first, outside the transaction, and can only ever fall back to
+ * the written one: it never blocks or loses the log. The chain is extended in a
+ * transaction on `tenants/{t}/log_chain/head`, so concurrent logs of one tenant are
+ * serialised, and the log id comes from the session, so a repeated event is a no-op.
+ * The outcome (state, attempts, error) is recorded on the orchestration; a failure is
+ * rethrown so the platform retries the event until the log exists.
+ */
+import { FieldValue, type Firestore } from "firebase-admin/firestore";
+import { onDocumentCreated } from "firebase-functions/v2/firestore";
+import { GENESIS_HASH, logHash } from "../core/hash-chain";
+import { buildSummaryPrompt, writtenSummary } from "../core/summary";
+import {
+  LogChainHeadSchema,
+  OrchestrationLogSchema,
+  OrchestrationSchema,
+  parseWithReason,
+  type MaestroConfig,
+  type Orchestration,
+  type OrchestrationLog,
+} from "../schemas";
+import { summarizeDecision, type SummaryResult } from "../summary/gemini";
+import { IoCount, maestroDb, plainData } from "../store/firestore";
+import { orchestrationLogId, paths, triggerPaths } from "../store/paths";
+import { geminiApiKey, geminiBaseUrl } from "../params";
+import { logEvent } from "../log-events";
+
+export interface SummaryProvider {
+  (orchestration: Orchestration, config: MaestroConfig): Promise<SummaryResult>;
+}
+
+/** Gemini when a key is configured and enabled, the written summary otherwise. */
+export function geminiSummaryProvider(apiKey: string | undefined, baseUrl: string | undefined): SummaryProvider {
+  return (o, config) => {
+    const input = {
+      session_id: o.session_id,
+      timestamp: o.timestamp,
+      signals: o.signals,
+      allocation_decisions: o.allocation_decisions,
+      systemic_risk: o.systemic_risk,
+      rejected_signals: o.rejected_signals,
+      config,
+    };
+    return summarizeDecision({
+      prompt: buildSummaryPrompt(input),
+      writtenSummary: writtenSummary(input),
+      apiKey,
+      model: config.ai_summary.model,
+      enabled: config.ai_summary.enabled,
+      timeoutMs: config.ai_summary.timeout_ms,
+      baseUrl,
+    });
+  };
+}
+
+export interface LogOutcome {
+  log_id: string;
+  created: boolean;
+  seq: number;
+  ai_summary_source: OrchestrationLog["ai_summary_source"];
+  io: { reads: number; writes: number };
+}
+
+export async function writeOrchestrationLog(
+  db: Firestore,
+  orchestration: Orchestration,
+  summarize: SummaryProvider,
+): Promise<LogOutcome> {
+  const io = new IoCount();
+  const tenantId = orchestration.tenant_id;
+  const logId = orchestrationLogId(orchestration.timestamp, orchestration.session_id);
+  const logRef = db.doc(paths.log(logId));
+  const headRef = db.doc(paths.logChainHead(tenantId));
+  const orchestrationRef = db.doc(paths.orchestration(tenantId, orchestration.session_id));
+
+  const existing = await logRef.get();
+  io.read(existing);
+  if (existing.exists) {
+    return { log_id: logId, created: false, seq: existing.get("seq"), ai_summary_source: existing.get("ai_summary_source"), io: io.toJSON() };
+  }
+
+  const config = orchestration.inputs.config as MaestroConfig;
+  const summary = await summarize(orchestration, config);
+  if (summary.source === "written" && summary.fallback_reason !== "no_api_key" && summary.fallback_reason !== "disabled") {
+    logEvent.summaryFallback({ tenant_id: tenantId, session_id: orchestration.session_id, reason: summary.fallback_reason });
+  }
+
+  const outcome = await db.runTransaction(async (tx) => {
+    const [logSnap, headSnap] = await Promise.all([tx.get(logRef), tx.get(headRef)]);
+    io.read(logSnap);
+    io.read(headSnap);
+    if (logSnap.exists) {
+      return { log_id: logId, created: false, seq: logSnap.get("seq") as number, ai_summary_source: logSnap.get("ai_summary_source") };
+    }
+    const head = headSnap.exists ? LogChainHeadSchema.parse(plainData(headSnap.data())) : null;
+    const content: Omit<OrchestrationLog, "hash"> = {
+      timestamp: orchestration.timestamp,
+      session_id: orchestration.session_id,
+      tenant_id: tenantId,
+      allocation_decisions: orchestration.allocation_decisions,
+      systemic_risk_detected: orchestration.systemic_risk.detected,
+      systemic_risk_details: orchestration.systemic_risk.details,
+      signals_modified: orchestration.signals_modified,
+      signals: orchestration.signals,
+      rejected_signals: orchestration.rejected_signals,
+      ai_summary: summary.text,
+      ai_summary_source: summary.source,
+      ai_summary_fallback_reason: summary.fallback_reason,
+      seq: (head?.seq ?? 0) + 1,
+      prev_log_id: head?.last_log_id ?? null,
+      prev_hash: head?.last_hash ?? GENESIS_HASH,
+    };
+    // Hash exactly what is stored: the schema-shaped document, through a JSON round trip.
+    const stored = OrchestrationLogSchema.omit({ hash: true }).parse(JSON.parse(JSON.stringify(content)));
+    const log: OrchestrationLog = { ...stored, hash: logHash(stored.prev_hash, stored) };
+    const now = new Date().toISOString();
+    tx.create(logRef, log);
+    tx.set(headRef, { seq: log.seq, last_hash: log.hash, last_log_id: logId, updated_at: now });
+    tx.update(orchestrationRef, {
+      log: { state: "WRITTEN", log_id: logId, attempts: FieldValue.increment(1), error: null, updated_at: now },
+    });
+    io.write(3);
+    return { log_id: logId, created: true, seq: log.seq, ai_summary_source: log.ai_summary_source };
+  });
+  const result = { ...outcome, io: io.toJSON() };
+  if (result.created) logEvent.logWritten({ tenant_id: tenantId, session_id: orchestration.session_id, ...result });
+  return result;
+}
+
+export const onOrchestrationCreated = onDocumentCreated(
+  { document: triggerPaths.orchestration, retry: true, secrets: [geminiApiKey] },
+  async (event) => {
+    if (!event.data) return;
+    const parsed = parseWithReason(OrchestrationSchema, plainData(event.data.data()));
+    if (!parsed.ok) {
+      // Not something a retry can fix: record it on the orchestration and stop.
+      await event.data.ref.set({ log: { state: "PENDING", error: `malformed orchestration: ${parsed.reason}` } }, { merge: true });
+      logEvent.logWriteFailed({ tenant_id: event.params.tenantId, session_id: event.params.sessionId, error: parsed.reason });
+      return;
+    }
+    const db = maestroDb();
+    try {
+      await writeOrchestrationLog(db, parsed.value, geminiSummaryProvider(geminiApiKey.value() || undefined, geminiBaseUrl.value()));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logEvent.logWriteFailed({ tenant_id: event.params.tenantId, session_id: event.params.sessionId, event_id: event.id, error: message });
+      await event.data.ref
+        .update({ "log.attempts": FieldValue.increment(1), "log.error": message, "log.updated_at": new Date().toISOString() })
+        .catch(() => undefined);
+      throw error; // retried by the platform until the log exists
+    }
+  },
+);

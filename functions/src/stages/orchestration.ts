@@ -1,0 +1,259 @@
+/**
+ * Stage 3 — signal orchestration. One use case, two entry points: the Pub/Sub handler of
+ * topic `maestro-market-cycle` ({"tenant_id": "..."}) and the callable `orchestrateNow`.
+ *
+ * Reads: tenant, config, weights, strategies, pending signals (plus the performance
+ * documents only when the weights are stale). Writes, in one atomic batch: the
+ * orchestration, one create-only nonce registration per orchestrated signal, and each
+ * signal's new status. Each signal update is conditioned on the update time it was read
+ * at, so two cycles racing for the same signal cannot both take it: the loser's batch
+ * fails whole and it runs again on what is still pending.
+ */
+import type { DocumentSnapshot, Firestore } from "firebase-admin/firestore";
+import { HttpsError, onCall } from "firebase-functions/v2/https";
+import { onMessagePublished } from "firebase-functions/v2/pubsub";
+import { canonicalJson } from "../core/hash-chain";
+import { issueNonce, newSessionId } from "../core/identity";
+import { orchestrateCycle } from "../core/orchestrate";
+import {
+  MarketCycleMessageSchema,
+  OrchestrateNowRequestSchema,
+  TenantSchema,
+  parseWithReason,
+  type Orchestration,
+  type OrchestrateNowResponse,
+  type RejectedSignal,
+} from "../schemas";
+import { loadMaestroConfig } from "../store/config";
+import { IoCount, isContention, maestroDb, parseDoc, plainData, storable } from "../store/firestore";
+import { paths } from "../store/paths";
+import { logEvent } from "../log-events";
+import { readStoredWeights, readStrategies, recalculateWeights } from "./weights";
+
+export const MARKET_CYCLE_TOPIC = "maestro-market-cycle";
+
+/** A batch holds 500 writes: the orchestration + a nonce and a status update per signal. */
+export const MAX_SIGNALS_PER_CYCLE = 200;
+const MAX_ATTEMPTS = 4;
+
+/** A request Maestro refuses for good (retrying cannot help); mapped to an HttpsError code. */
+export class OrchestrationRefused extends Error {
+  constructor(
+    readonly code: "not-found" | "failed-precondition" | "invalid-argument",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface OrchestrationRequest {
+  tenant_id: string;
+  trigger: Orchestration["trigger"];
+  requested_by: string | null;
+  now?: () => Date;
+}
+
+export async function orchestrateTenant(db: Firestore, request: OrchestrationRequest): Promise<Orchestration> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await orchestrateOnce(db, request);
+    } catch (error) {
+      if (!isContention(error) || attempt >= MAX_ATTEMPTS) throw error;
+      logEvent.orchestrationContention({ tenant_id: request.tenant_id, attempt, error: String(error) });
+    }
+  }
+}
+
+async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Promise<Orchestration> {
+  const clock = request.now ?? (() => new Date());
+  const started = Date.now();
+  const now = clock();
+  const tenantId = request.tenant_id;
+  const io = new IoCount();
+
+  const tenantSnap = await db.doc(paths.tenant(tenantId)).get();
+  io.read(tenantSnap);
+  if (!tenantSnap.exists) throw new OrchestrationRefused("not-found", `tenant_id: unknown tenant '${tenantId}'`);
+  const tenant = parseDoc(TenantSchema, tenantSnap);
+  if (!tenant.ok) throw new OrchestrationRefused("failed-precondition", `tenant '${tenantId}' is malformed: ${tenant.reason}`);
+  if (!tenant.value.active) throw new OrchestrationRefused("failed-precondition", `tenant '${tenantId}' is not active`);
+
+  const [loaded, stored, strategyRead, signalsSnap] = await Promise.all([
+    loadMaestroConfig(db, tenantId, io),
+    readStoredWeights(db, tenantId, io),
+    readStrategies(db, tenantId, io),
+    db.collection(paths.signals(tenantId)).where("status", "==", "pending").orderBy("__name__").limit(MAX_SIGNALS_PER_CYCLE).get(),
+  ]);
+  io.read(signalsSnap);
+  if (loaded.rejection) logEvent.configRejected({ tenant_id: tenantId, reason: loaded.rejection, using: loaded.source });
+  const { config } = loaded;
+  const { strategies, malformed } = strategyRead;
+  await markMalformedStrategies(db, tenantId, malformed, io);
+
+  // Weights computed from older performance, or under another config, are recomputed first.
+  const fresh = stored.fresh && stored.weights !== null && canonicalJson(stored.weights.config_used ?? null) === canonicalJson(storable(config));
+  const weights = fresh
+    ? stored.weights!
+    : await recalculateWeights(db, tenantId, { config, strategies, performanceVersion: stored.performance_version, now }, io);
+
+  // Signals of a malformed strategy are rejected with that strategy's problem named.
+  const preRejected: RejectedSignal[] = [];
+  const candidates: { id: string; data: unknown }[] = [];
+  for (const doc of signalsSnap.docs) {
+    const data = plainData(doc.data()) as Record<string, unknown>;
+    const strategyId = typeof data.strategy_id === "string" ? data.strategy_id : "";
+    if (Object.hasOwn(malformed, strategyId)) {
+      preRejected.push({ signal_id: doc.id, reason: `strategy_id: strategy '${strategyId}' is malformed (${malformed[strategyId]})` });
+    } else {
+      candidates.push({ id: doc.id, data });
+    }
+  }
+
+  const sessionId = newSessionId(now);
+  const cycle = orchestrateCycle({
+    tenant_id: tenantId,
+    session_id: sessionId,
+    now,
+    config,
+    strategies,
+    weights: weights.strategies,
+    signals: candidates,
+    issueNonce: () => issueNonce(),
+  });
+  const rejected = [...preRejected, ...cycle.rejected_signals].sort((a, b) => (a.signal_id < b.signal_id ? -1 : 1));
+
+  const batchWrites = 1 + cycle.signals.length * 2 + rejected.length;
+  io.write(batchWrites);
+  const orchestration: Orchestration = storable({
+    tenant_id: tenantId,
+    session_id: sessionId,
+    trigger: request.trigger,
+    requested_by: request.requested_by,
+    timestamp: now.toISOString(),
+    signals: cycle.signals,
+    allocation_decisions: cycle.allocation_decisions,
+    systemic_risk: cycle.systemic_risk,
+    signals_modified: cycle.signals_modified,
+    rejected_signals: rejected,
+    inputs: {
+      config: storable(config) as Record<string, unknown>,
+      config_source: loaded.source,
+      config_rejection: loaded.rejection,
+      weights_computed_at: weights.computed_at,
+      weights_recomputed: !fresh,
+      signal_ids: signalsSnap.docs.map((d) => d.id),
+    },
+    io: io.toJSON(),
+    latency_ms: Date.now() - started,
+    log: { state: "PENDING", log_id: null, attempts: 0, error: null, updated_at: now.toISOString() },
+  });
+
+  const snapById = new Map<string, DocumentSnapshot>(signalsSnap.docs.map((d) => [d.id, d]));
+  const batch = db.batch();
+  batch.create(db.doc(paths.orchestration(tenantId, sessionId)), orchestration);
+  for (const signal of cycle.signals) {
+    batch.create(db.doc(paths.nonce(tenantId, signal.nonce)), {
+      session_id: sessionId,
+      signal_id: signal.signal_id,
+      agent_id: signal.agent_id,
+      issued_at: signal.identity_timestamp,
+    });
+    const snap = snapById.get(signal.signal_id)!;
+    batch.update(
+      snap.ref,
+      { status: "orchestrated", session_id: sessionId, nonce: signal.nonce, orchestrated_at: orchestration.timestamp },
+      { lastUpdateTime: snap.updateTime! },
+    );
+  }
+  for (const r of rejected) {
+    const snap = snapById.get(r.signal_id)!;
+    batch.update(
+      snap.ref,
+      { status: "rejected", session_id: sessionId, rejection_reason: r.reason, rejected_at: orchestration.timestamp },
+      { lastUpdateTime: snap.updateTime! },
+    );
+  }
+  await batch.commit();
+
+  const fields = { tenant_id: tenantId, session_id: sessionId, trigger: request.trigger };
+  if (rejected.length) logEvent.signalsRejected({ ...fields, rejected });
+  if (cycle.systemic_risk.detected) logEvent.systemicRiskDetected({ ...fields, details: cycle.systemic_risk.details });
+  logEvent.orchestrationFinished({
+    ...fields,
+    signals: cycle.signals.length,
+    rejected: rejected.length,
+    latency_ms: orchestration.latency_ms,
+    io: orchestration.io,
+    weights_recomputed: !fresh,
+  });
+  return orchestration;
+}
+
+async function markMalformedStrategies(db: Firestore, tenantId: string, malformed: Record<string, string>, io: IoCount) {
+  const ids = Object.keys(malformed);
+  if (ids.length === 0) return;
+  const batch = db.batch();
+  for (const id of ids) {
+    batch.set(db.doc(paths.strategy(tenantId, id)), { maestro_status: "rejected", maestro_rejection_reason: malformed[id] }, { merge: true });
+    logEvent.strategyRejected({ tenant_id: tenantId, strategy_id: id, reason: malformed[id] });
+  }
+  await batch.commit();
+  io.write(ids.length);
+}
+
+export function toResponse(o: Orchestration): OrchestrateNowResponse {
+  return {
+    session_id: o.session_id,
+    signals: o.signals,
+    allocation_decisions: o.allocation_decisions,
+    systemic_risk: o.systemic_risk,
+    rejected_signals: o.rejected_signals,
+    latency_ms: o.latency_ms,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Cloud Functions
+// ---------------------------------------------------------------------------
+
+export const onMarketCycle = onMessagePublished({ topic: MARKET_CYCLE_TOPIC, retry: false }, async (event) => {
+  let body: unknown;
+  try {
+    body = event.data.message.json;
+  } catch {
+    body = undefined;
+  }
+  const message = parseWithReason(MarketCycleMessageSchema, body);
+  if (!message.ok) {
+    // A malformed message can never succeed; dropping it (logged) beats retrying forever.
+    logEvent.cycleMessageDropped({ event_id: event.id, reason: message.reason });
+    return;
+  }
+  try {
+    await orchestrateTenant(maestroDb(), { tenant_id: message.value.tenant_id, trigger: "market_cycle", requested_by: null });
+  } catch (error) {
+    if (error instanceof OrchestrationRefused) {
+      logEvent.cycleMessageDropped({ event_id: event.id, tenant_id: message.value.tenant_id, reason: error.message });
+      return;
+    }
+    throw error;
+  }
+});
+
+export const orchestrateNow = onCall<unknown, Promise<OrchestrateNowResponse>>(async (request) => {
+  if (!request.auth) throw new HttpsError("unauthenticated", "sign in to call orchestrateNow");
+  const payload = parseWithReason(OrchestrateNowRequestSchema, request.data);
+  if (!payload.ok) throw new HttpsError("invalid-argument", payload.reason);
+  try {
+    const orchestration = await orchestrateTenant(maestroDb(), {
+      tenant_id: payload.value.tenant_id,
+      trigger: "orchestrate_now",
+      requested_by: request.auth.uid,
+    });
+    return toResponse(orchestration);
+  } catch (error) {
+    if (error instanceof OrchestrationRefused) throw new HttpsError(error.code, error.message);
+    if (isContention(error)) throw new HttpsError("aborted", "another cycle is orchestrating this tenant; try again");
+    throw error;
+  }
+});

@@ -1,0 +1,294 @@
+/**
+ * Stage 1 — performance rollup: ledger_trades → strategy_performance/{s}_{YYYY-MM-DD}.
+ *
+ * FIFO is path dependent (a trade on day D changes the lots every later day closes), so a
+ * strategy is always rolled up from its whole ledger; only the documents whose figures
+ * changed are written, which makes a repeat run a no-op (computed_at included). Every
+ * write bumps `strategy_weights/current.performance_version` in the same batch, which is
+ * what marks the tenant's weights stale.
+ */
+import { FieldValue, type Firestore, type WriteBatch } from "firebase-admin/firestore";
+import { onDocumentWritten } from "firebase-functions/v2/firestore";
+import { onSchedule } from "firebase-functions/v2/scheduler";
+import { canonicalJson } from "../core/hash-chain";
+import { rollupStrategyDays, tradingDayOf, type DailyRollup, type FifoTrade } from "../core/fifo";
+import {
+  DailyMarksSchema,
+  LedgerTradeSchema,
+  StrategySchema,
+  TenantSchema,
+  TradingDaySchema,
+  type StrategyPerformance,
+} from "../schemas";
+import { IoCount, maestroDb, parseDoc, plainData } from "../store/firestore";
+import { paths, triggerPaths } from "../store/paths";
+import { scheduleTimeZone } from "../params";
+import { logEvent } from "../log-events";
+
+/** Fields Maestro writes on a ledger trade to record that it was rejected. */
+export const TRADE_STATUS_FIELDS = ["maestro_status", "maestro_rejection_reason"] as const;
+
+export interface RollupOutcome {
+  tenant_id: string;
+  strategy_id: string;
+  days: number;
+  written: number;
+  deleted: number;
+  unchanged: number;
+  rejected_trades: number;
+  io: { reads: number; writes: number };
+}
+
+const BATCH_LIMIT = 450;
+
+/**
+ * Rolls one strategy's ledger up into daily performance. `windowStart` limits which days
+ * are (re)written, as the nightly recompute does; the FIFO state still comes from the
+ * whole ledger.
+ */
+export async function rollupStrategyPerformance(
+  db: Firestore,
+  tenantId: string,
+  strategyId: string,
+  options: { now?: Date; windowStart?: string } = {},
+): Promise<RollupOutcome> {
+  const io = new IoCount();
+  const now = options.now ?? new Date();
+
+  const [strategySnap, tradesSnap] = await Promise.all([
+    db.doc(paths.strategy(tenantId, strategyId)).get(),
+    db.collection(paths.ledgerTrades(tenantId)).where("strategy_id", "==", strategyId).get(),
+  ]);
+  io.read(strategySnap);
+  io.read(tradesSnap);
+
+  const strategy = strategySnap.exists ? parseDoc(StrategySchema, strategySnap) : null;
+  const strategyProblem = !strategySnap.exists
+    ? `strategy_id: unknown strategy '${strategyId}'`
+    : strategy && !strategy.ok
+      ? `strategy_id: strategy '${strategyId}' is malformed (${strategy.reason})`
+      : null;
+
+  // Validate every trade; a malformed one is marked rejected with its reason and left out.
+  const trades: FifoTrade[] = [];
+  const statusBatch = db.batch();
+  let statusWrites = 0;
+  let rejected = 0;
+  for (const snap of tradesSnap.docs) {
+    const parsed = parseDoc(LedgerTradeSchema, snap);
+    const reason = parsed.ok ? strategyProblem : parsed.reason;
+    const current = snap.get("maestro_rejection_reason") ?? null;
+    if (reason) {
+      rejected += 1;
+      if (current !== reason) {
+        statusBatch.update(snap.ref, { maestro_status: "rejected", maestro_rejection_reason: reason });
+        statusWrites += 1;
+      }
+      continue;
+    }
+    if (current !== null) {
+      statusBatch.update(snap.ref, { maestro_status: FieldValue.delete(), maestro_rejection_reason: FieldValue.delete() });
+      statusWrites += 1;
+    }
+    if (parsed.ok) trades.push({ id: snap.id, ...parsed.value });
+  }
+  if (statusWrites > 0) {
+    await statusBatch.commit();
+    io.write(statusWrites);
+    logEvent.tradesRejected({ tenant_id: tenantId, strategy_id: strategyId, rejected });
+  }
+
+  const firstDay = trades.length ? trades.map((t) => tradingDayOf(t.executed_at)).sort()[0] : null;
+  const marks = firstDay ? await readMarksFrom(db, tenantId, firstDay, io) : new Map();
+  const capitalBaseKnown = strategy?.ok === true;
+  const rows = capitalBaseKnown ? rollupStrategyDays(trades, marks, { throughDay: tradingDayOf(now) }) : [];
+
+  const existingSnap = await db.collection(paths.performance(tenantId)).where("strategy_id", "==", strategyId).get();
+  io.read(existingSnap);
+  const existing = new Map(existingSnap.docs.map((d) => [d.get("trading_day") as string, d]));
+
+  const inWindow = (day: string) => options.windowStart === undefined || day >= options.windowStart;
+  const writes: Array<(b: WriteBatch) => void> = [];
+  let unchanged = 0;
+  const keep = new Set<string>();
+  for (const row of rows) {
+    keep.add(row.trading_day);
+    if (!inWindow(row.trading_day)) continue;
+    const previous = existing.get(row.trading_day);
+    if (previous && sameFigures(plainData(previous.data()) as Partial<StrategyPerformance>, row)) {
+      unchanged += 1;
+      continue;
+    }
+    const doc = performanceDocument(tenantId, strategyId, row, now);
+    writes.push((b) => b.set(db.doc(paths.performanceDay(tenantId, strategyId, row.trading_day)), doc));
+  }
+  let deleted = 0;
+  for (const [day, snap] of existing) {
+    if (!keep.has(day) && inWindow(day)) {
+      deleted += 1;
+      writes.push((b) => b.delete(snap.ref));
+    }
+  }
+
+  if (writes.length > 0) {
+    const weightsRef = db.doc(paths.weights(tenantId));
+    for (let i = 0; i < writes.length; i += BATCH_LIMIT) {
+      const batch = db.batch();
+      const chunk = writes.slice(i, i + BATCH_LIMIT);
+      chunk.forEach((w) => w(batch));
+      // Same batch: a performance change and the weights' staleness land together.
+      batch.set(weightsRef, { tenant_id: tenantId, performance_version: FieldValue.increment(1) }, { merge: true });
+      await batch.commit();
+      io.write(chunk.length + 1);
+    }
+  }
+
+  const outcome: RollupOutcome = {
+    tenant_id: tenantId,
+    strategy_id: strategyId,
+    days: rows.length,
+    written: writes.length - deleted,
+    deleted,
+    unchanged,
+    rejected_trades: rejected,
+    io: io.toJSON(),
+  };
+  logEvent.rollupFinished({ ...outcome });
+  return outcome;
+}
+
+/** Nightly: every active tenant, every strategy, the last `lookback_days` rewritten. */
+export async function recomputeRecentPerformance(
+  db: Firestore,
+  options: { now?: Date; lookbackDays?: number } = {},
+): Promise<RollupOutcome[]> {
+  const now = options.now ?? new Date();
+  const tenants = await db.collection(paths.tenants()).get();
+  const outcomes: RollupOutcome[] = [];
+  for (const tenantSnap of tenants.docs) {
+    const tenant = parseDoc(TenantSchema, tenantSnap);
+    if (!tenant.ok || !tenant.value.active) continue;
+    const lookback = options.lookbackDays ?? (await lookbackDaysOf(db, tenantSnap.id));
+    const windowStart = tradingDayOf(new Date(now.getTime() - lookback * 86_400_000));
+    const strategyIds = await strategyIdsWithTrades(db, tenantSnap.id);
+    for (const strategyId of strategyIds) {
+      outcomes.push(await rollupStrategyPerformance(db, tenantSnap.id, strategyId, { now, windowStart }));
+    }
+  }
+  return outcomes;
+}
+
+/** After a new day's marks: every strategy of the tenant from that day on. */
+export async function rollupTenantFromDay(db: Firestore, tenantId: string, day: string, now = new Date()): Promise<RollupOutcome[]> {
+  const outcomes: RollupOutcome[] = [];
+  for (const strategyId of await strategyIdsWithTrades(db, tenantId)) {
+    outcomes.push(await rollupStrategyPerformance(db, tenantId, strategyId, { now, windowStart: day }));
+  }
+  return outcomes;
+}
+
+/**
+ * The strategies a ledger write affects: the trade's strategy before and after (a trade
+ * moved between strategies changes both). A write that only changed Maestro's own status
+ * fields affects none, so marking a trade rejected does not re-trigger the rollup.
+ */
+export function strategiesAffectedByTradeWrite(
+  before: Record<string, unknown> | undefined,
+  after: Record<string, unknown> | undefined,
+): string[] {
+  const strip = (d: Record<string, unknown> | undefined) => {
+    if (!d) return undefined;
+    const copy = { ...d };
+    for (const f of TRADE_STATUS_FIELDS) delete copy[f];
+    return canonicalJson(JSON.parse(JSON.stringify(plainData(copy))));
+  };
+  if (strip(before) === strip(after)) return [];
+  const ids = new Set<string>();
+  for (const d of [before, after]) {
+    const id = d?.strategy_id;
+    if (typeof id === "string" && id.length > 0 && !id.includes("/")) ids.add(id);
+  }
+  return [...ids];
+}
+
+async function readMarksFrom(db: Firestore, tenantId: string, firstDay: string, io: IoCount) {
+  const snap = await db.collection(paths.dailyMarks(tenantId)).where("__name__", ">=", db.doc(paths.dailyMark(tenantId, firstDay))).get();
+  io.read(snap);
+  const marks = new Map<string, Record<string, number>>();
+  for (const doc of snap.docs) {
+    const parsed = parseDoc(DailyMarksSchema, doc);
+    if (parsed.ok) marks.set(doc.id, parsed.value.prices);
+    else logEvent.marksRejected({ tenant_id: tenantId, day: doc.id, reason: parsed.reason });
+  }
+  return marks;
+}
+
+async function strategyIdsWithTrades(db: Firestore, tenantId: string): Promise<string[]> {
+  const [strategies, performance] = await Promise.all([
+    db.collection(paths.strategies(tenantId)).select().get(),
+    db.collection(paths.performance(tenantId)).select("strategy_id").get(),
+  ]);
+  const ids = new Set(strategies.docs.map((d) => d.id));
+  for (const d of performance.docs) ids.add(d.get("strategy_id"));
+  return [...ids].sort();
+}
+
+async function lookbackDaysOf(db: Firestore, tenantId: string): Promise<number> {
+  const snap = await db.doc(paths.config(tenantId)).get();
+  const value = snap.get("lookback_days");
+  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : 30;
+}
+
+function performanceDocument(tenantId: string, strategyId: string, row: DailyRollup, now: Date): StrategyPerformance {
+  const start = new Date(`${row.trading_day}T00:00:00.000Z`);
+  return {
+    tenant_id: tenantId,
+    strategy_id: strategyId,
+    period_start: start.toISOString(),
+    period_end: new Date(start.getTime() + 86_400_000).toISOString(),
+    ...row,
+    computed_at: now.toISOString(),
+    source: "ledger_trades_fifo",
+  };
+}
+
+const FIGURES = ["realized_pnl", "unrealized_pnl", "daily_pnl", "fees", "trade_count"] as const;
+
+function sameFigures(stored: Partial<StrategyPerformance>, row: DailyRollup): boolean {
+  return (
+    FIGURES.every((f) => stored[f] === row[f]) &&
+    stored.source === "ledger_trades_fifo" &&
+    canonicalJson(stored.positions ?? {}) === canonicalJson(row.positions)
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Cloud Functions
+// ---------------------------------------------------------------------------
+
+/** Keeps the affected strategy's days current on every ledger write. */
+export const onLedgerTradeWritten = onDocumentWritten({ document: triggerPaths.ledgerTrade, retry: true }, async (event) => {
+  const before = event.data?.before.exists ? event.data.before.data() : undefined;
+  const after = event.data?.after.exists ? event.data.after.data() : undefined;
+  const db = maestroDb();
+  for (const strategyId of strategiesAffectedByTradeWrite(before, after)) {
+    await rollupStrategyPerformance(db, event.params.tenantId, strategyId);
+  }
+});
+
+/** A day's closing marks change that day's and later days' unrealized P&L. */
+export const onDailyMarksWritten = onDocumentWritten({ document: triggerPaths.dailyMarks, retry: true }, async (event) => {
+  if (!TradingDaySchema.safeParse(event.params.day).success) {
+    logEvent.marksRejected({ tenant_id: event.params.tenantId, day: event.params.day, reason: "document id: must be a date written YYYY-MM-DD" });
+    return;
+  }
+  await rollupTenantFromDay(maestroDb(), event.params.tenantId, event.params.day);
+});
+
+/** Nightly recompute of the last lookback_days for every tenant (after the marks are in). */
+export const nightlyPerformanceRollup = onSchedule(
+  { schedule: "30 1 * * *", timeZone: scheduleTimeZone, retryCount: 2 },
+  async () => {
+    await recomputeRecentPerformance(maestroDb());
+  },
+);

@@ -1,0 +1,149 @@
+/**
+ * Stage 2 — weight calculation: the last `lookback_days` strategy_performance documents of
+ * each strategy → strategy_weights/current (Sharpe and the other metrics, mode, weight,
+ * reasoning).
+ *
+ * Freshness: every performance write bumps `performance_version` on the weights document;
+ * a calculation records the version it started from as `computed_from_version`. Weights
+ * are fresh exactly when the two are equal, so a rollup that lands while weights are being
+ * computed leaves them stale, and the next cycle recomputes them.
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import { onSchedule } from "firebase-functions/v2/scheduler";
+import { computeStrategyWeights, type StrategyPerformanceInput } from "../core/allocation";
+import { dailyReturns } from "../core/fifo";
+import {
+  StrategySchema,
+  StrategyWeightsSchema,
+  TenantSchema,
+  type MaestroConfig,
+  type Strategy,
+  type StrategyWeights,
+} from "../schemas";
+import { loadMaestroConfig } from "../store/config";
+import { IoCount, maestroDb, parseDoc, storable } from "../store/firestore";
+import { scheduleTimeZone } from "../params";
+import { paths } from "../store/paths";
+import { logEvent } from "../log-events";
+
+export interface StoredWeights {
+  weights: StrategyWeights | null;
+  performance_version: number;
+  fresh: boolean;
+}
+
+export async function readStoredWeights(db: Firestore, tenantId: string, io: IoCount): Promise<StoredWeights> {
+  const snap = await db.doc(paths.weights(tenantId)).get();
+  io.read(snap);
+  const version = typeof snap.get("performance_version") === "number" ? (snap.get("performance_version") as number) : 0;
+  if (!snap.exists || snap.get("strategies") === undefined) return { weights: null, performance_version: version, fresh: false };
+  const parsed = parseDoc(StrategyWeightsSchema, snap);
+  if (!parsed.ok) return { weights: null, performance_version: version, fresh: false };
+  return { weights: parsed.value, performance_version: version, fresh: parsed.value.computed_from_version === version };
+}
+
+/**
+ * Computes and stores the weights. The caller passes what it has already read (config,
+ * strategies, the performance version) so a cycle that finds its weights stale reads only
+ * the performance documents on top.
+ */
+export async function recalculateWeights(
+  db: Firestore,
+  tenantId: string,
+  input: { config: MaestroConfig; strategies: Readonly<Record<string, Strategy>>; performanceVersion: number; now?: Date },
+  io: IoCount,
+): Promise<StrategyWeights> {
+  const now = input.now ?? new Date();
+  const { config } = input;
+  const strategyIds = Object.keys(input.strategies).sort();
+
+  const perStrategy = await Promise.all(
+    strategyIds.map(async (strategyId): Promise<StrategyPerformanceInput> => {
+      const snap = await db
+        .collection(paths.performance(tenantId))
+        .where("strategy_id", "==", strategyId)
+        .orderBy("trading_day", "desc")
+        .limit(config.lookback_days)
+        .get();
+      io.read(snap);
+      const rows = snap.docs
+        .map((d) => ({ trading_day: d.get("trading_day") as string, daily_pnl: d.get("daily_pnl") as number }))
+        .filter((r) => typeof r.trading_day === "string" && Number.isFinite(r.daily_pnl))
+        .reverse();
+      const strategy = input.strategies[strategyId];
+      return {
+        strategy_id: strategyId,
+        strategy,
+        daily_returns: dailyReturns(rows, strategy.capital_base),
+        period_start: rows.length ? `${rows[0].trading_day}T00:00:00.000Z` : null,
+        period_end: rows.length ? `${rows[rows.length - 1].trading_day}T23:59:59.999Z` : null,
+      };
+    }),
+  );
+
+  const weights: StrategyWeights = {
+    tenant_id: tenantId,
+    strategies: computeStrategyWeights(perStrategy, config),
+    computed_at: now.toISOString(),
+    performance_version: input.performanceVersion,
+    computed_from_version: input.performanceVersion,
+    config_used: storable(config),
+  };
+  // mergeFields: replace these fields whole, and never touch performance_version, which
+  // rollups bump concurrently.
+  await db.doc(paths.weights(tenantId)).set(storable(weights), {
+    mergeFields: ["tenant_id", "strategies", "computed_at", "computed_from_version", "config_used"],
+  });
+  io.write();
+  logEvent.weightsComputed({
+    tenant_id: tenantId,
+    strategies: strategyIds.length,
+    performance_version: input.performanceVersion,
+    modes: Object.fromEntries(Object.entries(weights.strategies).map(([id, w]) => [id, w.mode])),
+  });
+  return weights;
+}
+
+/** Valid strategies of a tenant by id; malformed ones come back with their reasons. */
+export async function readStrategies(
+  db: Firestore,
+  tenantId: string,
+  io: IoCount,
+): Promise<{ strategies: Record<string, Strategy>; malformed: Record<string, string> }> {
+  const snap = await db.collection(paths.strategies(tenantId)).get();
+  io.read(snap);
+  const strategies: Record<string, Strategy> = {};
+  const malformed: Record<string, string> = {};
+  for (const doc of snap.docs) {
+    const parsed = parseDoc(StrategySchema, doc);
+    if (parsed.ok) strategies[doc.id] = parsed.value;
+    else malformed[doc.id] = parsed.reason;
+  }
+  return { strategies, malformed };
+}
+
+/** Scheduled body: recompute the weights of every active tenant whose weights are stale. */
+export async function recalculateStaleWeights(db: Firestore, now = new Date()): Promise<string[]> {
+  const tenants = await db.collection(paths.tenants()).get();
+  const recomputed: string[] = [];
+  for (const tenantSnap of tenants.docs) {
+    const tenant = parseDoc(TenantSchema, tenantSnap);
+    if (!tenant.ok || !tenant.value.active) continue;
+    const io = new IoCount();
+    const stored = await readStoredWeights(db, tenantSnap.id, io);
+    if (stored.fresh) continue;
+    const { config } = await loadMaestroConfig(db, tenantSnap.id, io);
+    const { strategies } = await readStrategies(db, tenantSnap.id, io);
+    await recalculateWeights(db, tenantSnap.id, { config, strategies, performanceVersion: stored.performance_version, now }, io);
+    recomputed.push(tenantSnap.id);
+  }
+  return recomputed;
+}
+
+/** Weights are also recomputed at the start of any cycle that finds them stale. */
+export const scheduledWeightRecalculation = onSchedule(
+  { schedule: "every 15 minutes", timeZone: scheduleTimeZone, retryCount: 1 },
+  async () => {
+    await recalculateStaleWeights(maestroDb());
+  },
+);

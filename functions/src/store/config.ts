@@ -1,0 +1,51 @@
+/**
+ * Reading a tenant's Maestro config. An invalid config is never applied: it is marked
+ * rejected on its own document with the reason (naming the field), and the cycle runs on
+ * the last config that passed validation, or the defaults if there never was one.
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import { DEFAULT_CONFIG, MaestroConfigSchema, describeIssues, type MaestroConfig } from "../schemas";
+import { IoCount, storable } from "./firestore";
+import { paths } from "./paths";
+
+export interface LoadedConfig {
+  config: MaestroConfig;
+  source: "tenant" | "defaults" | "last_valid";
+  rejection: string | null;
+}
+
+/** Fields Maestro writes on the config document itself; not part of the config. */
+const STATUS_FIELDS = ["validation"] as const;
+
+export async function loadMaestroConfig(db: Firestore, tenantId: string, io: IoCount): Promise<LoadedConfig> {
+  const snap = await db.doc(paths.config(tenantId)).get();
+  io.read(snap);
+  if (!snap.exists) return { config: DEFAULT_CONFIG, source: "defaults", rejection: null };
+
+  const data = { ...snap.data() };
+  const previousValidation = data.validation as { status?: string; reason?: string } | undefined;
+  for (const f of STATUS_FIELDS) delete data[f];
+  const parsed = MaestroConfigSchema.safeParse(data);
+  if (parsed.success) {
+    if (previousValidation?.status !== "accepted") {
+      // Remember it as the last valid config and clear an earlier rejection.
+      const batch = db.batch();
+      batch.set(db.doc(paths.lastValidConfig(tenantId)), storable(parsed.data));
+      batch.set(snap.ref, { validation: { status: "accepted", reason: null, checked_at: new Date().toISOString() } }, { merge: true });
+      await batch.commit();
+      io.write(2);
+    }
+    return { config: parsed.data, source: "tenant", rejection: null };
+  }
+
+  const reason = describeIssues(parsed.error, data);
+  if (previousValidation?.status !== "rejected" || previousValidation.reason !== reason) {
+    await snap.ref.set({ validation: { status: "rejected", reason, checked_at: new Date().toISOString() } }, { merge: true });
+    io.write();
+  }
+  const lastValid = await db.doc(paths.lastValidConfig(tenantId)).get();
+  io.read(lastValid);
+  const fallback = lastValid.exists ? MaestroConfigSchema.safeParse(lastValid.data()) : null;
+  if (fallback?.success) return { config: fallback.data, source: "last_valid", rejection: reason };
+  return { config: DEFAULT_CONFIG, source: "defaults", rejection: reason };
+}

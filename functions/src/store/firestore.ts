@@ -1,0 +1,68 @@
+/**
+ * Firestore access for the stages: the Admin SDK handle, conversion of stored data to
+ * plain values for the schemas, and a count of document reads and writes so each stage
+ * can record what it cost (the benchmark reads these counts).
+ */
+import { getApps, initializeApp } from "firebase-admin/app";
+import {
+  DocumentSnapshot,
+  Firestore,
+  QuerySnapshot,
+  Timestamp,
+  getFirestore,
+} from "firebase-admin/firestore";
+import { z } from "zod";
+import { parseWithReason } from "../schemas";
+
+export function maestroDb(): Firestore {
+  if (getApps().length === 0) initializeApp();
+  return getFirestore();
+}
+
+/** Document reads and writes made by one stage run, as Firestore bills them. */
+export class IoCount {
+  reads = 0;
+  writes = 0;
+  /** A get() or a query: a query that matches nothing is billed as one read. */
+  read(snapshot: DocumentSnapshot | QuerySnapshot | readonly DocumentSnapshot[]): void {
+    if (snapshot instanceof DocumentSnapshot) this.reads += 1;
+    else if (snapshot instanceof QuerySnapshot) this.reads += Math.max(1, snapshot.size);
+    else this.reads += snapshot.length;
+  }
+  write(n = 1): void {
+    this.writes += n;
+  }
+  toJSON(): { reads: number; writes: number } {
+    return { reads: this.reads, writes: this.writes };
+  }
+}
+
+/** Firestore Timestamps become Dates, recursively; everything else is kept. */
+export function plainData(value: unknown): unknown {
+  if (value instanceof Timestamp) return value.toDate();
+  if (Array.isArray(value)) return value.map(plainData);
+  if (value && typeof value === "object" && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainData(v)]));
+  }
+  return value;
+}
+
+/** A document parsed through its schema, or the reason (naming the field) it was rejected. */
+export type Parsed<T> = { id: string; ok: true; value: T } | { id: string; ok: false; reason: string; raw: unknown };
+
+export function parseDoc<S extends z.ZodType>(schema: S, snap: DocumentSnapshot): Parsed<z.infer<S>> {
+  const raw = plainData(snap.data());
+  const result = parseWithReason(schema, raw);
+  return result.ok ? { id: snap.id, ok: true, value: result.value } : { id: snap.id, ok: false, reason: result.reason, raw };
+}
+
+/** Removes undefined fields (Firestore rejects them) by a JSON round trip of plain data. */
+export function storable<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Firestore's gRPC status for a failed precondition / an existing document. */
+export function isContention(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 6 /* ALREADY_EXISTS */ || code === 9 /* FAILED_PRECONDITION */ || code === 10 /* ABORTED */;
+}

@@ -1,0 +1,44 @@
+/**
+ * Every Firestore path Maestro uses (DESIGN.md, "Firestore contract"). No other module
+ * assembles a path string.
+ */
+
+/** Trigger patterns, in the syntax of firebase-functions' document paths. */
+export const triggerPaths = {
+  ledgerTrade: "tenants/{tenantId}/ledger_trades/{tradeId}",
+  dailyMarks: "tenants/{tenantId}/daily_marks/{day}",
+  orchestration: "tenants/{tenantId}/orchestrations/{sessionId}",
+  orchestrationLog: "systemStatus/orchestration_logs/logs/{logId}",
+} as const;
+
+export const paths = {
+  tenants: () => "tenants",
+  tenant: (t: string) => `tenants/${t}`,
+  config: (t: string) => `tenants/${t}/config/maestro`,
+  /** The last config that passed validation, used when the current one is rejected. */
+  lastValidConfig: (t: string) => `tenants/${t}/config/maestro_last_valid`,
+  strategies: (t: string) => `tenants/${t}/strategies`,
+  strategy: (t: string, s: string) => `tenants/${t}/strategies/${s}`,
+  ledgerTrades: (t: string) => `tenants/${t}/ledger_trades`,
+  ledgerTrade: (t: string, id: string) => `tenants/${t}/ledger_trades/${id}`,
+  dailyMarks: (t: string) => `tenants/${t}/daily_marks`,
+  dailyMark: (t: string, day: string) => `tenants/${t}/daily_marks/${day}`,
+  performance: (t: string) => `tenants/${t}/strategy_performance`,
+  performanceDay: (t: string, s: string, day: string) => `tenants/${t}/strategy_performance/${s}_${day}`,
+  weights: (t: string) => `tenants/${t}/strategy_weights/current`,
+  signals: (t: string) => `tenants/${t}/signals`,
+  signal: (t: string, id: string) => `tenants/${t}/signals/${id}`,
+  orchestrations: (t: string) => `tenants/${t}/orchestrations`,
+  orchestration: (t: string, sessionId: string) => `tenants/${t}/orchestrations/${sessionId}`,
+  nonce: (t: string, nonce: string) => `tenants/${t}/nonces/${nonce}`,
+  logChainHead: (t: string) => `tenants/${t}/log_chain/head`,
+  audits: (t: string) => `tenants/${t}/audits`,
+  audit: (t: string, logId: string) => `tenants/${t}/audits/${logId}`,
+  logs: () => "systemStatus/orchestration_logs/logs",
+  log: (logId: string) => `systemStatus/orchestration_logs/logs/${logId}`,
+} as const;
+
+/** `{timestamp}_{session_id}` (seed 000), the timestamp compacted so ids sort by time. */
+export function orchestrationLogId(timestampIso: string, sessionId: string): string {
+  return `${timestampIso.replace(/[-:.]/g, "")}_${sessionId}`;
+}
