@@ -15,7 +15,8 @@ import { z } from "zod";
 import { parseWithReason } from "../schemas";
 
 export function maestroDb(): Firestore {
-  if (getApps().length === 0) initializeApp();
+  // The functions runtime may register apps of its own; only the default one counts here.
+  if (!getApps().some((app) => app.name === "[DEFAULT]")) initializeApp();
   return getFirestore();
 }
 
