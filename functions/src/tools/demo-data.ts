@@ -109,30 +109,37 @@ function weekdaysEndingOn(lastDay: string, count: number): string[] {
   return days.reverse();
 }
 
-/** Starting price and daily volatility of each symbol, late-2026 levels. */
-const SYMBOLS: Record<string, { start: number; dailyVol: number }> = {
-  SPY: { start: 612.4, dailyVol: 0.009 },
-  QQQ: { start: 528.15, dailyVol: 0.012 },
-  IWM: { start: 231.8, dailyVol: 0.013 },
-  AAPL: { start: 236.5, dailyVol: 0.014 },
-  MSFT: { start: 448.2, dailyVol: 0.013 },
-  NVDA: { start: 142.75, dailyVol: 0.024 },
-  TLT: { start: 91.6, dailyVol: 0.007 },
-  GLD: { start: 243.3, dailyVol: 0.009 },
+/**
+ * Starting price, daily volatility and market beta of each symbol, late-2026 levels.
+ * The beta ties the random walks to one market factor, so SPY and QQQ move together and
+ * TLT leans the other way, as they do.
+ */
+const SYMBOLS: Record<string, { start: number; dailyVol: number; beta: number }> = {
+  SPY: { start: 612.4, dailyVol: 0.009, beta: 1.0 },
+  QQQ: { start: 528.15, dailyVol: 0.012, beta: 1.2 },
+  IWM: { start: 231.8, dailyVol: 0.013, beta: 1.15 },
+  AAPL: { start: 236.5, dailyVol: 0.014, beta: 1.05 },
+  MSFT: { start: 448.2, dailyVol: 0.013, beta: 1.0 },
+  NVDA: { start: 142.75, dailyVol: 0.024, beta: 1.6 },
+  TLT: { start: 91.6, dailyVol: 0.007, beta: -0.25 },
+  GLD: { start: 243.3, dailyVol: 0.009, beta: 0.1 },
 };
+const MARKET_DAILY_VOL = 0.008;
 const SYMBOL_NAMES = Object.keys(SYMBOLS);
 
 const cents = (x: number): number => Math.round(x * 100) / 100;
 
 /** Closing prices: `closes[symbol][i + 1]` is the close of trading day i; `[0]` the close before the first day. */
 function marketCloses(dayCount: number, rng: Rng): Record<string, number[]> {
+  const market = Array.from({ length: dayCount }, () => MARKET_DAILY_VOL * rng.normal());
   const closes: Record<string, number[]> = {};
   for (const symbol of SYMBOL_NAMES) {
-    const { start, dailyVol } = SYMBOLS[symbol];
+    const { start, dailyVol, beta } = SYMBOLS[symbol];
+    const idiosyncraticVol = Math.sqrt(Math.max(dailyVol ** 2 - (beta * MARKET_DAILY_VOL) ** 2, 0.002 ** 2));
     const path = [start];
     for (let i = 0; i < dayCount; i++) {
-      // Geometric random walk with a slight upward drift.
-      const logReturn = 0.0003 + dailyVol * rng.normal() - (dailyVol * dailyVol) / 2;
+      // Geometric random walk: market factor plus the symbol's own noise, a slight upward drift.
+      const logReturn = 0.0003 + beta * market[i] + idiosyncraticVol * rng.normal() - (dailyVol * dailyVol) / 2;
       path.push(cents(path[i] * Math.exp(logReturn)));
     }
     closes[symbol] = path;
@@ -570,12 +577,12 @@ function demoSignals(): DemoDataset["signals"][string] {
     sig_001: pending("momentum_breakout", "SELL", "NVDA", 0.3, 0.82, "Breakdown below the 20-day low on rising volume; momentum regime has turned."),
     sig_002: pending("mean_reversion", "SELL", "IWM", 0.25, 0.71, "Small caps 2.4 standard deviations above the 10-day mean; fading the stretch."),
     sig_003: pending("vol_carry", "SELL", "SPY", 0.2, 0.77, "VIX term structure inverted; cutting short-volatility carry exposure."),
-    sig_004: pending("gamma_scalper", "BUY", "QQQ", 0.4, 0.68, "Dealer gamma long below 520; buying the dip to scalp the rebound."),
+    sig_004: pending("gamma_scalper", "BUY", "QQQ", 0.4, 0.68, "Dealer gamma long below 495; buying the dip to scalp the rebound."),
     sig_005: pending("new_listing_momentum", "BUY", "NVDA", 0.15, 0.64, "Follow-through after the post-earnings gap; first pullback held."),
     sig_006: pending("momentum_breakout", "BUY", "MSFT", 0.2, 0.59, "Adding to the MSFT breakout above its 50-day high."),
     sig_007: pending("pairs_arbitrage", "BUY", "AAPL", 0.3, 0.55, "AAPL/MSFT spread 2.1 sigma wide; long the laggard leg."),
     sig_008: pending("congressional_alpha", "SELL", "NVDA", 0.35, 0.6, "Cluster of disclosed sales by committee members in the last 45 days."),
-    sig_009: pending("gamma_scalper", "HOLD", "SPY", 0.1, 0.5, "Gamma flat around the 610 strike; no edge until it moves."),
+    sig_009: pending("gamma_scalper", "HOLD", "SPY", 0.1, 0.5, "Gamma flat around the 580 strike; no edge until it moves."),
   };
   // Deliberately malformed: "SHORT" is no signal action, and an allocation is a fraction in [0, 1].
   const malformed: Record<string, Record<string, unknown>> = {

@@ -3,59 +3,14 @@
  * Pub/Sub, Auth and Functions emulators. Each test uses its own tenant id, so tests never
  * see each other's documents and nothing needs clearing.
  */
-import { getApps, initializeApp } from "firebase-admin/app";
-import { getFirestore, type Firestore } from "firebase-admin/firestore";
 import { randomBytes } from "node:crypto";
+import { PROJECT_ID, REGION, emulatorDb, publish, requireEnv, waitFor } from "../../src/tools/emulator-client";
 
-export const PROJECT_ID = process.env.GCLOUD_PROJECT ?? "demo-maestro";
-const REGION = "us-central1";
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the emulator tests through 'npm test' (firebase emulators:exec)`);
-  return value;
-}
-
-export function adminDb(): Firestore {
-  requireEnv("FIRESTORE_EMULATOR_HOST");
-  if (!getApps().some((app) => app.name === "[DEFAULT]")) initializeApp({ projectId: PROJECT_ID });
-  return getFirestore();
-}
+export { PROJECT_ID, publish, waitFor };
+export const adminDb = emulatorDb;
 
 export function uniqueTenantId(label: string): string {
   return `${label}-${randomBytes(4).toString("hex")}`;
-}
-
-/** Polls `probe` until it returns a value other than undefined, or fails after the deadline. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
-/** Publishes a JSON message to a topic on the Pub/Sub emulator through its REST API. */
-export async function publish(topic: string, body: unknown): Promise<string> {
-  const host = requireEnv("PUBSUB_EMULATOR_HOST");
-  const data = Buffer.from(typeof body === "string" ? body : JSON.stringify(body)).toString("base64");
-  const response = await fetch(`http://${host}/v1/projects/${PROJECT_ID}/topics/${topic}:publish`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ messages: [{ data }] }),
-  });
-  if (!response.ok) throw new Error(`publish to ${topic} failed: ${response.status} ${await response.text()}`);
-  const json = (await response.json()) as { messageIds: string[] };
-  return json.messageIds[0];
 }
 
 /** Signs a new user up on the Auth emulator and returns its ID token. */

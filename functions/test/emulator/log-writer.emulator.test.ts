@@ -1,0 +1,119 @@
+/**
+ * The log writer on the real Firestore emulator with the real @google/genai client talking
+ * to a loopback Gemini: the model's summary when it answers, the written one when it errs,
+ * is slow or answers empty — and in every case the log is written, once, on the chain.
+ *
+ * The emulator's background triggers are paused here so the test drives the stage itself
+ * (otherwise the deployed trigger would race it for the same orchestration).
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import { verifyChain } from "../../src/core/hash-chain";
+import { OrchestrationSchema, type Orchestration } from "../../src/schemas";
+import { geminiSummaryProvider, writeOrchestrationLog } from "../../src/stages/log-writer";
+import { orchestrateTenant } from "../../src/stages/orchestration";
+import { paths } from "../../src/store/paths";
+import { adminDb, uniqueTenantId } from "../support/emulator";
+import { startFakeGemini, type FakeGemini } from "../support/fake-gemini-server";
+
+/** The emulator hub (set by emulators:exec) pauses and resumes background triggers. */
+const HUB = `http://${process.env.FIREBASE_EMULATOR_HUB ?? "127.0.0.1:4400"}`;
+let db: Firestore;
+let gemini: FakeGemini;
+
+async function setBackgroundTriggers(enabled: boolean) {
+  const response = await fetch(`${HUB}/functions/${enabled ? "enable" : "disable"}BackgroundTriggers`, { method: "PUT" });
+  if (!response.ok) throw new Error(`could not ${enabled ? "enable" : "disable"} triggers: ${response.status}`);
+}
+
+beforeAll(async () => {
+  db = adminDb();
+  gemini = await startFakeGemini();
+  await setBackgroundTriggers(false);
+});
+afterAll(async () => {
+  await setBackgroundTriggers(true);
+  await gemini.close();
+});
+
+async function newTenantOrchestration(tenantId: string, aiSummary: Record<string, unknown> = {}): Promise<Orchestration> {
+  const batch = db.batch();
+  batch.set(db.doc(paths.tenant(tenantId)), { name: "Log Test", active: true });
+  batch.set(db.doc(paths.config(tenantId)), { ai_summary: { model: "gemini-2.0-flash", timeout_ms: 400, ...aiSummary } });
+  batch.set(db.doc(paths.strategy(tenantId, "alpha")), { name: "Alpha", enabled: true, capital_base: 10_000, manual_mode: null });
+  batch.set(db.doc(paths.signal(tenantId, "s1")), { strategy_id: "alpha", action: "BUY", ticker: "SPY", allocation: 0.3, confidence: 0.6, reasoning: "breakout", status: "pending" });
+  await batch.commit();
+  return orchestrateTenant(db, { tenant_id: tenantId, trigger: "market_cycle", requested_by: null });
+}
+
+async function storedLog(logId: string) {
+  return (await db.doc(paths.log(logId)).get()).data()!;
+}
+
+describe("log writer with the real Gemini client against a loopback server", () => {
+  const provider = () => geminiSummaryProvider("test-key-not-secret", gemini.url);
+
+  test("the model answers: its summary is logged with ai_summary_source gemini", async () => {
+    gemini.reset();
+    gemini.setMode({ kind: "success", text: "  Maestro kept Alpha fully allocated.  " });
+    const o = await newTenantOrchestration(uniqueTenantId("gem-ok"));
+    const outcome = await writeOrchestrationLog(db, o, provider());
+    const log = await storedLog(outcome.log_id);
+    expect(log).toMatchObject({ ai_summary: "Maestro kept Alpha fully allocated.", ai_summary_source: "gemini", ai_summary_fallback_reason: null, seq: 1 });
+    expect(gemini.requests).toHaveLength(1);
+    expect(gemini.requests[0].model).toBe("gemini-2.0-flash");
+    expect(gemini.requests[0].apiKey).toBe("test-key-not-secret");
+    expect(JSON.stringify(gemini.requests[0].body)).toContain(o.session_id);
+    const orchestration = (await db.doc(paths.orchestration(o.tenant_id, o.session_id)).get()).data()!;
+    expect(orchestration.log).toMatchObject({ state: "WRITTEN", log_id: outcome.log_id, attempts: 1 });
+  });
+
+  test.each([
+    ["an error status", { kind: "error", status: 500 } as const, /^model_error: HTTP 500/],
+    ["a slow answer", { kind: "slow", delayMs: 5_000, text: "too late" } as const, /^timeout after 400ms/],
+    ["an empty answer", { kind: "empty" } as const, /^empty_response$/],
+  ])("%s: the written summary is logged and nothing is lost", async (_label, mode, reason) => {
+    gemini.reset();
+    gemini.setMode(mode);
+    const o = await newTenantOrchestration(uniqueTenantId("gem-fail"));
+    const outcome = await writeOrchestrationLog(db, o, provider());
+    const log = await storedLog(outcome.log_id);
+    expect(log.ai_summary_source).toBe("written");
+    expect(log.ai_summary_fallback_reason).toMatch(reason);
+    expect(log.ai_summary).toMatch(/^Maestro orchestrated 1 signal/);
+    expect(log.signals).toHaveLength(1);
+    expect(log.session_id).toBe(o.session_id);
+  });
+
+  test("no key: no request leaves, the written summary is logged", async () => {
+    gemini.reset();
+    const o = await newTenantOrchestration(uniqueTenantId("gem-nokey"));
+    const outcome = await writeOrchestrationLog(db, o, geminiSummaryProvider(undefined, gemini.url));
+    expect(gemini.requests).toHaveLength(0);
+    expect(await storedLog(outcome.log_id)).toMatchObject({ ai_summary_source: "written", ai_summary_fallback_reason: "no_api_key" });
+  });
+
+  test("a repeated event writes nothing new; concurrent logs of one tenant form one intact chain", async () => {
+    gemini.reset();
+    gemini.setMode({ kind: "success", text: "ok" });
+    const tenantId = uniqueTenantId("gem-chain");
+    const first = await newTenantOrchestration(tenantId);
+    const a = await writeOrchestrationLog(db, first, provider());
+    const again = await writeOrchestrationLog(db, first, provider());
+    expect(again).toMatchObject({ log_id: a.log_id, created: false, seq: 1 });
+
+    const more = await Promise.all(
+      [1, 2, 3, 4].map(() => orchestrateTenant(db, { tenant_id: tenantId, trigger: "market_cycle", requested_by: null })),
+    );
+    const outcomes = await Promise.all(more.map((o) => writeOrchestrationLog(db, OrchestrationSchema.parse(o), provider())));
+    expect(outcomes.map((o) => o.seq).sort()).toEqual([2, 3, 4, 5]);
+
+    const logs = await db.collection(paths.logs()).where("tenant_id", "==", tenantId).get();
+    expect(logs.size).toBe(5);
+    const links = logs.docs
+      .map((d) => ({ log_id: d.id, seq: d.get("seq"), prev_hash: d.get("prev_hash"), hash: d.get("hash"), content: d.data() }))
+      .sort((x, y) => x.seq - y.seq);
+    expect(verifyChain(links)).toMatchObject({ intact: true, checked: 5 });
+    const head = (await db.doc(paths.logChainHead(tenantId)).get()).data()!;
+    expect(head).toMatchObject({ seq: 5, last_hash: links[4].hash, last_log_id: links[4].log_id });
+  });
+});
