@@ -39,7 +39,7 @@ if [ -f "$firestore_jar" ] && [ -x "$pubsub_bin" ] && [ "$(java_major)" -lt 21 ]
   echo "emulators.sh: using the gcloud Firestore and Pub/Sub emulators (Java $(java_major), offline mode)" >&2
 fi
 
-only="functions,firestore,pubsub,auth"
+only="${MAESTRO_EMULATORS:-functions,firestore,pubsub,auth}"
 project="${MAESTRO_PROJECT:-demo-maestro}"
 case "$mode" in
   exec)  exec "$firebase" emulators:exec --project "$project" --only "$only" "$@" ;;

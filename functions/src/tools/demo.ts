@@ -1,0 +1,117 @@
+/**
+ * The Maestro demo, run inside the Emulator Suite with emulator-data/ imported
+ * (`npm run demo` from the repo root). Publishes one market cycle for the demo tenant,
+ * waits for the real triggers to orchestrate, log and audit it, and prints what Maestro
+ * decided. Then it keeps the emulators up until Ctrl-C, or exits with `--exit`.
+ */
+import { DEMO_TENANT_ID } from "./demo-data";
+import { emulatorDb, publish, waitFor } from "./emulator-client";
+import { MARKET_CYCLE_TOPIC } from "../stages/orchestration";
+import { paths } from "../store/paths";
+import type { Audit, EnrichedSignal, OrchestrationLog, StrategyWeight } from "../schemas";
+
+const exitAfter = process.argv.includes("--exit");
+
+function table(headers: string[], rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  return [line(headers), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const fixed = (x: number) => x.toFixed(2);
+
+async function main(): Promise<void> {
+  const db = emulatorDb();
+  const tenantId = DEMO_TENANT_ID;
+  const tenant = (await db.doc(paths.tenant(tenantId)).get()).data();
+  if (!tenant) throw new Error(`tenant ${tenantId} is not in the emulator: was emulator-data/ imported? (npm run seed rebuilds it)`);
+  const pending = await db.collection(paths.signals(tenantId)).where("status", "==", "pending").get();
+
+  console.log(`\n🎭 Maestro demo — tenant ${tenantId} (${tenant.name}), ${pending.size} pending signals`);
+  const started = Date.now();
+  const messageId = await publish(MARKET_CYCLE_TOPIC, { tenant_id: tenantId });
+  console.log(`Published {"tenant_id":"${tenantId}"} to ${MARKET_CYCLE_TOPIC} (message ${messageId}); waiting for the audit…`);
+
+  const audit = await waitFor(
+    "the cycle's audit",
+    async () => {
+      const snap = await db.collection(paths.audits(tenantId)).orderBy("audited_at", "desc").limit(1).get();
+      return snap.empty ? undefined : (snap.docs[0].data() as Audit);
+    },
+    90_000,
+  );
+  const elapsed = ((Date.now() - started) / 1000).toFixed(1);
+  const log = (await db.doc(paths.log(audit.log_id)).get()).data() as OrchestrationLog;
+  const orchestration = (await db.doc(paths.orchestration(tenantId, log.session_id)).get()).data()!;
+  const weights = (await db.doc(paths.weights(tenantId)).get()).data()!;
+  const strategyWeights = Object.values(weights.strategies as Record<string, StrategyWeight>).sort((a, b) =>
+    a.strategy_id < b.strategy_id ? -1 : 1,
+  );
+
+  console.log(`Orchestrated, logged and audited in ${elapsed} s (first call includes the functions' cold start).\n`);
+  console.log(`Strategies — last ${orchestration.inputs.config.lookback_days} daily returns, weights computed ${weights.computed_at}`);
+  console.log(
+    table(
+      ["Strategy", "Sharpe", "Max DD", "Days", "Mode", "Weight", "Reasoning"],
+      strategyWeights.map((w) => [w.strategy_name, fixed(w.sharpe_ratio), pct(w.max_drawdown), String(w.data_points), w.mode, fixed(w.weight), w.reasoning]),
+      new Set([1, 2, 3, 5]),
+    ),
+  );
+
+  console.log(`\nOrchestrated signals — session ${log.session_id}`);
+  const names = new Map(strategyWeights.map((w) => [w.strategy_id, w.strategy_name]));
+  console.log(
+    table(
+      ["Signal", "Strategy", "Ticker", "Action", "Alloc", "Mode", "Exec", "Nonce", "Override"],
+      log.signals.map((s: EnrichedSignal) => [
+        s.signal_id,
+        names.get(s.strategy_id) ?? s.strategy_id,
+        s.ticker,
+        s.original_action ? `${s.original_action}→${s.action}` : s.action,
+        `${fixed(s.original_allocation)}→${fixed(s.allocation)}`,
+        s.mode,
+        s.executable ? "yes" : "no",
+        `${s.nonce.slice(0, 8)}…`,
+        s.override_reason ?? "",
+      ]),
+      new Set([4]),
+    ),
+  );
+  if (log.rejected_signals.length) {
+    console.log("\nRejected signals");
+    console.log(table(["Signal", "Reason"], log.rejected_signals.map((r) => [r.signal_id, r.reason])));
+  }
+
+  console.log(`\nSystemic risk: ${log.systemic_risk_details}`);
+  console.log(`\nSummary (${log.ai_summary_source}${log.ai_summary_fallback_reason ? `, ${log.ai_summary_fallback_reason}` : ""}):\n  ${log.ai_summary}`);
+  console.log(`\nLog:   systemStatus/orchestration_logs/logs/${audit.log_id}`);
+  console.log(`       seq ${log.seq}, prev_hash ${log.prev_hash.slice(0, 12)}…, hash ${log.hash.slice(0, 12)}…`);
+  const passed = audit.checks.filter((c) => c.passed).length;
+  console.log(`Audit: tenants/${tenantId}/audits/${audit.log_id} — ${audit.passed ? "PASSED" : "FAILED"} (${passed}/${audit.checks.length} checks)`);
+  for (const c of audit.checks) console.log(`       ${c.passed ? "✓" : "✗"} ${c.name}${c.findings.length ? `: ${c.findings.join("; ")}` : ""}`);
+  console.log(`Cycle: ${orchestration.io.reads} document reads, ${orchestration.io.writes} writes, ${orchestration.latency_ms} ms in the orchestration stage` +
+    `${orchestration.inputs.weights_recomputed ? " (weights were stale and recomputed first)" : ""}`);
+
+  if (exitAfter) return;
+  console.log(
+    "\nThe emulators keep running (Firestore 127.0.0.1:8080, Pub/Sub 127.0.0.1:8085, Auth 127.0.0.1:9099, Functions 127.0.0.1:5001)." +
+      "\nPublish another cycle with: curl -s -X POST -H 'content-type: application/json' " +
+      `-d '{"messages":[{"data":"'$(echo -n '{"tenant_id":"${tenantId}"}' | base64)'"}]}' ` +
+      `http://127.0.0.1:8085/v1/projects/demo-maestro/topics/${MARKET_CYCLE_TOPIC}:publish` +
+      "\nPress Ctrl-C to stop.",
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
