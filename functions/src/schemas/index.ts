@@ -290,6 +290,8 @@ export const LogStateSchema = z.object({
   attempts: z.number().int(),
   error: z.string().nullable(),
   updated_at: z.string(),
+  /** Document reads and writes of the log writer's successful run. */
+  io: z.object({ reads: z.number().int(), writes: z.number().int() }).optional(),
 });
 
 export const OrchestrationSchema = z.object({

@@ -79,9 +79,9 @@ export async function auditLog(db: Firestore, logId: string, rawLog: unknown, no
 }
 
 async function storeAudit(db: Firestore, audit: Audit, io: IoCount): Promise<AuditOutcome> {
+  io.write(); // the audit itself, counted so the stored figure includes it
   try {
     await db.doc(paths.audit(audit.tenant_id, audit.log_id)).create({ ...audit, io: io.toJSON() });
-    io.write();
   } catch (error) {
     if ((error as { code?: number }).code === 6 /* ALREADY_EXISTS */) return { audit, created: false, io: io.toJSON() };
     throw error;

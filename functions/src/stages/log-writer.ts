@@ -120,10 +120,10 @@ export async function writeOrchestrationLog(
     const now = new Date().toISOString();
     tx.create(logRef, log);
     tx.set(headRef, { seq: log.seq, last_hash: log.hash, last_log_id: logId, updated_at: now });
-    tx.update(orchestrationRef, {
-      log: { state: "WRITTEN", log_id: logId, attempts: FieldValue.increment(1), error: null, updated_at: now },
-    });
     io.write(3);
+    tx.update(orchestrationRef, {
+      log: { state: "WRITTEN", log_id: logId, attempts: FieldValue.increment(1), error: null, updated_at: now, io: io.toJSON() },
+    });
     return { log_id: logId, created: true, seq: log.seq, ai_summary_source: log.ai_summary_source };
   });
   const result = { ...outcome, io: io.toJSON() };

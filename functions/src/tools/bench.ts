@@ -1,48 +1,25 @@
 /**
- * `npm run bench`: the core benchmarks always; the emulator benchmarks (Firestore reads
- * and writes per market cycle, publish → audit latency) only when FIRESTORE_EMULATOR_HOST
- * says an emulator is running, i.e. under `npm run bench:emulator` from the repo root.
+ * `npm run bench` (from functions/): the core benchmarks, then — under the emulators, which
+ * the script starts — Firestore reads and writes per market cycle and the publish → audit
+ * latency. `npm run bench:core` runs the core part alone, without the emulators.
  */
 import { printCoreBenchmarks, runCoreBenchmarks } from "./bench-core";
-
-const EMULATOR_BENCH = "./bench-emulator";
-
-interface EmulatorBench {
-  runEmulatorBenchmarks(): Promise<void>;
-}
-
-/**
- * The emulator benchmark module, or null if it has not been written yet. Resolving first
- * means only the absence of that one file is tolerated: a module it imports that is
- * missing still fails loudly.
- */
-function loadEmulatorBench(): EmulatorBench | null {
-  try {
-    require.resolve(EMULATOR_BENCH);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND") return null;
-    throw error;
-  }
-  return require(EMULATOR_BENCH) as EmulatorBench;
-}
+import { runEmulatorBenchmarks } from "./bench-emulator";
 
 async function main(): Promise<void> {
   printCoreBenchmarks(runCoreBenchmarks());
   console.log("");
-
   if (!process.env.FIRESTORE_EMULATOR_HOST) {
-    console.log("Emulator figures (Firestore I/O per cycle, publish→audit latency): run `npm run bench:emulator` from the repo root.");
+    console.log("Emulator figures skipped: no emulator running (`npm run bench` from functions/ starts one).");
     return;
   }
-  const emulatorBench = loadEmulatorBench();
-  if (!emulatorBench) {
-    console.log(`Emulator figures skipped: ${EMULATOR_BENCH} is not built (functions/src/tools/bench-emulator.ts does not exist yet).`);
-    return;
-  }
-  await emulatorBench.runEmulatorBenchmarks();
+  await runEmulatorBenchmarks();
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
