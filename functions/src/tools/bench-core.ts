@@ -13,6 +13,7 @@ import { issueNonce } from "../core/identity";
 import { orchestrateCycle, type CycleInput } from "../core/orchestrate";
 import { TRADABLE_MODES } from "../core/systemic-risk";
 import { DEFAULT_CONFIG, type MaestroConfig, type SignalAction, type Strategy, type StrategyWeight } from "../schemas";
+import { seededRandom } from "./seeded-random";
 
 // ---------------------------------------------------------------------------
 // Result shape
@@ -64,17 +65,6 @@ export const ORCHESTRATION_TARGET_MS = 1;
 // Deterministic inputs
 // ---------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so the data never depends on Math.random. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal by Box–Muller. */
 function normal(random: () => number): number {

@@ -13,7 +13,8 @@ import type { Firestore } from "firebase-admin/firestore";
 import { FieldValue } from "firebase-admin/firestore";
 import { MARKET_CYCLE_TOPIC } from "../stages/orchestration";
 import { paths } from "../store/paths";
-import { formatBenchTable, ms, seededRandom, summarise, type BenchRow } from "./bench-core";
+import { formatBenchTable, ms, summarise, type BenchRow } from "./bench-core";
+import { seededRandom } from "./seeded-random";
 import { emulatorDb, publish, waitFor } from "./emulator-client";
 
 const STRATEGIES = 20;

@@ -19,6 +19,7 @@
  * about 1e-5: the Sharpe values stay well inside their bands.
  */
 import type { Mode } from "../schemas";
+import { seededRandom } from "./seeded-random";
 
 export const DEMO_TENANT_ID = "demo-fund";
 export const SECOND_TENANT_ID = "other-desk";
@@ -52,22 +53,11 @@ type SignalDoc = DemoDataset["signals"][string][string];
 // Seeded randomness
 // ---------------------------------------------------------------------------
 
-/** mulberry32: a small, fast 32-bit PRNG; uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly uniform: () => number;
   constructor(seed: number) {
-    this.uniform = mulberry32(seed);
+    this.uniform = seededRandom(seed);
   }
   next(): number {
     return this.uniform();

@@ -4,6 +4,7 @@
  * does not use lots at all.
  */
 import { dailyReturns, rollupStrategyDays, tradingDayOf, type FifoTrade } from "../../src/core/fifo";
+import { seededRandom } from "../../src/tools/seeded-random";
 
 let nextId = 0;
 function trade(
@@ -323,7 +324,7 @@ describe("rollupStrategyDays", () => {
     // Seeded scenario: 600 trades in 4 symbols over 30 days, marks on most days with
     // symbols missing at random. The independent check uses no lots: total P&L is
     //   Σ SELL q·p - Σ BUY q·p - Σ fees + Σ_symbols net quantity · final mark.
-    const random = mulberry32(20250106);
+    const random = seededRandom(20250106);
     const symbols = ["AAA", "BBB", "CCC", "DDD"];
     const start = Date.UTC(2025, 0, 6);
     const trades: FifoTrade[] = [];
@@ -393,14 +394,3 @@ describe("dailyReturns", () => {
   });
 });
 
-/** A small seeded PRNG (mulberry32), so the scenario is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,0 +1,82 @@
+/**
+ * The scheduled jobs. The emulator never runs schedules (TOOLCHAIN.md), so the exported
+ * functions are invoked with `.run()`, which calls the same handler a deploy schedules.
+ * The background triggers are paused so only the scheduled work touches the documents.
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import { FieldValue } from "firebase-admin/firestore";
+import { nightlyPerformanceRollup } from "../../src/stages/performance-rollup";
+import { scheduledWeightRecalculation } from "../../src/stages/weights";
+import { paths } from "../../src/store/paths";
+import { adminDb, uniqueTenantId } from "../support/emulator";
+
+const HUB = `http://${process.env.FIREBASE_EMULATOR_HUB ?? "127.0.0.1:4400"}`;
+const setTriggers = (enabled: boolean) => fetch(`${HUB}/functions/${enabled ? "enable" : "disable"}BackgroundTriggers`, { method: "PUT" });
+
+let db: Firestore;
+beforeAll(async () => {
+  db = adminDb();
+  await setTriggers(false);
+});
+afterAll(async () => {
+  await setTriggers(true);
+});
+
+/** Days relative to today, so the nightly's "last lookback_days" window covers them. */
+function daysAgo(n: number): string {
+  return new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+}
+
+test("the nightly rollup recomputes every active tenant's recent days and repairs a damaged one", async () => {
+  const tenantId = uniqueTenantId("nightly");
+  const [d2, d1] = [daysAgo(2), daysAgo(1)];
+  const batch = db.batch();
+  batch.set(db.doc(paths.tenant(tenantId)), { name: "Nightly", active: true });
+  batch.set(db.doc(paths.strategy(tenantId, "alpha")), { name: "Alpha", enabled: true, capital_base: 10_000, manual_mode: null });
+  batch.set(db.doc(paths.dailyMark(tenantId, d2)), { prices: { SPY: 100 } });
+  batch.set(db.doc(paths.dailyMark(tenantId, d1)), { prices: { SPY: 104 } });
+  // BUY 10 @ 100 on d2 (fee 1): realized −1, unrealized 0 → daily −1; d1 mark 104 → unrealized 40, daily 40.
+  batch.set(db.doc(paths.ledgerTrade(tenantId, "t1")), { strategy_id: "alpha", symbol: "SPY", side: "BUY", quantity: 10, price: 100, fee: 1, executed_at: new Date(`${d2}T15:00:00Z`) });
+  // A damaged document the nightly must overwrite.
+  batch.set(db.doc(paths.performanceDay(tenantId, "alpha", d1)), { strategy_id: "alpha", trading_day: d1, daily_pnl: 999 });
+  await batch.commit();
+
+  await nightlyPerformanceRollup.run({} as never);
+
+  const day2 = (await db.doc(paths.performanceDay(tenantId, "alpha", d2)).get()).data()!;
+  const day1 = (await db.doc(paths.performanceDay(tenantId, "alpha", d1)).get()).data()!;
+  expect(day2).toMatchObject({ realized_pnl: -1, unrealized_pnl: 0, daily_pnl: -1, source: "ledger_trades_fifo" });
+  expect(day1).toMatchObject({ realized_pnl: 0, unrealized_pnl: 40, daily_pnl: 40, tenant_id: tenantId });
+  const weights = (await db.doc(paths.weights(tenantId)).get()).data()!;
+  expect(weights.performance_version).toBeGreaterThan(0);
+
+  // A second run finds nothing to change: the documents keep their computed_at.
+  await nightlyPerformanceRollup.run({} as never);
+  expect((await db.doc(paths.performanceDay(tenantId, "alpha", d1)).get()).data()).toEqual(day1);
+});
+
+test("the weight schedule recomputes stale weights and leaves fresh ones alone", async () => {
+  const tenantId = uniqueTenantId("weights");
+  const batch = db.batch();
+  batch.set(db.doc(paths.tenant(tenantId)), { name: "Weights", active: true });
+  batch.set(db.doc(paths.strategy(tenantId, "alpha")), { name: "Alpha", enabled: true, capital_base: 10_000, manual_mode: null });
+  // Five days with P&L 100, 0, 100, 0, 100 on 10,000 → returns 0.01, 0, 0.01, 0, 0.01.
+  // mean 0.006, population std sqrt(((0.004²)·3 + (0.006²)·2)/5) = sqrt(0.000024) = 0.0048990;
+  // Sharpe = sqrt(252)·(0.006 − 0.04/252)/0.0048990 = 15.8745·0.0058413/0.0048990 = 18.928 → ACTIVE.
+  [100, 0, 100, 0, 100].forEach((pnl, i) => {
+    const day = `2026-10-0${i + 1}`;
+    batch.set(db.doc(paths.performanceDay(tenantId, "alpha", day)), { tenant_id: tenantId, strategy_id: "alpha", trading_day: day, daily_pnl: pnl });
+  });
+  batch.set(db.doc(paths.weights(tenantId)), { tenant_id: tenantId, performance_version: FieldValue.increment(1) }, { merge: true });
+  await batch.commit();
+
+  await scheduledWeightRecalculation.run({} as never);
+  const weights = (await db.doc(paths.weights(tenantId)).get()).data()!;
+  expect(weights.computed_from_version).toBe(weights.performance_version);
+  expect(weights.strategies.alpha.data_points).toBe(5);
+  expect(weights.strategies.alpha.sharpe_ratio).toBeCloseTo(18.928, 2);
+  expect(weights.strategies.alpha).toMatchObject({ mode: "ACTIVE", weight: 1, max_drawdown: 0, win_rate: 0.6 });
+
+  await scheduledWeightRecalculation.run({} as never);
+  expect((await db.doc(paths.weights(tenantId)).get()).data()!.computed_at).toBe(weights.computed_at);
+});
