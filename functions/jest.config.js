@@ -3,6 +3,7 @@ const tsJest = ["ts-jest", { tsconfig: "tsconfig.test.json" }];
 module.exports = {
   // Emulator tests wait for real triggers; the unit tests finish far inside this.
   testTimeout: 60000,
+  reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
   projects: [
     {
       displayName: "unit",

@@ -3,8 +3,21 @@
  * DESIGN.md "Rules of the Maestro": Sharpe = sqrt(252) · (mean(r) − rf/252) / std(r),
  * std the population standard deviation (divide by n), 0 when std is 0.
  */
-import { mean, std } from "mathjs";
+import type * as MathJs from "mathjs";
 import type { PerformanceMetrics } from "../schemas";
+
+/**
+ * mathjs takes ~0.75 s to load, and every deployed function loads this module; only the
+ * weight calculation needs it, so it is loaded on first use instead of at cold start.
+ */
+let mathjs: Pick<typeof MathJs, "mean" | "std"> | undefined;
+function stats(): Pick<typeof MathJs, "mean" | "std"> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  mathjs ??= require("mathjs") as typeof MathJs;
+  return mathjs;
+}
+const mean = (values: number[]): number => Number(stats().mean(values));
+const std = (values: number[], normalization: "uncorrected"): number => Number(stats().std(values, normalization));
 
 export const TRADING_DAYS_PER_YEAR = 252;
 

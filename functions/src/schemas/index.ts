@@ -83,14 +83,14 @@ export const MaestroConfigSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["sharpe_threshold_shadow"],
-        message: `must not exceed sharpe_threshold_reduce (${c.sharpe_threshold_shadow} > ${c.sharpe_threshold_reduce})`,
+        message: `must not exceed sharpe_threshold_reduce (${c.sharpe_threshold_reduce})`,
       });
     }
     if (c.min_data_points > c.lookback_days) {
       ctx.addIssue({
         code: "custom",
         path: ["min_data_points"],
-        message: `must not exceed lookback_days (${c.min_data_points} > ${c.lookback_days})`,
+        message: `must not exceed lookback_days (${c.lookback_days})`,
       });
     }
   });

@@ -1,0 +1,81 @@
+/**
+ * The contract's validation rules: DESIGN.md's defaults, the cross-field config rules,
+ * and error messages that name the field and the rule.
+ */
+import { DEFAULT_CONFIG, LedgerTradeSchema, MaestroConfigSchema, MarketCycleMessageSchema, parseWithReason } from "../../src/schemas";
+
+describe("MaestroConfig", () => {
+  test("an empty config document means DESIGN.md's defaults", () => {
+    expect(DEFAULT_CONFIG).toEqual({
+      lookback_days: 30,
+      min_data_points: 5,
+      risk_free_rate: 0.04,
+      sharpe_threshold_reduce: 1.0,
+      sharpe_threshold_shadow: 0.5,
+      reduce_multiplier: 0.5,
+      systemic_sell_threshold: 3,
+      insufficient_data_mode: "ACTIVE",
+      allocation_method: "sharpe_tiers",
+      ai_summary: { enabled: true, model: "gemini-2.0-flash", timeout_ms: 4000 },
+    });
+  });
+
+  test("a partial config keeps the defaults for what it leaves out", () => {
+    const parsed = MaestroConfigSchema.parse({ systemic_sell_threshold: 4, ai_summary: { model: "gemini-2.5-flash" } });
+    expect(parsed.systemic_sell_threshold).toBe(4);
+    expect(parsed.lookback_days).toBe(30);
+    expect(parsed.ai_summary).toEqual({ enabled: true, model: "gemini-2.5-flash", timeout_ms: 4000 });
+  });
+
+  test("the shadow threshold may not exceed the reduce threshold; equal is allowed", () => {
+    const bad = parseWithReason(MaestroConfigSchema, { sharpe_threshold_shadow: 1.5, sharpe_threshold_reduce: 1.0 });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.reason).toBe("sharpe_threshold_shadow: must not exceed sharpe_threshold_reduce (1) (got 1.5)");
+    expect(parseWithReason(MaestroConfigSchema, { sharpe_threshold_shadow: 1, sharpe_threshold_reduce: 1 }).ok).toBe(true);
+  });
+
+  test("each rule names its field", () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ min_data_points: 40 }, /^min_data_points: must not exceed lookback_days \(30\) \(got 40\)/],
+      [{ reduce_multiplier: 1.5 }, /^reduce_multiplier: must be less than 1 \(got 1.5\)/],
+      [{ systemic_sell_threshold: 0 }, /^systemic_sell_threshold: must be at least 1 \(got 0\)/],
+      [{ insufficient_data_mode: "YOLO" }, /^insufficient_data_mode: /],
+      [{ ai_summary: { timeout_ms: 5 } }, /^ai_summary\.timeout_ms: must be at least 100 ms \(got 5\)/],
+      [{ sharpe_threshold: 1 }, /sharpe_threshold/], // an unknown key (a typo) is refused, not ignored
+    ];
+    for (const [input, reason] of cases) {
+      const result = parseWithReason(MaestroConfigSchema, input);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.reason).toMatch(reason);
+    }
+  });
+});
+
+describe("LedgerTrade", () => {
+  const trade = { strategy_id: "alpha", symbol: "SPY", side: "BUY", quantity: 10, price: 100, fee: 1, executed_at: "2026-11-16T15:00:00Z" };
+
+  test("accepts a trade and turns executed_at into a Date", () => {
+    const parsed = LedgerTradeSchema.parse(trade);
+    expect(parsed.executed_at).toEqual(new Date("2026-11-16T15:00:00Z"));
+  });
+
+  test("names the field: a negative quantity, a missing price, an unparseable time, a side that is not BUY/SELL", () => {
+    const reason = (patch: Record<string, unknown>) => {
+      const r = parseWithReason(LedgerTradeSchema, { ...trade, ...patch });
+      return r.ok ? "accepted" : r.reason;
+    };
+    expect(reason({ quantity: -5 })).toBe("quantity: must be greater than 0 (got -5)");
+    expect(reason({ price: undefined })).toMatch(/^price: is required/);
+    expect(reason({ executed_at: "yesterday" })).toMatch(/^executed_at: /);
+    expect(reason({ side: "SHORT" })).toMatch(/^side: .*\(got "SHORT"\)/);
+  });
+});
+
+describe("MarketCycleMessage", () => {
+  test("needs exactly a tenant id that is a usable document id", () => {
+    expect(MarketCycleMessageSchema.safeParse({ tenant_id: "demo-fund" }).success).toBe(true);
+    expect(MarketCycleMessageSchema.safeParse({ tenant_id: "a/b" }).success).toBe(false);
+    expect(MarketCycleMessageSchema.safeParse({ tenant_id: "demo-fund", extra: 1 }).success).toBe(false);
+    expect(MarketCycleMessageSchema.safeParse({}).success).toBe(false);
+  });
+});
