@@ -294,3 +294,45 @@ describe("a market-cycle message that can never succeed", () => {
     expect((await db.collection(paths.orchestrations("no-such-tenant")).get()).size).toBe(0);
   });
 });
+
+describe("a config that turns invalid after a valid one", () => {
+  test("the cycle runs on the last valid config, not the defaults", async () => {
+    const tenantId = uniqueTenantId("lastgood");
+    await seedTenant(tenantId, { systemic_sell_threshold: 2 });
+    await writeSignals(tenantId, { s1: signal("alpha", "SELL", "SPY", 0.2), s2: signal("beta", "SELL", "QQQ", 0.2), s3: signal("delta", "BUY", "AAPL", 0.2) });
+    await publish("maestro-market-cycle", { tenant_id: tenantId });
+    await waitForAudit(tenantId);
+    const first = (await db.collection(paths.orchestrations(tenantId)).get()).docs[0].data();
+    expect(first.inputs.config_source).toBe("tenant");
+    expect(first.systemic_risk).toMatchObject({ detected: true, sell_count: 2, threshold: 2 }); // 2 ≥ the tenant's 2
+
+    await db.doc(paths.config(tenantId)).update({ reduce_multiplier: 7 });
+    await writeSignals(tenantId, { s4: signal("alpha", "SELL", "SPY", 0.2), s5: signal("beta", "SELL", "QQQ", 0.2), s6: signal("delta", "BUY", "AAPL", 0.2) });
+    await publish("maestro-market-cycle", { tenant_id: tenantId });
+    const second = await waitFor("the second orchestration", async () => {
+      const s = (await db.doc(paths.signal(tenantId, "s6")).get()).data();
+      return s?.status === "orchestrated" ? (await db.doc(paths.orchestration(tenantId, s.session_id)).get()).data() : undefined;
+    });
+    expect(second?.inputs).toMatchObject({ config_source: "last_valid" });
+    expect(second?.inputs.config_rejection).toMatch(/^reduce_multiplier: must be less than 1 \(got 7\)/);
+    expect(second?.systemic_risk).toMatchObject({ detected: true, threshold: 2 }); // still the tenant's 2, not the default 3
+  });
+});
+
+describe("a malformed strategy document", () => {
+  test("is marked rejected with its reason, and its signals are rejected naming it; the others are orchestrated", async () => {
+    const tenantId = uniqueTenantId("badstrat");
+    await seedTenant(tenantId);
+    await db.doc(paths.strategy(tenantId, "beta")).set({ name: "Beta Reversion", enabled: true, capital_base: -10, manual_mode: null });
+    await writeSignals(tenantId, { s1: signal("alpha", "BUY", "SPY", 0.2), s2: signal("beta", "BUY", "QQQ", 0.2) });
+    await publish("maestro-market-cycle", { tenant_id: tenantId });
+    await waitForAudit(tenantId);
+    const beta = (await db.doc(paths.strategy(tenantId, "beta")).get()).data()!;
+    expect(beta).toMatchObject({ maestro_status: "rejected", capital_base: -10 });
+    expect(beta.maestro_rejection_reason).toMatch(/^capital_base: must be greater than 0/);
+    const s2 = (await db.doc(paths.signal(tenantId, "s2")).get()).data()!;
+    expect(s2.status).toBe("rejected");
+    expect(s2.rejection_reason).toMatch(/^strategy_id: strategy 'beta' is malformed \(capital_base: /);
+    expect((await db.doc(paths.signal(tenantId, "s1")).get()).data()?.status).toBe("orchestrated");
+  });
+});
