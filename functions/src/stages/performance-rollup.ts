@@ -7,7 +7,7 @@
  * write bumps `strategy_weights/current.performance_version` in the same batch, which is
  * what marks the tenant's weights stale.
  */
-import { FieldValue, type Firestore, type WriteBatch } from "firebase-admin/firestore";
+import { FieldValue, type Firestore } from "firebase-admin/firestore";
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { canonicalJson } from "../core/hash-chain";
@@ -36,15 +36,24 @@ export interface RollupOutcome {
   deleted: number;
   unchanged: number;
   rejected_trades: number;
+  /** A run that read a newer ledger committed first; this one stored nothing. */
+  superseded: boolean;
   io: { reads: number; writes: number };
 }
 
 const BATCH_LIMIT = 450;
+const MAX_ROLLUP_ATTEMPTS = 5;
 
 /**
  * Rolls one strategy's ledger up into daily performance. `windowStart` limits which days
  * are (re)written, as the nightly recompute does; the FIFO state still comes from the
  * whole ledger.
+ *
+ * Runs for one strategy may overlap (one trigger per trade, plus the nightly). Each run
+ * first registers a request, then reads the ledger, so a run holding a higher request
+ * number read a ledger at least as new; its commit supersedes lower ones, and a run
+ * whose view of the stored days went stale (someone committed since it read them) reads
+ * again. See commitRollup.
  */
 export async function rollupStrategyPerformance(
   db: Firestore,
@@ -54,7 +63,68 @@ export async function rollupStrategyPerformance(
 ): Promise<RollupOutcome> {
   const io = new IoCount();
   const now = options.now ?? new Date();
+  for (let attempt = 1; attempt <= MAX_ROLLUP_ATTEMPTS; attempt += 1) {
+    const claim = await claimRollup(db, tenantId, strategyId, io);
+    const plan = await planRollup(db, tenantId, strategyId, now, options.windowStart, io);
+    const result = await commitRollup(db, tenantId, strategyId, claim, plan.writes, io);
+    if (result === "stale") continue;
+    const deleted = result === "committed" ? plan.writes.filter((w) => w.doc === null).length : 0;
+    const outcome: RollupOutcome = {
+      tenant_id: tenantId,
+      strategy_id: strategyId,
+      days: plan.days,
+      written: result === "committed" ? plan.writes.length - deleted : 0,
+      deleted,
+      unchanged: plan.unchanged,
+      rejected_trades: plan.rejected,
+      superseded: result === "superseded",
+      io: io.toJSON(),
+    };
+    logEvent.rollupFinished({ ...outcome });
+    return outcome;
+  }
+  throw new Error(`rollup of ${tenantId}/${strategyId}: newer rollups kept committing first (${MAX_ROLLUP_ATTEMPTS} attempts)`);
+}
 
+/** A registered rollup request: its number, and the state of the stored days when it was taken. */
+export interface RollupClaim {
+  request: number;
+  applied: number;
+  commits: number;
+}
+
+/** Registers a request. The ledger read that follows sees every trade written before it. */
+export async function claimRollup(db: Firestore, tenantId: string, strategyId: string, io: IoCount): Promise<RollupClaim> {
+  const ref = db.doc(paths.rollupState(tenantId, strategyId));
+  await ref.set({ requested: FieldValue.increment(1) }, { merge: true });
+  io.write();
+  const snap = await ref.get();
+  io.read(snap);
+  return { request: snap.get("requested") as number, applied: snap.get("applied") ?? 0, commits: snap.get("commits") ?? 0 };
+}
+
+/** One day's document to store, or null to delete it. */
+export interface PerformanceWrite {
+  day: string;
+  doc: StrategyPerformance | null;
+}
+
+interface RollupPlan {
+  days: number;
+  writes: PerformanceWrite[];
+  unchanged: number;
+  rejected: number;
+}
+
+/** Reads the strategy, its ledger, the marks and the stored days; works out what changed. */
+async function planRollup(
+  db: Firestore,
+  tenantId: string,
+  strategyId: string,
+  now: Date,
+  windowStart: string | undefined,
+  io: IoCount,
+): Promise<RollupPlan> {
   const [strategySnap, tradesSnap] = await Promise.all([
     db.doc(paths.strategy(tenantId, strategyId)).get(),
     db.collection(paths.ledgerTrades(tenantId)).where("strategy_id", "==", strategyId).get(),
@@ -100,61 +170,78 @@ export async function rollupStrategyPerformance(
 
   const firstDay = trades.length ? trades.map((t) => tradingDayOf(t.executed_at)).sort()[0] : null;
   const marks = firstDay ? await readMarksFrom(db, tenantId, firstDay, io) : new Map();
-  const capitalBaseKnown = strategy?.ok === true;
-  const rows = capitalBaseKnown ? rollupStrategyDays(trades, marks, { throughDay: tradingDayOf(now) }) : [];
+  const rows = strategy?.ok === true ? rollupStrategyDays(trades, marks, { throughDay: tradingDayOf(now) }) : [];
 
   const existingSnap = await db.collection(paths.performance(tenantId)).where("strategy_id", "==", strategyId).get();
   io.read(existingSnap);
-  const existing = new Map(existingSnap.docs.map((d) => [d.get("trading_day") as string, d]));
+  const existing = new Map(existingSnap.docs.map((d) => [d.id, plainData(d.data()) as Partial<StrategyPerformance>]));
+  const docId = (day: string) => `${strategyId}_${day}`;
 
-  const inWindow = (day: string) => options.windowStart === undefined || day >= options.windowStart;
-  const writes: Array<(b: WriteBatch) => void> = [];
+  const inWindow = (day: string) => windowStart === undefined || day >= windowStart;
+  const writes: PerformanceWrite[] = [];
   let unchanged = 0;
   const keep = new Set<string>();
   for (const row of rows) {
-    keep.add(row.trading_day);
+    keep.add(docId(row.trading_day));
     if (!inWindow(row.trading_day)) continue;
-    const previous = existing.get(row.trading_day);
-    if (previous && sameFigures(plainData(previous.data()) as Partial<StrategyPerformance>, row)) {
+    const previous = existing.get(docId(row.trading_day));
+    if (previous && sameFigures(previous, row)) {
       unchanged += 1;
       continue;
     }
-    const doc = performanceDocument(tenantId, strategyId, row, now);
-    writes.push((b) => b.set(db.doc(paths.performanceDay(tenantId, strategyId, row.trading_day)), doc));
+    writes.push({ day: row.trading_day, doc: performanceDocument(tenantId, strategyId, row, now) });
   }
-  let deleted = 0;
-  for (const [day, snap] of existing) {
-    if (!keep.has(day) && inWindow(day)) {
-      deleted += 1;
-      writes.push((b) => b.delete(snap.ref));
-    }
+  for (const [id, doc] of existing) {
+    const day = typeof doc.trading_day === "string" ? doc.trading_day : id.slice(strategyId.length + 1);
+    if (!keep.has(id) && inWindow(day)) writes.push({ day, doc: null });
   }
+  return { days: rows.length, writes, unchanged, rejected };
+}
 
-  if (writes.length > 0) {
-    const weightsRef = db.doc(paths.weights(tenantId));
-    for (let i = 0; i < writes.length; i += BATCH_LIMIT) {
-      const batch = db.batch();
-      const chunk = writes.slice(i, i + BATCH_LIMIT);
-      chunk.forEach((w) => w(batch));
-      // Same batch: a performance change and the weights' staleness land together.
-      batch.set(weightsRef, { tenant_id: tenantId, performance_version: FieldValue.increment(1) }, { merge: true });
-      await batch.commit();
-      io.write(chunk.length + 1);
-    }
-  }
+/**
+ * Stores a plan unless a newer run got there first. Each chunk is one transaction on the
+ * strategy's rollup state: `applied` is the highest request whose plan is stored,
+ * `commits` counts commits. A plan whose request is not above `applied` is superseded (a
+ * run that read a newer ledger committed); a plan is stale if anything was committed
+ * since it read the stored days (its "unchanged" verdicts may be wrong) and is redone.
+ * Every commit that changes a day bumps the weights' performance_version in the same
+ * transaction, which marks the weights stale.
+ */
+export async function commitRollup(
+  db: Firestore,
+  tenantId: string,
+  strategyId: string,
+  claim: RollupClaim,
+  writes: readonly PerformanceWrite[],
+  io: IoCount,
+): Promise<"committed" | "superseded" | "stale"> {
+  const stateRef = db.doc(paths.rollupState(tenantId, strategyId));
+  const weightsRef = db.doc(paths.weights(tenantId));
+  const chunks: PerformanceWrite[][] = [];
+  for (let i = 0; i < writes.length; i += BATCH_LIMIT) chunks.push(writes.slice(i, i + BATCH_LIMIT));
+  if (chunks.length === 0) chunks.push([]); // nothing changed: still record the request as applied
 
-  const outcome: RollupOutcome = {
-    tenant_id: tenantId,
-    strategy_id: strategyId,
-    days: rows.length,
-    written: writes.length - deleted,
-    deleted,
-    unchanged,
-    rejected_trades: rejected,
-    io: io.toJSON(),
-  };
-  logEvent.rollupFinished({ ...outcome });
-  return outcome;
+  for (const [index, chunk] of chunks.entries()) {
+    const result = await db.runTransaction(async (tx) => {
+      const state = await tx.get(stateRef);
+      io.read(state);
+      const applied: number = state.get("applied") ?? 0;
+      const commits: number = state.get("commits") ?? 0;
+      if (applied > claim.request || (index === 0 && applied === claim.request)) return "superseded" as const;
+      if (commits !== claim.commits + index) return "stale" as const;
+      for (const w of chunk) {
+        const ref = db.doc(paths.performanceDay(tenantId, strategyId, w.day));
+        if (w.doc) tx.set(ref, w.doc);
+        else tx.delete(ref);
+      }
+      tx.set(stateRef, { applied: claim.request, commits: commits + 1, applied_at: new Date().toISOString() }, { merge: true });
+      if (chunk.length > 0) tx.set(weightsRef, { tenant_id: tenantId, performance_version: FieldValue.increment(1) }, { merge: true });
+      io.write(chunk.length + 1 + (chunk.length > 0 ? 1 : 0));
+      return "committed" as const;
+    });
+    if (result !== "committed") return result;
+  }
+  return "committed";
 }
 
 /** Nightly: every active tenant, every strategy, the last `lookback_days` rewritten. */

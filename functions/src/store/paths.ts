@@ -25,6 +25,8 @@ export const paths = {
   dailyMark: (t: string, day: string) => `tenants/${t}/daily_marks/${day}`,
   performance: (t: string) => `tenants/${t}/strategy_performance`,
   performanceDay: (t: string, s: string, day: string) => `tenants/${t}/strategy_performance/${s}_${day}`,
+  /** Per-strategy rollup bookkeeping: requests made, the request applied, commits. */
+  rollupState: (t: string, s: string) => `tenants/${t}/rollup_state/${s}`,
   weights: (t: string) => `tenants/${t}/strategy_weights/current`,
   signals: (t: string) => `tenants/${t}/signals`,
   signal: (t: string, id: string) => `tenants/${t}/signals/${id}`,
