@@ -312,6 +312,8 @@ export const OrchestrationSchema = z.object({
     weights_computed_at: z.string(),
     weights_recomputed: z.boolean(),
     signal_ids: z.array(z.string()),
+    /** More pending signals than one cycle takes (MAX_SIGNALS_PER_CYCLE) were waiting. */
+    more_pending: z.boolean(),
   }),
   io: z.object({ reads: z.number().int(), writes: z.number().int() }),
   latency_ms: z.number(),

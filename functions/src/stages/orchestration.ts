@@ -32,7 +32,11 @@ import { readStoredWeights, readStrategies, recalculateWeights } from "./weights
 
 export const MARKET_CYCLE_TOPIC = "maestro-market-cycle";
 
-/** A batch holds 500 writes: the orchestration + a nonce and a status update per signal. */
+/**
+ * A cycle's writes are one atomic batch (500 writes at most): the orchestration, and a
+ * nonce and a status update per signal. Signals beyond this wait for the next cycle, and
+ * the orchestration says so (`inputs.more_pending`).
+ */
 export const MAX_SIGNALS_PER_CYCLE = 200;
 const MAX_ATTEMPTS = 4;
 
@@ -82,9 +86,12 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     loadMaestroConfig(db, tenantId, io),
     readStoredWeights(db, tenantId, io),
     readStrategies(db, tenantId, io),
-    db.collection(paths.signals(tenantId)).where("status", "==", "pending").orderBy("__name__").limit(MAX_SIGNALS_PER_CYCLE).get(),
+    // One more than a cycle takes, to know whether signals are left for the next cycle.
+    db.collection(paths.signals(tenantId)).where("status", "==", "pending").orderBy("__name__").limit(MAX_SIGNALS_PER_CYCLE + 1).get(),
   ]);
   io.read(signalsSnap);
+  const morePending = signalsSnap.size > MAX_SIGNALS_PER_CYCLE;
+  const signalDocs = signalsSnap.docs.slice(0, MAX_SIGNALS_PER_CYCLE);
   if (loaded.rejection) logEvent.configRejected({ tenant_id: tenantId, reason: loaded.rejection, using: loaded.source });
   const { config } = loaded;
   const { strategies, malformed } = strategyRead;
@@ -99,7 +106,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   // Signals of a malformed strategy are rejected with that strategy's problem named.
   const preRejected: RejectedSignal[] = [];
   const candidates: { id: string; data: unknown }[] = [];
-  for (const doc of signalsSnap.docs) {
+  for (const doc of signalDocs) {
     const data = plainData(doc.data()) as Record<string, unknown>;
     const strategyId = typeof data.strategy_id === "string" ? data.strategy_id : "";
     if (Object.hasOwn(malformed, strategyId)) {
@@ -141,14 +148,15 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
       config_rejection: loaded.rejection,
       weights_computed_at: weights.computed_at,
       weights_recomputed: !fresh,
-      signal_ids: signalsSnap.docs.map((d) => d.id),
+      signal_ids: signalDocs.map((d) => d.id),
+      more_pending: morePending,
     },
     io: io.toJSON(),
     latency_ms: Date.now() - started,
     log: { state: "PENDING", log_id: null, attempts: 0, error: null, updated_at: now.toISOString() },
   });
 
-  const snapById = new Map<string, DocumentSnapshot>(signalsSnap.docs.map((d) => [d.id, d]));
+  const snapById = new Map<string, DocumentSnapshot>(signalDocs.map((d) => [d.id, d]));
   const batch = db.batch();
   batch.create(db.doc(paths.orchestration(tenantId, sessionId)), orchestration);
   for (const signal of cycle.signals) {
@@ -185,6 +193,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     latency_ms: orchestration.latency_ms,
     io: orchestration.io,
     weights_recomputed: !fresh,
+    more_pending: morePending,
   });
   return orchestration;
 }

@@ -336,3 +336,31 @@ describe("a malformed strategy document", () => {
     expect((await db.doc(paths.signal(tenantId, "s1")).get()).data()?.status).toBe("orchestrated");
   });
 });
+
+describe("more pending signals than one cycle takes", () => {
+  test("the first cycle takes 200 and says more are waiting; the next takes the rest; none is lost", async () => {
+    const tenantId = uniqueTenantId("many");
+    await seedTenant(tenantId);
+    const signals: Record<string, Record<string, unknown>> = {};
+    for (let i = 0; i < 205; i++) signals[`s${String(i).padStart(3, "0")}`] = signal("alpha", "HOLD", "SPY", 0.01);
+    await writeSignals(tenantId, signals);
+
+    await publish("maestro-market-cycle", { tenant_id: tenantId });
+    await waitForAudit(tenantId);
+    const first = (await db.collection(paths.orchestrations(tenantId)).get()).docs[0].data();
+    expect(first.signals).toHaveLength(200);
+    expect(first.inputs.more_pending).toBe(true);
+
+    await publish("maestro-market-cycle", { tenant_id: tenantId });
+    const second = await waitFor("the second orchestration", async () => {
+      const snap = await db.collection(paths.orchestrations(tenantId)).get();
+      return snap.size === 2 ? snap.docs.map((d) => d.data()).find((o) => o.session_id !== first.session_id) : undefined;
+    });
+    expect(second?.signals).toHaveLength(5);
+    expect(second?.inputs.more_pending).toBe(false);
+    const pending = await db.collection(paths.signals(tenantId)).where("status", "==", "pending").get();
+    expect(pending.size).toBe(0);
+    const sessions = new Set([...first.signals, ...second!.signals].map((s: { signal_id: string }) => s.signal_id));
+    expect(sessions.size).toBe(205);
+  });
+});
