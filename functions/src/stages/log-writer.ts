@@ -15,7 +15,9 @@ import { onDocumentCreated } from "firebase-functions/v2/firestore";
 import { GENESIS_HASH, logHash } from "../core/hash-chain";
 import { buildSummaryPrompt, writtenSummary } from "../core/summary";
 import {
+  DEFAULT_CONFIG,
   LogChainHeadSchema,
+  MaestroConfigSchema,
   OrchestrationLogSchema,
   OrchestrationSchema,
   parseWithReason,
@@ -83,7 +85,9 @@ export async function writeOrchestrationLog(
     return { log_id: logId, created: false, seq: existing.get("seq"), ai_summary_source: existing.get("ai_summary_source"), io: io.toJSON() };
   }
 
-  const config = orchestration.inputs.config as MaestroConfig;
+  // The config the orchestration ran with; an unreadable one cannot stop the log.
+  const usedConfig = MaestroConfigSchema.safeParse(orchestration.inputs.config);
+  const config = usedConfig.success ? usedConfig.data : DEFAULT_CONFIG;
   const summary = await summarize(orchestration, config);
   if (summary.source === "written" && summary.fallback_reason !== "no_api_key" && summary.fallback_reason !== "disabled") {
     logEvent.summaryFallback({ tenant_id: tenantId, session_id: orchestration.session_id, reason: summary.fallback_reason });
