@@ -28,6 +28,7 @@ export const logEvent = {
   systemicRiskDetected: (f: Fields) => warn("systemic_risk_detected", "orchestration", f),
   signalsRejected: (f: Fields) => warn("signals_rejected", "orchestration", f),
   orchestrationContention: (f: Fields) => warn("orchestration_contention_retry", "orchestration", f),
+  duplicateEventIgnored: (f: Fields) => info("duplicate_event_ignored", "orchestration", f),
   cycleMessageDropped: (f: Fields) => error("market_cycle_message_dropped", "orchestration", f),
   logWritten: (f: Fields) => info("orchestration_log_written", "log_writer", f),
   logWriteFailed: (f: Fields) => error("orchestration_log_write_failed", "log_writer", f),

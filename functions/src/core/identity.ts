@@ -3,7 +3,7 @@
  * agent_id = {tenant}_{strategy}, nonce = 32 hex characters from a cryptographic source,
  * session_id = maestro_{epoch ms}_{16 hex}.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /** A source of random bytes; node:crypto's CSPRNG unless a test injects a known one. */
 export type RandomBytes = (n: number) => Buffer;
@@ -32,6 +32,18 @@ export function newSessionId(now: Date, random: RandomBytes = randomBytes): stri
   const ms = now.getTime();
   if (!Number.isInteger(ms) || ms < 0) throw new RangeError(`newSessionId: invalid time ${String(now)}`);
   return `maestro_${ms}_${hexOf(random, SESSION_SUFFIX_BYTES)}`;
+}
+
+/**
+ * The session of one delivery-independent event (a Pub/Sub message): the same tenant and
+ * message always give the same `maestro_${epoch ms}_${16 hex}`, so a redelivered message
+ * maps onto the orchestration it already produced instead of starting a second one.
+ */
+export function sessionIdForEvent(eventTime: Date, tenantId: string, eventId: string): string {
+  const ms = eventTime.getTime();
+  if (!Number.isInteger(ms) || ms < 0) throw new RangeError(`sessionIdForEvent: invalid time ${String(eventTime)}`);
+  const suffix = createHash("sha256").update(`${tenantId}\n${eventId}`).digest("hex").slice(0, SESSION_SUFFIX_BYTES * 2);
+  return `maestro_${ms}_${suffix}`;
 }
 
 /** DESIGN.md: agent_id = `{tenant}_{strategy}`. */

@@ -13,11 +13,12 @@ import type { DocumentSnapshot, Firestore } from "firebase-admin/firestore";
 import { HttpsError, onCall } from "firebase-functions/v2/https";
 import { onMessagePublished } from "firebase-functions/v2/pubsub";
 import { canonicalJson } from "../core/hash-chain";
-import { issueNonce, newSessionId } from "../core/identity";
+import { issueNonce, newSessionId, sessionIdForEvent } from "../core/identity";
 import { orchestrateCycle } from "../core/orchestrate";
 import {
   MarketCycleMessageSchema,
   OrchestrateNowRequestSchema,
+  OrchestrationSchema,
   TenantSchema,
   parseWithReason,
   type Orchestration,
@@ -55,6 +56,11 @@ export interface OrchestrationRequest {
   trigger: Orchestration["trigger"];
   requested_by: string | null;
   now?: () => Date;
+  /**
+   * The event this cycle answers (a Pub/Sub message). Its session id is derived from it,
+   * so a redelivery finds the orchestration already written and returns it unchanged.
+   */
+  event?: { id: string; time: Date };
 }
 
 export async function orchestrateTenant(db: Firestore, request: OrchestrationRequest): Promise<Orchestration> {
@@ -62,7 +68,17 @@ export async function orchestrateTenant(db: Firestore, request: OrchestrationReq
     try {
       return await orchestrateOnce(db, request);
     } catch (error) {
-      if (!isContention(error) || attempt >= MAX_ATTEMPTS) throw error;
+      if (!isContention(error)) throw error;
+      if (request.event) {
+        // The batch creates the orchestration: if this event's already exists, it was delivered before.
+        const sessionId = sessionIdForEvent(request.event.time, request.tenant_id, request.event.id);
+        const existing = await db.doc(paths.orchestration(request.tenant_id, sessionId)).get();
+        if (existing.exists) {
+          logEvent.duplicateEventIgnored({ tenant_id: request.tenant_id, session_id: sessionId, event_id: request.event.id });
+          return OrchestrationSchema.parse(plainData(existing.data()));
+        }
+      }
+      if (attempt >= MAX_ATTEMPTS) throw error;
       logEvent.orchestrationContention({ tenant_id: request.tenant_id, attempt, error: String(error) });
     }
   }
@@ -116,7 +132,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     }
   }
 
-  const sessionId = newSessionId(now);
+  const sessionId = request.event ? sessionIdForEvent(request.event.time, tenantId, request.event.id) : newSessionId(now);
   const cycle = orchestrateCycle({
     tenant_id: tenantId,
     session_id: sessionId,
@@ -239,7 +255,12 @@ export const onMarketCycle = onMessagePublished({ topic: MARKET_CYCLE_TOPIC, ret
     return;
   }
   try {
-    await orchestrateTenant(maestroDb(), { tenant_id: message.value.tenant_id, trigger: "market_cycle", requested_by: null });
+    await orchestrateTenant(maestroDb(), {
+      tenant_id: message.value.tenant_id,
+      trigger: "market_cycle",
+      requested_by: null,
+      event: { id: event.data.message.messageId || event.id, time: new Date(event.data.message.publishTime || event.time) },
+    });
   } catch (error) {
     if (error instanceof OrchestrationRefused) {
       logEvent.cycleMessageDropped({ event_id: event.id, tenant_id: message.value.tenant_id, reason: error.message });

@@ -7,6 +7,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { GENESIS_HASH, logHash } from "../../src/core/hash-chain";
 import { OrchestrationLogSchema } from "../../src/schemas";
 import { rollupStrategyPerformance } from "../../src/stages/performance-rollup";
+import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
 import { adminDb, publish, uniqueTenantId, waitFor } from "../support/emulator";
 
@@ -362,5 +363,24 @@ describe("more pending signals than one cycle takes", () => {
     expect(pending.size).toBe(0);
     const sessions = new Set([...first.signals, ...second!.signals].map((s: { signal_id: string }) => s.signal_id));
     expect(sessions.size).toBe(205);
+  });
+});
+
+describe("the same market-cycle message delivered twice", () => {
+  test("the second delivery returns the first orchestration and orchestrates nothing more", async () => {
+    const tenantId = uniqueTenantId("dup");
+    await seedTenant(tenantId);
+    await writeSignals(tenantId, { s1: signal("alpha", "BUY", "SPY", 0.2) });
+    const event = { id: "message-42", time: new Date("2026-11-21T14:30:00.000Z") };
+    const first = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "market_cycle", requested_by: null, event });
+    // A signal that arrives between the deliveries belongs to the next cycle, not to a replay.
+    await writeSignals(tenantId, { s2: signal("beta", "BUY", "QQQ", 0.2) });
+    const second = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "market_cycle", requested_by: null, event });
+    expect(second.session_id).toBe(first.session_id);
+    expect(second.signals.map((s) => s.signal_id)).toEqual(["s1"]);
+    expect((await db.collection(paths.orchestrations(tenantId)).get()).size).toBe(1);
+    expect((await db.doc(paths.signal(tenantId, "s2")).get()).get("status")).toBe("pending");
+    await waitForAudit(tenantId);
+    expect((await db.collection(paths.audits(tenantId)).get()).size).toBe(1);
   });
 });

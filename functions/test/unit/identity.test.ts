@@ -6,6 +6,7 @@ import {
   isWellFormedNonce,
   isWellFormedSessionId,
   newSessionId,
+  sessionIdForEvent,
   type RandomBytes,
 } from "../../src/core/identity";
 
@@ -94,5 +95,22 @@ describe("well-formedness", () => {
     expect(isWellFormedSessionId("maestro_1735560000000_a1b2c3d4e5f60718 ")).toBe(false);
     expect(isWellFormedSessionId(null)).toBe(false);
     expect(SESSION_ID_PATTERN.test("maestro_0_0000000000000000")).toBe(true);
+  });
+});
+
+describe("sessionIdForEvent", () => {
+  const time = new Date("2026-11-21T14:30:00.000Z");
+
+  test("is well formed and the same for every delivery of one message", () => {
+    const a = sessionIdForEvent(time, "demo-fund", "msg-1");
+    expect(a).toMatch(/^maestro_1795271400000_[0-9a-f]{16}$/); // 2026-11-21T14:30Z = 1,795,271,400,000 ms
+    expect(isWellFormedSessionId(a)).toBe(true);
+    expect(sessionIdForEvent(time, "demo-fund", "msg-1")).toBe(a);
+  });
+
+  test("differs for another message or another tenant", () => {
+    const a = sessionIdForEvent(time, "demo-fund", "msg-1");
+    expect(sessionIdForEvent(time, "demo-fund", "msg-2")).not.toBe(a);
+    expect(sessionIdForEvent(time, "other-desk", "msg-1")).not.toBe(a);
   });
 });
