@@ -9,7 +9,7 @@
  * at, so two cycles racing for the same signal cannot both take it: the loser's batch
  * fails whole and it runs again on what is still pending.
  */
-import type { DocumentSnapshot, Firestore } from "firebase-admin/firestore";
+import { FieldValue, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
 import { HttpsError, onCall } from "firebase-functions/v2/https";
 import { onMessagePublished } from "firebase-functions/v2/pubsub";
 import { canonicalJson } from "../core/hash-chain";
@@ -111,7 +111,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   if (loaded.rejection) logEvent.configRejected({ tenant_id: tenantId, reason: loaded.rejection, using: loaded.source });
   const { config } = loaded;
   const { strategies, malformed } = strategyRead;
-  await markMalformedStrategies(db, tenantId, malformed, io);
+  await recordStrategyStatus(db, tenantId, strategyRead.statusChanges, io);
 
   // Weights computed from older performance, or under another config, are recomputed first.
   const fresh = stored.fresh && stored.weights !== null && canonicalJson(stored.weights.config_used ?? null) === canonicalJson(storable(config));
@@ -214,13 +214,20 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   return orchestration;
 }
 
-async function markMalformedStrategies(db: Firestore, tenantId: string, malformed: Record<string, string>, io: IoCount) {
-  const ids = Object.keys(malformed);
+/** A malformed strategy is marked rejected with its reason; a mended one has the mark cleared. */
+async function recordStrategyStatus(db: Firestore, tenantId: string, changes: Record<string, string | null>, io: IoCount) {
+  const ids = Object.keys(changes);
   if (ids.length === 0) return;
   const batch = db.batch();
   for (const id of ids) {
-    batch.set(db.doc(paths.strategy(tenantId, id)), { maestro_status: "rejected", maestro_rejection_reason: malformed[id] }, { merge: true });
-    logEvent.strategyRejected({ tenant_id: tenantId, strategy_id: id, reason: malformed[id] });
+    const reason = changes[id];
+    batch.update(
+      db.doc(paths.strategy(tenantId, id)),
+      reason === null
+        ? { maestro_status: FieldValue.delete(), maestro_rejection_reason: FieldValue.delete() }
+        : { maestro_status: "rejected", maestro_rejection_reason: reason },
+    );
+    if (reason !== null) logEvent.strategyRejected({ tenant_id: tenantId, strategy_id: id, reason });
   }
   await batch.commit();
   io.write(ids.length);

@@ -104,22 +104,28 @@ export async function recalculateWeights(
   return weights;
 }
 
-/** Valid strategies of a tenant by id; malformed ones come back with their reasons. */
-export async function readStrategies(
-  db: Firestore,
-  tenantId: string,
-  io: IoCount,
-): Promise<{ strategies: Record<string, Strategy>; malformed: Record<string, string> }> {
+export interface StrategyRead {
+  /** Valid strategies by id. */
+  strategies: Record<string, Strategy>;
+  /** Malformed strategies by id, with the reason naming the field. */
+  malformed: Record<string, string>;
+  /** Strategy documents whose rejection mark is out of date: set it (a reason) or clear it (null). */
+  statusChanges: Record<string, string | null>;
+}
+
+export async function readStrategies(db: Firestore, tenantId: string, io: IoCount): Promise<StrategyRead> {
   const snap = await db.collection(paths.strategies(tenantId)).get();
   io.read(snap);
-  const strategies: Record<string, Strategy> = {};
-  const malformed: Record<string, string> = {};
+  const read: StrategyRead = { strategies: {}, malformed: {}, statusChanges: {} };
   for (const doc of snap.docs) {
     const parsed = parseDoc(StrategySchema, doc);
-    if (parsed.ok) strategies[doc.id] = parsed.value;
-    else malformed[doc.id] = parsed.reason;
+    const marked = doc.get("maestro_rejection_reason") ?? null;
+    if (parsed.ok) read.strategies[doc.id] = parsed.value;
+    else read.malformed[doc.id] = parsed.reason;
+    const reason = parsed.ok ? null : parsed.reason;
+    if (reason !== marked) read.statusChanges[doc.id] = reason;
   }
-  return { strategies, malformed };
+  return read;
 }
 
 /** Scheduled body: recompute the weights of every active tenant whose weights are stale. */

@@ -335,6 +335,15 @@ describe("a malformed strategy document", () => {
     expect(s2.status).toBe("rejected");
     expect(s2.rejection_reason).toMatch(/^strategy_id: strategy 'beta' is malformed \(capital_base: /);
     expect((await db.doc(paths.signal(tenantId, "s1")).get()).data()?.status).toBe("orchestrated");
+
+    // Mended by its admin: the next cycle clears the mark and orchestrates its signals.
+    await db.doc(paths.strategy(tenantId, "beta")).update({ capital_base: 10_000 });
+    await writeSignals(tenantId, { s3: signal("beta", "BUY", "QQQ", 0.2) });
+    await publish("maestro-market-cycle", { tenant_id: tenantId });
+    await waitFor("s3 orchestrated", async () => ((await db.doc(paths.signal(tenantId, "s3")).get()).get("status") === "orchestrated" ? true : undefined));
+    const mended = (await db.doc(paths.strategy(tenantId, "beta")).get()).data()!;
+    expect(mended.maestro_status).toBeUndefined();
+    expect(mended.maestro_rejection_reason).toBeUndefined();
   });
 });
 
