@@ -125,8 +125,14 @@ export async function writeOrchestrationLog(
     tx.create(logRef, log);
     tx.set(headRef, { seq: log.seq, last_hash: log.hash, last_log_id: logId, updated_at: now });
     io.write(3);
+    // Field paths, so attempts counts on from any failed try instead of restarting.
     tx.update(orchestrationRef, {
-      log: { state: "WRITTEN", log_id: logId, attempts: FieldValue.increment(1), error: null, updated_at: now, io: io.toJSON() },
+      "log.state": "WRITTEN",
+      "log.log_id": logId,
+      "log.attempts": FieldValue.increment(1),
+      "log.error": null,
+      "log.updated_at": now,
+      "log.io": io.toJSON(),
     });
     return { log_id: logId, created: true, seq: log.seq, ai_summary_source: log.ai_summary_source };
   });

@@ -9,7 +9,7 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { verifyChain } from "../../src/core/hash-chain";
 import { OrchestrationSchema, type Orchestration } from "../../src/schemas";
-import { geminiSummaryProvider, writeOrchestrationLog } from "../../src/stages/log-writer";
+import { geminiSummaryProvider, onOrchestrationCreated, writeOrchestrationLog } from "../../src/stages/log-writer";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
 import { adminDb, uniqueTenantId } from "../support/emulator";
@@ -115,5 +115,27 @@ describe("log writer with the real Gemini client against a loopback server", () 
     expect(verifyChain(links)).toMatchObject({ intact: true, checked: 5 });
     const head = (await db.doc(paths.logChainHead(tenantId)).get()).data()!;
     expect(head).toMatchObject({ seq: 5, last_hash: links[4].hash, last_log_id: links[4].log_id });
+  });
+
+  test("a failed write is recorded on the orchestration and rethrown for the retry; the retry then writes the log", async () => {
+    gemini.reset();
+    const o = await newTenantOrchestration(uniqueTenantId("gem-retry"));
+    const ref = db.doc(paths.orchestration(o.tenant_id, o.session_id));
+    const event = { id: "event-1", params: { tenantId: o.tenant_id, sessionId: o.session_id }, data: await ref.get() };
+    // A chain head that does not parse: the chain cannot be extended until it is repaired.
+    await db.doc(paths.logChainHead(o.tenant_id)).set({ seq: "broken" });
+
+    await expect(onOrchestrationCreated.run(event as never)).rejects.toThrow();
+    const failed = (await ref.get()).data()!;
+    expect(failed.log).toMatchObject({ state: "PENDING", attempts: 1 });
+    expect(failed.log.error).toMatch(/seq/);
+    expect((await db.collection(paths.logs()).where("session_id", "==", o.session_id).get()).size).toBe(0);
+
+    // Repaired; the platform redelivers the same event.
+    await db.doc(paths.logChainHead(o.tenant_id)).delete();
+    await onOrchestrationCreated.run(event as never);
+    const written = (await ref.get()).data()!;
+    expect(written.log).toMatchObject({ state: "WRITTEN", attempts: 2, error: null });
+    expect((await db.collection(paths.logs()).where("session_id", "==", o.session_id).get()).size).toBe(1);
   });
 });
