@@ -9,6 +9,7 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { verifyChain } from "../../src/core/hash-chain";
 import { OrchestrationSchema, type Orchestration } from "../../src/schemas";
+import { onOrchestrationLogCreated } from "../../src/stages/audit";
 import { geminiSummaryProvider, onOrchestrationCreated, writeOrchestrationLog } from "../../src/stages/log-writer";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
@@ -137,5 +138,19 @@ describe("log writer with the real Gemini client against a loopback server", () 
     const written = (await ref.get()).data()!;
     expect(written.log).toMatchObject({ state: "WRITTEN", attempts: 2, error: null });
     expect((await db.collection(paths.logs()).where("session_id", "==", o.session_id).get()).size).toBe(1);
+  });
+
+  test("the audit trigger delivered twice for one log writes one audit", async () => {
+    gemini.reset();
+    const o = await newTenantOrchestration(uniqueTenantId("audit-twice"));
+    const { log_id } = await writeOrchestrationLog(db, o, geminiSummaryProvider(undefined, undefined));
+    const event = { id: "event-7", params: { logId: log_id }, data: await db.doc(paths.log(log_id)).get() };
+    await onOrchestrationLogCreated.run(event as never);
+    const first = (await db.doc(paths.audit(o.tenant_id, log_id)).get()).data()!;
+    await onOrchestrationLogCreated.run(event as never);
+    const audits = await db.collection(paths.audits(o.tenant_id)).get();
+    expect(audits.size).toBe(1);
+    expect(audits.docs[0].data()).toEqual(first); // the repeat changed nothing, audited_at included
+    expect(first.passed).toBe(true);
   });
 });
