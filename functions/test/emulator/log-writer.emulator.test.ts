@@ -13,26 +13,18 @@ import { onOrchestrationLogCreated } from "../../src/stages/audit";
 import { geminiSummaryProvider, onOrchestrationCreated, writeOrchestrationLog } from "../../src/stages/log-writer";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
-import { adminDb, uniqueTenantId } from "../support/emulator";
+import { adminDb, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
 import { startFakeGemini, type FakeGemini } from "../support/fake-gemini-server";
 
-/** The emulator hub (set by emulators:exec) pauses and resumes background triggers. */
-const HUB = `http://${process.env.FIREBASE_EMULATOR_HUB ?? "127.0.0.1:4400"}`;
+pauseBackgroundTriggersDuringFile();
 let db: Firestore;
 let gemini: FakeGemini;
-
-async function setBackgroundTriggers(enabled: boolean) {
-  const response = await fetch(`${HUB}/functions/${enabled ? "enable" : "disable"}BackgroundTriggers`, { method: "PUT" });
-  if (!response.ok) throw new Error(`could not ${enabled ? "enable" : "disable"} triggers: ${response.status}`);
-}
 
 beforeAll(async () => {
   db = adminDb();
   gemini = await startFakeGemini();
-  await setBackgroundTriggers(false);
 });
 afterAll(async () => {
-  await setBackgroundTriggers(true);
   await gemini.close();
 });
 

@@ -9,18 +9,12 @@ import type { StrategyPerformance } from "../../src/schemas";
 import { IoCount } from "../../src/store/firestore";
 import { claimRollup, commitRollup, rollupStrategyPerformance } from "../../src/stages/performance-rollup";
 import { paths } from "../../src/store/paths";
-import { adminDb, uniqueTenantId } from "../support/emulator";
+import { adminDb, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
 
-const HUB = `http://${process.env.FIREBASE_EMULATOR_HUB ?? "127.0.0.1:4400"}`;
-const setTriggers = (enabled: boolean) => fetch(`${HUB}/functions/${enabled ? "enable" : "disable"}BackgroundTriggers`, { method: "PUT" });
-
+pauseBackgroundTriggersDuringFile();
 let db: Firestore;
-beforeAll(async () => {
+beforeAll(() => {
   db = adminDb();
-  await setTriggers(false);
-});
-afterAll(async () => {
-  await setTriggers(true);
 });
 
 const DAY = "2026-11-16";

@@ -8,18 +8,12 @@ import { FieldValue } from "firebase-admin/firestore";
 import { nightlyPerformanceRollup } from "../../src/stages/performance-rollup";
 import { scheduledWeightRecalculation } from "../../src/stages/weights";
 import { paths } from "../../src/store/paths";
-import { adminDb, uniqueTenantId } from "../support/emulator";
+import { adminDb, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
 
-const HUB = `http://${process.env.FIREBASE_EMULATOR_HUB ?? "127.0.0.1:4400"}`;
-const setTriggers = (enabled: boolean) => fetch(`${HUB}/functions/${enabled ? "enable" : "disable"}BackgroundTriggers`, { method: "PUT" });
-
+pauseBackgroundTriggersDuringFile();
 let db: Firestore;
-beforeAll(async () => {
+beforeAll(() => {
   db = adminDb();
-  await setTriggers(false);
-});
-afterAll(async () => {
-  await setTriggers(true);
 });
 
 /** Days relative to today, so the nightly's "last lookback_days" window covers them. */

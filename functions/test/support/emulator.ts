@@ -45,3 +45,18 @@ export async function callCallable(
   const json = (await response.json()) as { result?: unknown; error?: { status: string; message: string } };
   return { status: response.status, ...json };
 }
+
+/**
+ * Pauses the Functions emulator's background triggers for the calling test file (through
+ * the emulator hub, which emulators:exec names in FIREBASE_EMULATOR_HUB), so the test alone
+ * decides when a stage runs; resumes them afterwards.
+ */
+export function pauseBackgroundTriggersDuringFile(): void {
+  const hub = `http://${process.env.FIREBASE_EMULATOR_HUB ?? "127.0.0.1:4400"}`;
+  const set = async (enabled: boolean) => {
+    const response = await fetch(`${hub}/functions/${enabled ? "enable" : "disable"}BackgroundTriggers`, { method: "PUT" });
+    if (!response.ok) throw new Error(`could not ${enabled ? "enable" : "disable"} background triggers: ${response.status}`);
+  };
+  beforeAll(() => set(false));
+  afterAll(() => set(true));
+}
