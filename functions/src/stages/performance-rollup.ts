@@ -42,7 +42,7 @@ export interface RollupOutcome {
 }
 
 const BATCH_LIMIT = 450;
-const MAX_ROLLUP_ATTEMPTS = 5;
+const MAX_ROLLUP_ATTEMPTS = 10;
 
 /**
  * Rolls one strategy's ledger up into daily performance. `windowStart` limits which days
