@@ -9,7 +9,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { onDocumentCreated } from "firebase-functions/v2/firestore";
 import { auditOrchestrationLog } from "../core/audit";
 import { DEFAULT_CONFIG, MaestroConfigSchema, OrchestrationLogSchema, parseWithReason, type Audit } from "../schemas";
-import { IoCount, maestroDb, plainData } from "../store/firestore";
+import { IoCount, isAlreadyExists, maestroDb, plainData } from "../store/firestore";
 import { paths, triggerPaths } from "../store/paths";
 import { logEvent } from "../log-events";
 
@@ -83,7 +83,7 @@ async function storeAudit(db: Firestore, audit: Audit, io: IoCount): Promise<Aud
   try {
     await db.doc(paths.audit(audit.tenant_id, audit.log_id)).create({ ...audit, io: io.toJSON() });
   } catch (error) {
-    if ((error as { code?: number }).code === 6 /* ALREADY_EXISTS */) return { audit, created: false, io: io.toJSON() };
+    if (isAlreadyExists(error)) return { audit, created: false, io: io.toJSON() };
     throw error;
   }
   const fields = { tenant_id: audit.tenant_id, session_id: audit.session_id, log_id: audit.log_id, passed: audit.passed };

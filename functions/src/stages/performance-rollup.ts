@@ -23,6 +23,7 @@ import {
 import { IoCount, maestroDb, parseDoc, plainData } from "../store/firestore";
 import { paths, triggerPaths } from "../store/paths";
 import { scheduleTimeZone } from "../params";
+import { loadMaestroConfig } from "../store/config";
 import { logEvent } from "../log-events";
 
 /** Fields Maestro writes on a ledger trade to record that it was rejected. */
@@ -255,9 +256,9 @@ export async function recomputeRecentPerformance(
   for (const tenantSnap of tenants.docs) {
     const tenant = parseDoc(TenantSchema, tenantSnap);
     if (!tenant.ok || !tenant.value.active) continue;
-    const lookback = options.lookbackDays ?? (await lookbackDaysOf(db, tenantSnap.id));
+    const lookback = options.lookbackDays ?? (await loadMaestroConfig(db, tenantSnap.id, new IoCount())).config.lookback_days;
     const windowStart = tradingDayOf(new Date(now.getTime() - lookback * 86_400_000));
-    const strategyIds = await strategyIdsWithTrades(db, tenantSnap.id);
+    const strategyIds = await strategyIdsOf(db, tenantSnap.id);
     for (const strategyId of strategyIds) {
       outcomes.push(await rollupStrategyPerformance(db, tenantSnap.id, strategyId, { now, windowStart }));
     }
@@ -268,7 +269,7 @@ export async function recomputeRecentPerformance(
 /** After a new day's marks: every strategy of the tenant from that day on. */
 export async function rollupTenantFromDay(db: Firestore, tenantId: string, day: string, now = new Date()): Promise<RollupOutcome[]> {
   const outcomes: RollupOutcome[] = [];
-  for (const strategyId of await strategyIdsWithTrades(db, tenantId)) {
+  for (const strategyId of await strategyIdsOf(db, tenantId)) {
     outcomes.push(await rollupStrategyPerformance(db, tenantId, strategyId, { now, windowStart: day }));
   }
   return outcomes;
@@ -310,20 +311,9 @@ async function readMarksFrom(db: Firestore, tenantId: string, firstDay: string, 
   return marks;
 }
 
-async function strategyIdsWithTrades(db: Firestore, tenantId: string): Promise<string[]> {
-  const [strategies, performance] = await Promise.all([
-    db.collection(paths.strategies(tenantId)).select().get(),
-    db.collection(paths.performance(tenantId)).select("strategy_id").get(),
-  ]);
-  const ids = new Set(strategies.docs.map((d) => d.id));
-  for (const d of performance.docs) ids.add(d.get("strategy_id"));
-  return [...ids].sort();
-}
-
-async function lookbackDaysOf(db: Firestore, tenantId: string): Promise<number> {
-  const snap = await db.doc(paths.config(tenantId)).get();
-  const value = snap.get("lookback_days");
-  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : 30;
+async function strategyIdsOf(db: Firestore, tenantId: string): Promise<string[]> {
+  const snap = await db.collection(paths.strategies(tenantId)).select().get();
+  return snap.docs.map((d) => d.id).sort();
 }
 
 function performanceDocument(tenantId: string, strategyId: string, row: DailyRollup, now: Date): StrategyPerformance {

@@ -62,8 +62,21 @@ export function storable<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-/** Firestore's gRPC status for a failed precondition / an existing document. */
+const ALREADY_EXISTS = 6;
+const FAILED_PRECONDITION = 9;
+const ABORTED = 10;
+
+function grpcCode(error: unknown): unknown {
+  return (error as { code?: unknown })?.code;
+}
+
+/** A create() of a document that exists: the write was already made. */
+export function isAlreadyExists(error: unknown): boolean {
+  return grpcCode(error) === ALREADY_EXISTS;
+}
+
+/** Lost a race: an existing document, a failed precondition, an aborted transaction. */
 export function isContention(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return code === 6 /* ALREADY_EXISTS */ || code === 9 /* FAILED_PRECONDITION */ || code === 10 /* ABORTED */;
+  const code = grpcCode(error);
+  return code === ALREADY_EXISTS || code === FAILED_PRECONDITION || code === ABORTED;
 }
