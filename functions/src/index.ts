@@ -10,6 +10,10 @@
  *   callable                      ─► orchestrateNow ┴─► orchestrations/{sessionId}
  *   orchestration created ─► onOrchestrationCreated ─► systemStatus/orchestration_logs/logs/{id}
  *   log created           ─► onOrchestrationLogCreated ─► tenants/{t}/audits/{id}
+ *
+ * Client API (callables; membership and role checked in code, see stages/callable.ts):
+ *   orchestrateNow (trader), getStrategyWeights, getOrchestration, listOrchestrationLogs
+ *   (viewer), setStrategyMode, updateMaestroConfig (admin).
  */
 import { setGlobalOptions } from "firebase-functions/v2";
 
@@ -18,5 +22,7 @@ setGlobalOptions({ region: "us-central1", maxInstances: 20 });
 export { onLedgerTradeWritten, onDailyMarksWritten, nightlyPerformanceRollup } from "./stages/performance-rollup";
 export { scheduledWeightRecalculation } from "./stages/weights";
 export { onMarketCycle, orchestrateNow } from "./stages/orchestration";
+export { getStrategyWeights, getOrchestration, listOrchestrationLogs } from "./stages/client-queries";
+export { setStrategyMode, updateMaestroConfig } from "./stages/admin-actions";
 export { onOrchestrationCreated } from "./stages/log-writer";
 export { onOrchestrationLogCreated } from "./stages/audit";

@@ -35,4 +35,7 @@ export const logEvent = {
   summaryFallback: (f: Fields) => warn("ai_summary_fallback", "log_writer", f),
   auditWritten: (f: Fields) => info("audit_written", "audit", f),
   auditFailed: (f: Fields) => error("audit_found_problems", "audit", f),
+  callRefused: (f: Fields) => warn("callable_refused", "client_api", f),
+  callBadResponse: (f: Fields) => error("callable_bad_response", "client_api", f),
+  adminAction: (f: Fields) => info("admin_action", "client_api", f),
 };

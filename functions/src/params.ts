@@ -2,7 +2,7 @@
  * Deploy-time configuration through the params module. Per-tenant thresholds live in
  * Firestore (`tenants/{t}/config/maestro`), not here.
  */
-import { defineSecret, defineString } from "firebase-functions/params";
+import { defineBoolean, defineSecret, defineString } from "firebase-functions/params";
 
 /** Gemini API key. Unset → every summary is the written one (ai_summary_source "written"). */
 export const geminiApiKey = defineSecret("GEMINI_API_KEY");
@@ -17,4 +17,13 @@ export const geminiBaseUrl = defineString("GEMINI_BASE_URL", {
 export const scheduleTimeZone = defineString("MAESTRO_SCHEDULE_TIME_ZONE", {
   default: "America/New_York",
   description: "Time zone of the nightly rollup and the weight schedule",
+});
+
+/**
+ * App Check on the callables: true for deployments (functions/.env), false in the emulator
+ * (functions/.env.local, which only the emulator reads), where no App Check tokens exist.
+ */
+export const enforceAppCheck = defineBoolean("MAESTRO_ENFORCE_APP_CHECK", {
+  default: true,
+  description: "Reject callable requests without a valid App Check token",
 });

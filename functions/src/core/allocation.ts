@@ -44,7 +44,8 @@ export function weightForMode(mode: Mode, config: MaestroConfig): number {
 /** DESIGN.md: `manual_mode: DISABLED` (or a strategy switched off) → DISABLED, weight 0, whatever its performance. */
 export function manualDecision(strategy: Strategy): ModeDecision | null {
   if (strategy.manual_mode === "DISABLED") {
-    return { mode: "DISABLED", weight: 0, reasoning: "Manually disabled (manual_mode DISABLED). Allocation 0%." };
+    const why = strategy.manual_mode_reason ? ` Reason: ${strategy.manual_mode_reason}` : "";
+    return { mode: "DISABLED", weight: 0, reasoning: `Manually disabled (manual_mode DISABLED). Allocation 0%.${why}` };
   }
   if (strategy.enabled === false) {
     return { mode: "DISABLED", weight: 0, reasoning: "Strategy switched off (enabled false). Allocation 0%." };

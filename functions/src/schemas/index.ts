@@ -63,6 +63,18 @@ export const AiSummaryConfigSchema = z
   })
   .strict();
 
+/** Per-user call limits of the client API, over a sliding window. */
+export const RateLimitConfigSchema = z
+  .object({
+    window_seconds: z.number().int().min(1, "must be at least 1").max(3600, "must be at most 3600").default(60),
+    /** orchestrateNow calls per user per window. */
+    orchestrate_now: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(6),
+    /** Write callables (setStrategyMode, updateMaestroConfig) per user per window. */
+    write_calls: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(20),
+  })
+  .strict();
+export type RateLimitConfig = z.infer<typeof RateLimitConfigSchema>;
+
 /** Defaults are DESIGN.md's "Defaults" section. */
 export const MaestroConfigSchema = z
   .object({
@@ -76,6 +88,7 @@ export const MaestroConfigSchema = z
     insufficient_data_mode: ModeSchema.default("ACTIVE"),
     allocation_method: z.enum(["sharpe_tiers"]).default("sharpe_tiers"),
     ai_summary: AiSummaryConfigSchema.default(AiSummaryConfigSchema.parse({})),
+    rate_limits: RateLimitConfigSchema.default(RateLimitConfigSchema.parse({})),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -112,8 +125,25 @@ export const StrategySchema = z.object({
   enabled: z.boolean().default(true),
   capital_base: z.number({ error: "must be a number" }).gt(0, "must be greater than 0 (returns are P&L / capital_base)"),
   manual_mode: z.literal("DISABLED").nullable().default(null),
+  /** Why an admin set manual_mode (setStrategyMode); kept on the strategy and in admin_actions. */
+  manual_mode_reason: z.string().nullable().optional(),
 });
 export type Strategy = z.infer<typeof StrategySchema>;
+
+// ---------------------------------------------------------------------------
+// Membership: tenants/{t}/members/{uid}
+// ---------------------------------------------------------------------------
+
+/** Roles in increasing power: each role may do everything the ones before it may. */
+export const ROLES = ["viewer", "trader", "admin"] as const;
+export const RoleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof RoleSchema>;
+
+export const MemberSchema = z.object({
+  role: RoleSchema,
+  email: z.string().optional(),
+});
+export type Member = z.infer<typeof MemberSchema>;
 
 // ---------------------------------------------------------------------------
 // Ledger, marks, performance
@@ -202,6 +232,8 @@ export const StrategyWeightsSchema = z.object({
   performance_version: z.number().int().default(0),
   computed_from_version: z.number().int().default(-1),
   config_used: z.record(z.string(), z.unknown()).optional(),
+  /** sha256 of the strategy documents the weights were computed from (name, mode, capital...). */
+  strategies_fingerprint: z.string().optional(),
 });
 export type StrategyWeights = z.infer<typeof StrategyWeightsSchema>;
 
@@ -387,21 +419,6 @@ export const MarketCycleMessageSchema = z
   .strict();
 export type MarketCycleMessage = z.infer<typeof MarketCycleMessageSchema>;
 
-export const OrchestrateNowRequestSchema = z
-  .object({ tenant_id: DocIdSchema })
-  .strict();
-export type OrchestrateNowRequest = z.infer<typeof OrchestrateNowRequestSchema>;
-
-export const OrchestrateNowResponseSchema = z.object({
-  session_id: z.string(),
-  signals: z.array(EnrichedSignalSchema),
-  allocation_decisions: z.array(AllocationDecisionSchema),
-  systemic_risk: SystemicRiskSchema,
-  rejected_signals: z.array(RejectedSignalSchema),
-  latency_ms: z.number(),
-});
-export type OrchestrateNowResponse = z.infer<typeof OrchestrateNowResponseSchema>;
-
 // ---------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------
@@ -413,6 +430,10 @@ export type OrchestrateNowResponse = z.infer<typeof OrchestrateNowResponseSchema
 export function describeIssues(error: z.ZodError, input?: unknown): string {
   return error.issues
     .map((issue) => {
+      if (issue.code === "unrecognized_keys") {
+        const at = issue.path.length ? `${issue.path.join(".")}.` : "";
+        return issue.keys.map((key) => `${at}${key}: is not a known field`).join("; ");
+      }
       const field = issue.path.length ? issue.path.join(".") : "(document)";
       const got = valueAt(input, issue.path);
       const shown = got === undefined ? "" : ` (got ${JSON.stringify(got)})`;

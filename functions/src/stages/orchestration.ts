@@ -10,26 +10,25 @@
  * fails whole and it runs again on what is still pending.
  */
 import { FieldValue, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
-import { HttpsError, onCall } from "firebase-functions/v2/https";
+import { HttpsError } from "firebase-functions/v2/https";
 import { onMessagePublished } from "firebase-functions/v2/pubsub";
-import { canonicalJson } from "../core/hash-chain";
 import { issueNonce, newSessionId, sessionIdForEvent } from "../core/identity";
 import { orchestrateCycle } from "../core/orchestrate";
 import {
   MarketCycleMessageSchema,
-  OrchestrateNowRequestSchema,
   OrchestrationSchema,
   TenantSchema,
   parseWithReason,
   type Orchestration,
-  type OrchestrateNowResponse,
   type RejectedSignal,
 } from "../schemas";
+import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
 import { loadMaestroConfig } from "../store/config";
 import { IoCount, isContention, maestroDb, parseDoc, plainData, storable } from "../store/firestore";
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
-import { readStoredWeights, readStrategies, recalculateWeights } from "./weights";
+import { maestroCallable } from "./callable";
+import { readStoredWeights, readStrategies, recalculateWeights, weightsAreCurrent } from "./weights";
 
 export const MARKET_CYCLE_TOPIC = "maestro-market-cycle";
 
@@ -114,7 +113,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   await recordStrategyStatus(db, tenantId, strategyRead.statusChanges, io);
 
   // Weights computed from older performance, or under another config, are recomputed first.
-  const fresh = stored.fresh && stored.weights !== null && canonicalJson(stored.weights.config_used ?? null) === canonicalJson(storable(config));
+  const fresh = weightsAreCurrent(stored, config, strategies);
   const weights = fresh
     ? stored.weights!
     : await recalculateWeights(db, tenantId, { config, strategies, performanceVersion: stored.performance_version, now }, io);
@@ -240,6 +239,7 @@ export function toResponse(o: Orchestration): OrchestrateNowResponse {
     allocation_decisions: o.allocation_decisions,
     systemic_risk: o.systemic_risk,
     rejected_signals: o.rejected_signals,
+    more_pending: o.inputs.more_pending,
     latency_ms: o.latency_ms,
   };
 }
@@ -277,20 +277,22 @@ export const onMarketCycle = onMessagePublished({ topic: MARKET_CYCLE_TOPIC, ret
   }
 });
 
-export const orchestrateNow = onCall<unknown, Promise<OrchestrateNowResponse>>(async (request) => {
-  if (!request.auth) throw new HttpsError("unauthenticated", "sign in to call orchestrateNow");
-  const payload = parseWithReason(OrchestrateNowRequestSchema, request.data);
-  if (!payload.ok) throw new HttpsError("invalid-argument", payload.reason);
-  try {
-    const orchestration = await orchestrateTenant(maestroDb(), {
-      tenant_id: payload.value.tenant_id,
-      trigger: "orchestrate_now",
-      requested_by: request.auth.uid,
-    });
-    return toResponse(orchestration);
-  } catch (error) {
-    if (error instanceof OrchestrationRefused) throw new HttpsError(error.code, error.message);
-    if (isContention(error)) throw new HttpsError("aborted", "another cycle is orchestrating this tenant; try again");
-    throw error;
-  }
-});
+/** Client apps run a cycle on demand: traders and admins of the tenant, rate-limited per user. */
+export const orchestrateNow = maestroCallable(
+  {
+    name: "orchestrateNow",
+    request: OrchestrateNowRequestSchema,
+    response: OrchestrateNowResponseSchema,
+    role: "trader",
+    rateLimit: "orchestrate_now",
+  },
+  async ({ db, uid, tenantId }) => {
+    try {
+      return toResponse(await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: uid }));
+    } catch (error) {
+      if (error instanceof OrchestrationRefused) throw new HttpsError(error.code, error.message);
+      if (isContention(error)) throw new HttpsError("aborted", "another cycle is orchestrating this tenant; try again");
+      throw error;
+    }
+  },
+);

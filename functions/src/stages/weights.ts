@@ -8,9 +8,11 @@
  * are fresh exactly when the two are equal, so a rollup that lands while weights are being
  * computed leaves them stale, and the next cycle recomputes them.
  */
+import { createHash } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { computeStrategyWeights, type StrategyPerformanceInput } from "../core/allocation";
+import { canonicalJson } from "../core/hash-chain";
 import { dailyReturns } from "../core/fifo";
 import {
   StrategySchema,
@@ -40,6 +42,26 @@ export async function readStoredWeights(db: Firestore, tenantId: string, io: IoC
   const parsed = parseDoc(StrategyWeightsSchema, snap);
   if (!parsed.ok) return { weights: null, performance_version: version, fresh: false };
   return { weights: parsed.value, performance_version: version, fresh: parsed.value.computed_from_version === version };
+}
+
+/** Identifies the strategy documents (as validated) that weights were computed from. */
+export function strategiesFingerprint(strategies: Readonly<Record<string, Strategy>>): string {
+  return createHash("sha256").update(canonicalJson(storable(strategies)), "utf8").digest("hex");
+}
+
+/**
+ * Stored weights may be used as they are only if no performance was written since
+ * (versions match) and they were computed under this config and these strategies (a
+ * setStrategyMode, or an edit of a strategy document, makes them stale).
+ */
+export function weightsAreCurrent(stored: StoredWeights, config: MaestroConfig, strategies: Readonly<Record<string, Strategy>>): boolean {
+  const w = stored.weights;
+  return (
+    stored.fresh &&
+    w !== null &&
+    canonicalJson(w.config_used ?? null) === canonicalJson(storable(config)) &&
+    w.strategies_fingerprint === strategiesFingerprint(strategies)
+  );
 }
 
 /**
@@ -88,11 +110,12 @@ export async function recalculateWeights(
     performance_version: input.performanceVersion,
     computed_from_version: input.performanceVersion,
     config_used: storable(config),
+    strategies_fingerprint: strategiesFingerprint(input.strategies),
   };
   // mergeFields: replace these fields whole, and never touch performance_version, which
   // rollups bump concurrently.
   await db.doc(paths.weights(tenantId)).set(storable(weights), {
-    mergeFields: ["tenant_id", "strategies", "computed_at", "computed_from_version", "config_used"],
+    mergeFields: ["tenant_id", "strategies", "computed_at", "computed_from_version", "config_used", "strategies_fingerprint"],
   });
   io.write();
   logEvent.weightsComputed({
@@ -137,9 +160,9 @@ export async function recalculateStaleWeights(db: Firestore, now = new Date()): 
     if (!tenant.ok || !tenant.value.active) continue;
     const io = new IoCount();
     const stored = await readStoredWeights(db, tenantSnap.id, io);
-    if (stored.fresh) continue;
     const { config } = await loadMaestroConfig(db, tenantSnap.id, io);
     const { strategies } = await readStrategies(db, tenantSnap.id, io);
+    if (weightsAreCurrent(stored, config, strategies)) continue;
     await recalculateWeights(db, tenantSnap.id, { config, strategies, performanceVersion: stored.performance_version, now }, io);
     recomputed.push(tenantSnap.id);
   }

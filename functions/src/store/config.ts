@@ -14,17 +14,26 @@ export interface LoadedConfig {
   rejection: string | null;
 }
 
-/** Fields Maestro writes on the config document itself; not part of the config. */
-const STATUS_FIELDS = ["validation"] as const;
+/**
+ * Fields Maestro writes on the config document itself; not part of the config: the
+ * validation mark, and updateMaestroConfig's version stamp.
+ */
+export const CONFIG_STATUS_FIELDS = ["validation", "version", "updated_by", "updated_at", "update_reason"] as const;
+
+/** The config fields of a stored config document (status fields removed). */
+export function configFields(data: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out = { ...(data ?? {}) };
+  for (const f of CONFIG_STATUS_FIELDS) delete out[f];
+  return out;
+}
 
 export async function loadMaestroConfig(db: Firestore, tenantId: string, io: IoCount): Promise<LoadedConfig> {
   const snap = await db.doc(paths.config(tenantId)).get();
   io.read(snap);
   if (!snap.exists) return { config: DEFAULT_CONFIG, source: "defaults", rejection: null };
 
-  const data = { ...snap.data() };
-  const previousValidation = data.validation as { status?: string; reason?: string } | undefined;
-  for (const f of STATUS_FIELDS) delete data[f];
+  const previousValidation = snap.get("validation") as { status?: string; reason?: string } | undefined;
+  const data = configFields(snap.data());
   const parsed = MaestroConfigSchema.safeParse(data);
   if (parsed.success) {
     if (previousValidation?.status !== "accepted") {

@@ -17,6 +17,13 @@ export const paths = {
   config: (t: string) => `tenants/${t}/config/maestro`,
   /** The last config that passed validation, used when the current one is rejected. */
   lastValidConfig: (t: string) => `tenants/${t}/config/maestro_last_valid`,
+  member: (t: string, uid: string) => `tenants/${t}/members/${uid}`,
+  /** Earlier versions of the config, by version number (updateMaestroConfig keeps them). */
+  configHistory: (t: string, version: number) => `tenants/${t}/config_history/${String(version).padStart(6, "0")}`,
+  /** Audit trail of admin actions through the client API (mode changes, config updates). */
+  adminActions: (t: string) => `tenants/${t}/admin_actions`,
+  /** Per-user call history for the client API's rate limits. */
+  rateLimit: (t: string, uid: string) => `tenants/${t}/rate_limits/${uid}`,
   strategies: (t: string) => `tenants/${t}/strategies`,
   strategy: (t: string, s: string) => `tenants/${t}/strategies/${s}`,
   ledgerTrades: (t: string) => `tenants/${t}/ledger_trades`,

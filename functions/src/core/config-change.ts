@@ -1,0 +1,40 @@
+/**
+ * An admin's partial change to a tenant's Maestro config (updateMaestroConfig): merged
+ * onto the config in force and validated as a whole, so a change that is fine on its own
+ * but breaks a rule across fields (the shadow threshold above the reduce threshold) is
+ * refused naming the field.
+ */
+import { MaestroConfigSchema, describeIssues, type MaestroConfig } from "../schemas";
+
+export type ConfigChangeResult =
+  | { ok: true; config: MaestroConfig; changed_fields: string[] }
+  | { ok: false; reason: string };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Nested objects (ai_summary, rate_limits) merge key by key; anything else replaces. */
+function deepMerge(base: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(changes)) {
+    out[key] = isPlainObject(value) && isPlainObject(base[key]) ? deepMerge(base[key] as Record<string, unknown>, value) : value;
+  }
+  return out;
+}
+
+/** Dotted paths of the leaves that differ between two configs. */
+function changedPaths(before: unknown, after: unknown, prefix = ""): string[] {
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((k) => changedPaths(before[k], after[k], prefix ? `${prefix}.${k}` : k));
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? [] : [prefix];
+}
+
+export function applyConfigChanges(current: MaestroConfig, changes: Record<string, unknown>): ConfigChangeResult {
+  const merged = deepMerge(current as unknown as Record<string, unknown>, changes);
+  const parsed = MaestroConfigSchema.safeParse(merged);
+  if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error, merged) };
+  return { ok: true, config: parsed.data, changed_fields: changedPaths(current, parsed.data) };
+}

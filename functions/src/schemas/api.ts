@@ -1,0 +1,153 @@
+/**
+ * The client API: each callable's request and response (DESIGN.md, "client app ──callable").
+ * A request always names its tenant; the caller's membership of that tenant decides the rest.
+ */
+import { z } from "zod";
+import {
+  AllocationDecisionSchema,
+  DocIdSchema,
+  EnrichedSignalSchema,
+  MaestroConfigSchema,
+  OrchestrationSchema,
+  RejectedSignalSchema,
+  StrategyWeightSchema,
+  SystemicRiskSchema,
+} from "./index";
+
+const TenantRequest = z.object({ tenant_id: DocIdSchema }).strict();
+
+/** `maestro_{epoch ms}_{16 hex}` (DESIGN.md, JIT identity). */
+export const SessionIdSchema = z
+  .string()
+  .regex(/^maestro_\d{13}_[0-9a-f]{16}$/, "must be a session id, maestro_{epoch ms}_{16 hex}");
+
+const ReasonSchema = z
+  .string({ error: "is required: say why" })
+  .trim()
+  .min(3, "must say why (at least 3 characters)")
+  .max(500, "must be at most 500 characters");
+
+// orchestrateNow — trader and up --------------------------------------------
+
+export const OrchestrateNowRequestSchema = TenantRequest;
+export type OrchestrateNowRequest = z.infer<typeof OrchestrateNowRequestSchema>;
+
+export const OrchestrateNowResponseSchema = z.object({
+  session_id: z.string(),
+  signals: z.array(EnrichedSignalSchema),
+  allocation_decisions: z.array(AllocationDecisionSchema),
+  systemic_risk: SystemicRiskSchema,
+  rejected_signals: z.array(RejectedSignalSchema),
+  /** More signals were pending than one cycle takes; call again (or wait for the next cycle). */
+  more_pending: z.boolean(),
+  latency_ms: z.number(),
+});
+export type OrchestrateNowResponse = z.infer<typeof OrchestrateNowResponseSchema>;
+
+// getStrategyWeights — viewer and up ----------------------------------------
+
+export const GetStrategyWeightsRequestSchema = TenantRequest;
+
+export const GetStrategyWeightsResponseSchema = z.object({
+  tenant_id: z.string(),
+  computed_at: z.string(),
+  /** False when performance, config or strategies changed since; the next cycle recomputes. */
+  fresh: z.boolean(),
+  strategies: z.array(StrategyWeightSchema),
+});
+export type GetStrategyWeightsResponse = z.infer<typeof GetStrategyWeightsResponseSchema>;
+
+// getOrchestration — viewer and up ------------------------------------------
+
+export const GetOrchestrationRequestSchema = z.object({ tenant_id: DocIdSchema, session_id: SessionIdSchema }).strict();
+
+/** The orchestration as stored, less the internal I/O counts. */
+export const GetOrchestrationResponseSchema = OrchestrationSchema.omit({ io: true });
+export type GetOrchestrationResponse = z.infer<typeof GetOrchestrationResponseSchema>;
+
+// listOrchestrationLogs — viewer and up -------------------------------------
+
+export const LOG_PAGE_SIZE_MAX = 100;
+
+export const ListOrchestrationLogsRequestSchema = z
+  .object({
+    tenant_id: DocIdSchema,
+    page_size: z.number().int("must be a whole number").min(1, "must be at least 1").max(LOG_PAGE_SIZE_MAX, `must be at most ${LOG_PAGE_SIZE_MAX}`).default(20),
+    /** `next_cursor` of the previous page; absent for the first (newest) page. */
+    cursor: z.string().min(1, "must not be empty").max(512, "must be at most 512 characters").nullable().default(null),
+    /** Only the cycles in which the systemic-risk override fired. */
+    systemic_only: z.boolean().default(false),
+  })
+  .strict();
+export type ListOrchestrationLogsRequest = z.infer<typeof ListOrchestrationLogsRequestSchema>;
+
+export const LogListItemSchema = z.object({
+  log_id: z.string(),
+  timestamp: z.string(),
+  session_id: z.string(),
+  seq: z.number().int(),
+  systemic_risk_detected: z.boolean(),
+  systemic_risk_details: z.string(),
+  signals_count: z.number().int(),
+  overrides_count: z.number().int(),
+  rejected_count: z.number().int(),
+  ai_summary: z.string(),
+  ai_summary_source: z.string(),
+  hash: z.string(),
+});
+export type LogListItem = z.infer<typeof LogListItemSchema>;
+
+export const ListOrchestrationLogsResponseSchema = z.object({
+  logs: z.array(LogListItemSchema),
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  next_cursor: z.string().nullable(),
+});
+export type ListOrchestrationLogsResponse = z.infer<typeof ListOrchestrationLogsResponseSchema>;
+
+// setStrategyMode — admin ---------------------------------------------------
+
+/** `DISABLED` switches a strategy off; `AUTOMATIC` hands its mode back to its Sharpe ratio. */
+export const SetStrategyModeRequestSchema = z
+  .object({
+    tenant_id: DocIdSchema,
+    strategy_id: DocIdSchema,
+    mode: z.enum(["DISABLED", "AUTOMATIC"], { error: "must be DISABLED or AUTOMATIC" }),
+    reason: ReasonSchema,
+  })
+  .strict();
+export type SetStrategyModeRequest = z.infer<typeof SetStrategyModeRequestSchema>;
+
+export const SetStrategyModeResponseSchema = z.object({
+  strategy_id: z.string(),
+  manual_mode: z.literal("DISABLED").nullable(),
+  previous_manual_mode: z.literal("DISABLED").nullable(),
+  changed: z.boolean(),
+  action_id: z.string(),
+});
+export type SetStrategyModeResponse = z.infer<typeof SetStrategyModeResponseSchema>;
+
+// updateMaestroConfig — admin -----------------------------------------------
+
+export const UpdateMaestroConfigRequestSchema = z
+  .object({
+    tenant_id: DocIdSchema,
+    /** Any subset of the config's fields; nested objects (ai_summary, rate_limits) merge key by key. */
+    changes: z
+      .record(z.string(), z.unknown(), { error: "must be an object of config fields" })
+      .refine((c) => Object.keys(c).length > 0, "must change at least one field"),
+    reason: ReasonSchema,
+    /** Optimistic concurrency: refuse (failed-precondition) unless the stored version is this one. */
+    expected_version: z.number().int().min(0, "must be at least 0").optional(),
+  })
+  .strict();
+export type UpdateMaestroConfigRequest = z.infer<typeof UpdateMaestroConfigRequestSchema>;
+
+export const UpdateMaestroConfigResponseSchema = z.object({
+  version: z.number().int(),
+  previous_version: z.number().int(),
+  config: MaestroConfigSchema,
+  changed_fields: z.array(z.string()),
+  action_id: z.string(),
+});
+export type UpdateMaestroConfigResponse = z.infer<typeof UpdateMaestroConfigResponseSchema>;
+
