@@ -28,8 +28,24 @@ export const SECOND_TENANT_ID = "other-desk";
 export const DEMO_LAST_TRADING_DAY = "2026-11-20";
 export const DEMO_TRADING_DAY_COUNT = 45;
 
+/**
+ * The demo's signed-in users (Auth emulator accounts, exported in emulator-data/): an
+ * admin, a trader and a viewer of the demo tenant, and an admin of the second tenant. The
+ * demo and the web-SDK client test sign in as these. Emulator-only credentials.
+ */
+export const DEMO_PASSWORD = "maestro-demo";
+export const DEMO_USERS = [
+  { uid: "demo-admin", email: "admin@demo-fund.maestro.test", display_name: "Ada (admin, Demo Fund)", tenant_id: DEMO_TENANT_ID, role: "admin" },
+  { uid: "demo-trader", email: "trader@demo-fund.maestro.test", display_name: "Tom (trader, Demo Fund)", tenant_id: DEMO_TENANT_ID, role: "trader" },
+  { uid: "demo-viewer", email: "viewer@demo-fund.maestro.test", display_name: "Vic (viewer, Demo Fund)", tenant_id: DEMO_TENANT_ID, role: "viewer" },
+  { uid: "other-admin", email: "admin@other-desk.maestro.test", display_name: "Olga (admin, Other Desk)", tenant_id: SECOND_TENANT_ID, role: "admin" },
+] as const;
+export type DemoUser = (typeof DEMO_USERS)[number];
+
 export interface DemoDataset {
   tenants: Record<string, { name: string; active: boolean }>;
+  /** tenants/{t}/members/{uid}. */
+  members: Record<string /*tenant*/, Record<string /*uid*/, { role: "viewer" | "trader" | "admin"; email: string }>>;
   strategies: Record<string /*tenant*/, Record<string /*strategy id*/, { name: string; enabled: boolean; capital_base: number; manual_mode: "DISABLED" | null }>>;
   ledgerTrades: Record<
     string /*tenant*/,
@@ -593,6 +609,12 @@ function otherDeskSignals(): DemoDataset["signals"][string] {
 // The dataset
 // ---------------------------------------------------------------------------
 
+function membersOf(users: readonly DemoUser[]): DemoDataset["members"] {
+  const members: DemoDataset["members"] = {};
+  for (const u of users) (members[u.tenant_id] ??= {})[u.uid] = { role: u.role, email: u.email };
+  return members;
+}
+
 export function buildDemoDataset(): DemoDataset {
   const days = weekdaysEndingOn(DEMO_LAST_TRADING_DAY, DEMO_TRADING_DAY_COUNT);
   const closes = marketCloses(days.length, new Rng(20261120));
@@ -602,6 +624,7 @@ export function buildDemoDataset(): DemoDataset {
       [DEMO_TENANT_ID]: { name: "Demo Fund", active: true },
       [SECOND_TENANT_ID]: { name: "Other Desk", active: true },
     },
+    members: membersOf(DEMO_USERS),
     strategies: {
       [DEMO_TENANT_ID]: strategyDocs(DEMO_PLANS),
       [SECOND_TENANT_ID]: strategyDocs(OTHER_DESK_PLANS),
