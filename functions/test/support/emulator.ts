@@ -27,6 +27,13 @@ export async function signUpUser(): Promise<{ uid: string; idToken: string }> {
   return { uid: json.localId, idToken: json.idToken };
 }
 
+/** Signs a new user up and makes them a member of the tenant with this role. */
+export async function memberOf(tenantId: string, role: "viewer" | "trader" | "admin"): Promise<{ uid: string; idToken: string }> {
+  const user = await signUpUser();
+  await emulatorDb().doc(`tenants/${tenantId}/members/${user.uid}`).set({ role });
+  return user;
+}
+
 function functionsOrigin(): string {
   return process.env.FUNCTIONS_EMULATOR_ORIGIN ?? "http://127.0.0.1:5001";
 }
