@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { PROJECT_ID, REGION, emulatorDb, publish, requireEnv, waitFor } from "../../src/tools/emulator-client";
 
-export { PROJECT_ID, publish, waitFor };
+export { PROJECT_ID, REGION, publish, waitFor };
 export const adminDb = emulatorDb;
 
 export function uniqueTenantId(label: string): string {

@@ -1,0 +1,215 @@
+/**
+ * Maestro as a client app sees it: the `firebase` web SDK (the library dashboards and
+ * mobile apps use) against the Auth, Functions and Firestore emulators, signed in as the
+ * demo users that emulator-data/ holds (tools/demo-data.ts DEMO_USERS). It calls every
+ * callable through httpsCallable, reads what each role may read, and tries cross-tenant
+ * reads, writes and calls, each of which must fail with the right code.
+ */
+import { deleteApp, initializeApp, type FirebaseApp } from "firebase/app";
+import { connectAuthEmulator, getAuth, signInWithEmailAndPassword } from "firebase/auth";
+import {
+  addDoc,
+  collection,
+  connectFirestoreEmulator,
+  deleteDoc,
+  doc,
+  getDoc,
+  getDocs,
+  initializeFirestore,
+  limit,
+  query,
+  setDoc,
+  terminate,
+  updateDoc,
+  where,
+  type Firestore,
+} from "firebase/firestore";
+import { connectFunctionsEmulator, getFunctions, httpsCallable, type Functions } from "firebase/functions";
+import { DEMO_PASSWORD, DEMO_TENANT_ID, DEMO_USERS, SECOND_TENANT_ID } from "../../src/tools/demo-data";
+import { PROJECT_ID, REGION, waitFor } from "../support/emulator";
+
+interface Client {
+  app: FirebaseApp;
+  db: Firestore;
+  functions: Functions;
+  call: (name: string, data: unknown) => Promise<any>;
+}
+
+const clients: Client[] = [];
+let appCount = 0;
+
+function hostPort(variable: string, fallback: string): [string, number] {
+  const [host, port] = (process.env[variable] ?? fallback).split(":");
+  return [host, Number(port)];
+}
+
+/** A client app: its own Firebase app instance, signed in as `email` (or signed out). */
+async function clientApp(email: string | null): Promise<Client> {
+  const app = initializeApp({ apiKey: "demo-api-key", projectId: PROJECT_ID, authDomain: `${PROJECT_ID}.firebaseapp.com` }, `client-${(appCount += 1)}`);
+  const auth = getAuth(app);
+  connectAuthEmulator(auth, `http://${process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099"}`, { disableWarnings: true });
+  const db = initializeFirestore(app, {});
+  connectFirestoreEmulator(db, ...hostPort("FIRESTORE_EMULATOR_HOST", "127.0.0.1:8080"));
+  const functions = getFunctions(app, REGION);
+  connectFunctionsEmulator(functions, ...hostPort("FUNCTIONS_EMULATOR_HOST", "127.0.0.1:5001"));
+  if (email) await signInWithEmailAndPassword(auth, email, DEMO_PASSWORD);
+  const client: Client = { app, db, functions, call: async (name, data) => (await httpsCallable(functions, name)(data)).data };
+  clients.push(client);
+  return client;
+}
+
+function demoUser(role: "admin" | "trader" | "viewer", tenantId = DEMO_TENANT_ID): string {
+  const user = DEMO_USERS.find((u) => u.role === role && u.tenant_id === tenantId);
+  if (!user) throw new Error(`no demo ${role} of ${tenantId}`);
+  return user.email;
+}
+
+/** The error code a promise fails with (`functions/permission-denied`, `permission-denied`, ...). */
+async function failureOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+  throw new Error("expected the operation to fail, and it succeeded");
+}
+
+const LOGS = "systemStatus/orchestration_logs/logs";
+let signedOut: Client;
+let admin: Client;
+let trader: Client;
+let viewer: Client;
+let otherAdmin: Client;
+let sessionId: string;
+
+beforeAll(async () => {
+  [signedOut, admin, trader, viewer, otherAdmin] = await Promise.all([
+    clientApp(null),
+    clientApp(demoUser("admin")),
+    clientApp(demoUser("trader")),
+    clientApp(demoUser("viewer")),
+    clientApp(demoUser("admin", SECOND_TENANT_ID)),
+  ]);
+});
+
+afterAll(async () => {
+  for (const c of clients) {
+    await terminate(c.db);
+    await deleteApp(c.app);
+  }
+});
+
+describe("the demo users through the web SDK", () => {
+  test("the trader orchestrates the demo tenant's pending signals", async () => {
+    const result = await trader.call("orchestrateNow", { tenant_id: DEMO_TENANT_ID });
+    sessionId = result.session_id;
+    expect(sessionId).toMatch(/^maestro_\d{13}_[0-9a-f]{16}$/);
+    // The demo is built so that three tradable strategies say SELL: every BUY became HOLD.
+    expect(result.systemic_risk.detected).toBe(true);
+    const buys = result.signals.filter((s: { original_action?: string }) => s.original_action === "BUY");
+    expect(buys.length).toBeGreaterThan(0);
+    for (const s of buys) expect(s).toMatchObject({ action: "HOLD", confidence: 0 });
+    expect(result.rejected_signals.map((r: { signal_id: string }) => r.signal_id).sort()).toEqual(["sig_010", "sig_011"]);
+  });
+
+  test("the viewer reads the orchestration, the weights and the log through the callables", async () => {
+    const orchestration = await viewer.call("getOrchestration", { tenant_id: DEMO_TENANT_ID, session_id: sessionId });
+    expect(orchestration).toMatchObject({ tenant_id: DEMO_TENANT_ID, session_id: sessionId, trigger: "orchestrate_now" });
+    const weights = await viewer.call("getStrategyWeights", { tenant_id: DEMO_TENANT_ID });
+    expect(weights.strategies).toHaveLength(7);
+    const modes = new Set(weights.strategies.map((s: { mode: string }) => s.mode));
+    expect(modes).toEqual(new Set(["ACTIVE", "REDUCED", "SHADOW_MODE", "DISABLED"]));
+    const page = await waitFor("the demo cycle's log", async () => {
+      const listed = await viewer.call("listOrchestrationLogs", { tenant_id: DEMO_TENANT_ID, systemic_only: true, page_size: 5 });
+      return listed.logs.some((l: { session_id: string }) => l.session_id === sessionId) ? listed : undefined;
+    });
+    expect(page.logs[0]).toMatchObject({ session_id: sessionId, systemic_risk_detected: true });
+  });
+
+  test("the viewer reads the documents a viewer may, and not the ledger", async () => {
+    expect((await getDoc(doc(viewer.db, `tenants/${DEMO_TENANT_ID}`))).get("name")).toBe("Demo Fund");
+    expect((await getDoc(doc(viewer.db, `tenants/${DEMO_TENANT_ID}/strategy_weights/current`))).exists()).toBe(true);
+    expect((await getDocs(collection(viewer.db, `tenants/${DEMO_TENANT_ID}/strategies`))).size).toBe(7);
+    expect((await getDoc(doc(viewer.db, `tenants/${DEMO_TENANT_ID}/orchestrations/${sessionId}`))).get("session_id")).toBe(sessionId);
+    const logs = await getDocs(query(collection(viewer.db, LOGS), where("tenant_id", "==", DEMO_TENANT_ID), limit(10)));
+    expect(logs.size).toBeGreaterThan(0);
+    for (const log of logs.docs) expect(log.get("tenant_id")).toBe(DEMO_TENANT_ID);
+    expect(await failureOf(getDocs(query(collection(viewer.db, `tenants/${DEMO_TENANT_ID}/ledger_trades`), limit(1))))).toBe("permission-denied");
+    // A trader may read the ledger.
+    expect((await getDocs(query(collection(trader.db, `tenants/${DEMO_TENANT_ID}/ledger_trades`), limit(1)))).size).toBe(1);
+  });
+
+  test("the viewer may not act like a trader or an admin", async () => {
+    expect(await failureOf(viewer.call("orchestrateNow", { tenant_id: DEMO_TENANT_ID }))).toBe("functions/permission-denied");
+    expect(await failureOf(viewer.call("setStrategyMode", { tenant_id: DEMO_TENANT_ID, strategy_id: "vol_carry", mode: "DISABLED", reason: "viewer tries" }))).toBe(
+      "functions/permission-denied",
+    );
+    const signal = { strategy_id: "vol_carry", action: "BUY", ticker: "SPY", allocation: 0.1, status: "pending" };
+    expect(await failureOf(addDoc(collection(viewer.db, `tenants/${DEMO_TENANT_ID}/signals`), signal))).toBe("permission-denied");
+  });
+
+  test("the trader writes a pending signal, and only a valid one; nothing Maestro computes", async () => {
+    const signals = collection(trader.db, `tenants/${DEMO_TENANT_ID}/signals`);
+    const created = await addDoc(signals, { strategy_id: "vol_carry", action: "BUY", ticker: "SPY", allocation: 0.1, confidence: 0.6, reasoning: "web client", status: "pending" });
+    expect((await getDoc(created)).get("status")).toBe("pending");
+    expect(await failureOf(addDoc(signals, { strategy_id: "vol_carry", action: "BUY", ticker: "SPY", allocation: 5, status: "pending" }))).toBe("permission-denied");
+    expect(await failureOf(addDoc(signals, { strategy_id: "no_such_strategy", action: "BUY", ticker: "SPY", allocation: 0.1, status: "pending" }))).toBe("permission-denied");
+    expect(await failureOf(updateDoc(created, { status: "orchestrated" }))).toBe("permission-denied");
+    expect(await failureOf(deleteDoc(created))).toBe("permission-denied");
+    expect(await failureOf(setDoc(doc(trader.db, `tenants/${DEMO_TENANT_ID}/strategy_weights/current`), { strategies: {} }))).toBe("permission-denied");
+    expect(await failureOf(setDoc(doc(trader.db, `tenants/${DEMO_TENANT_ID}/orchestrations/${sessionId}`), { forged: true }))).toBe("permission-denied");
+    expect(await failureOf(setDoc(doc(trader.db, `${LOGS}/forged`), { tenant_id: DEMO_TENANT_ID }))).toBe("permission-denied");
+  });
+
+  test("the admin changes a mode and the config, and reads the members", async () => {
+    const mode = await admin.call("setStrategyMode", { tenant_id: DEMO_TENANT_ID, strategy_id: "vol_carry", mode: "DISABLED", reason: "web-client test: pause carry" });
+    expect(mode).toMatchObject({ strategy_id: "vol_carry", manual_mode: "DISABLED", changed: true });
+    const config = await admin.call("updateMaestroConfig", { tenant_id: DEMO_TENANT_ID, changes: { systemic_sell_threshold: 4 }, reason: "web-client test" });
+    expect(config).toMatchObject({ changed_fields: ["systemic_sell_threshold"], config: { systemic_sell_threshold: 4 } });
+    expect(config.version).toBe(config.previous_version + 1);
+    const members = await getDocs(collection(admin.db, `tenants/${DEMO_TENANT_ID}/members`));
+    expect(members.docs.map((d) => d.id).sort()).toEqual(["demo-admin", "demo-trader", "demo-viewer"]);
+    expect(await failureOf(getDocs(collection(trader.db, `tenants/${DEMO_TENANT_ID}/members`)))).toBe("permission-denied");
+    expect((await getDoc(doc(trader.db, `tenants/${DEMO_TENANT_ID}/members/demo-trader`))).get("role")).toBe("trader");
+  });
+
+  test("a member of another tenant can reach nothing of the demo tenant", async () => {
+    for (const [name, extra] of [
+      ["orchestrateNow", {}],
+      ["getStrategyWeights", {}],
+      ["getOrchestration", { session_id: sessionId }],
+      ["listOrchestrationLogs", {}],
+      ["setStrategyMode", { strategy_id: "vol_carry", mode: "AUTOMATIC", reason: "cross-tenant" }],
+      ["updateMaestroConfig", { changes: { systemic_sell_threshold: 9 }, reason: "cross-tenant" }],
+    ] as const) {
+      expect(await failureOf(otherAdmin.call(name, { tenant_id: DEMO_TENANT_ID, ...extra }))).toBe("functions/permission-denied");
+    }
+    expect(await failureOf(getDoc(doc(otherAdmin.db, `tenants/${DEMO_TENANT_ID}`)))).toBe("permission-denied");
+    expect(await failureOf(getDoc(doc(otherAdmin.db, `tenants/${DEMO_TENANT_ID}/orchestrations/${sessionId}`)))).toBe("permission-denied");
+    expect(await failureOf(getDocs(query(collection(otherAdmin.db, LOGS), where("tenant_id", "==", DEMO_TENANT_ID))))).toBe("permission-denied");
+    expect(await failureOf(getDocs(collection(otherAdmin.db, LOGS)))).toBe("permission-denied");
+    const signal = { strategy_id: "vol_carry", action: "BUY", ticker: "SPY", allocation: 0.1, status: "pending" };
+    expect(await failureOf(addDoc(collection(otherAdmin.db, `tenants/${DEMO_TENANT_ID}/signals`), signal))).toBe("permission-denied");
+    // Its own tenant works.
+    expect((await getDoc(doc(otherAdmin.db, `tenants/${SECOND_TENANT_ID}`))).get("name")).toBe("Other Desk");
+    const own = await otherAdmin.call("listOrchestrationLogs", { tenant_id: SECOND_TENANT_ID });
+    for (const log of own.logs) expect(log.log_id).toBeTruthy();
+  });
+
+  test("signed out: every callable is unauthenticated and every read is denied", async () => {
+    expect(await failureOf(signedOut.call("getStrategyWeights", { tenant_id: DEMO_TENANT_ID }))).toBe("functions/unauthenticated");
+    expect(await failureOf(signedOut.call("orchestrateNow", { tenant_id: DEMO_TENANT_ID }))).toBe("functions/unauthenticated");
+    expect(await failureOf(getDoc(doc(signedOut.db, `tenants/${DEMO_TENANT_ID}`)))).toBe("permission-denied");
+    expect(await failureOf(getDocs(query(collection(signedOut.db, LOGS), where("tenant_id", "==", DEMO_TENANT_ID))))).toBe("permission-denied");
+  });
+
+  test("the callables' errors name the field", async () => {
+    try {
+      await admin.call("updateMaestroConfig", { tenant_id: DEMO_TENANT_ID, changes: { sharpe_threshold_shadow: 3 }, reason: "too high" });
+      throw new Error("expected invalid-argument");
+    } catch (error) {
+      expect((error as { code: string }).code).toBe("functions/invalid-argument");
+      expect((error as Error).message).toMatch(/^changes: sharpe_threshold_shadow: must not exceed sharpe_threshold_reduce/);
+    }
+  });
+});
