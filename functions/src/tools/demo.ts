@@ -5,6 +5,7 @@
  * decided. Then it keeps the emulators up until Ctrl-C, or exits with `--exit`.
  */
 import { DEMO_TENANT_ID } from "./demo-data";
+import { clientAppDemo } from "./demo-client";
 import { emulatorDb, publish, waitFor } from "./emulator-client";
 import { MARKET_CYCLE_TOPIC } from "../stages/orchestration";
 import { paths } from "../store/paths";
@@ -93,6 +94,8 @@ async function main(): Promise<void> {
   for (const c of audit.checks) console.log(`       ${c.passed ? "✓" : "✗"} ${c.name}${c.findings.length ? `: ${c.findings.join("; ")}` : ""}`);
   console.log(`Cycle: ${orchestration.io.reads} document reads, ${orchestration.io.writes} writes, ${orchestration.latency_ms} ms in the orchestration stage` +
     `${orchestration.inputs.weights_recomputed ? " (weights were stale and recomputed first)" : ""}`);
+
+  await clientAppDemo(tenantId);
 
   if (exitAfter) return;
   console.log(
