@@ -7,6 +7,7 @@ import {
   RawSignalSchema,
   parseWithReason,
   type AllocationDecision,
+  type BuyingPowerSummary,
   type EnrichedSignal,
   type MaestroConfig,
   type RejectedSignal,
@@ -15,6 +16,7 @@ import {
   type SystemicRisk,
 } from "../schemas";
 import { currentWeight } from "./allocation";
+import { capBuyNotional } from "./buying-power";
 import { agentId } from "./identity";
 import { TRADABLE_MODES, applySystemicRiskOverride } from "./systemic-risk";
 
@@ -31,6 +33,8 @@ export interface CycleInput {
   signals: readonly { id: string; data: unknown }[];
   /** One call per orchestrated signal. */
   issueNonce: () => string;
+  /** Buying power left for this cycle's BUYs; absent or null available = not capped. */
+  buyingPower?: { available: number | null; source: string };
 }
 
 export interface CycleResult {
@@ -42,6 +46,7 @@ export interface CycleResult {
   signals_modified: Record<string, string>;
   /** Sorted by signal id. */
   rejected_signals: RejectedSignal[];
+  buying_power: BuyingPowerSummary;
 }
 
 /** Code-unit order: deterministic and independent of the runtime's locale. */
@@ -116,6 +121,16 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
   }
 
   const override = applySystemicRiskOverride(enriched, config.systemic_sell_threshold);
+  // After the override: only BUYs still executable spend buying power.
+  const capped = capBuyNotional(override.signals, {
+    available: input.buyingPower?.available ?? null,
+    source: input.buyingPower?.source ?? "no account snapshot: BUY notional not capped",
+    capitalBase: new Map(strategyIds.map((id) => [id, input.strategies[id].capital_base])),
+  });
+  const signalsModified = { ...override.signals_modified };
+  for (const s of capped.signals) {
+    if (s.buying_power_reason && !Object.hasOwn(signalsModified, s.signal_id)) signalsModified[s.signal_id] = s.buying_power_reason;
+  }
 
   const allocationDecisions = strategyIds.map((id): AllocationDecision => {
     const w = weightByStrategy.get(id)!;
@@ -134,10 +149,11 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
   });
 
   return {
-    signals: override.signals,
+    signals: capped.signals,
     allocation_decisions: allocationDecisions,
     systemic_risk: override.systemic_risk,
-    signals_modified: override.signals_modified,
+    signals_modified: signalsModified,
     rejected_signals: rejected,
+    buying_power: capped.summary,
   };
 }

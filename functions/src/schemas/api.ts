@@ -5,6 +5,7 @@
 import { z } from "zod";
 import {
   AllocationDecisionSchema,
+  BuyingPowerSummarySchema,
   DocIdSchema,
   EnrichedSignalSchema,
   MaestroConfigSchema,
@@ -38,6 +39,7 @@ export const OrchestrateNowResponseSchema = z.object({
   allocation_decisions: z.array(AllocationDecisionSchema),
   systemic_risk: SystemicRiskSchema,
   rejected_signals: z.array(RejectedSignalSchema),
+  buying_power: BuyingPowerSummarySchema.optional(),
   /** More signals were pending than one cycle takes; call again (or wait for the next cycle). */
   more_pending: z.boolean(),
   latency_ms: z.number(),

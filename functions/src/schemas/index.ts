@@ -75,6 +75,44 @@ export const RateLimitConfigSchema = z
   .strict();
 export type RateLimitConfig = z.infer<typeof RateLimitConfigSchema>;
 
+/**
+ * NYSE full-day closures for 2026 and 2027 (weekend holidays moved to the observed
+ * weekday). Early closes are not modelled. Tenants on another venue set their own.
+ */
+export const NYSE_HOLIDAYS_2026_2027 = [
+  "2026-01-01", "2026-01-19", "2026-02-16", "2026-04-03", "2026-05-25", "2026-06-19",
+  "2026-07-03", "2026-09-07", "2026-11-26", "2026-12-25",
+  "2027-01-01", "2027-01-18", "2027-02-15", "2027-03-26", "2027-05-31", "2027-06-18",
+  "2027-07-05", "2027-09-06", "2027-11-25", "2027-12-24",
+] as const;
+
+const ClockTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day written HH:MM (24-hour)");
+
+/** When scheduled market cycles run for the tenant: its venue's session, in its time zone. */
+export const MarketHoursSchema = z
+  .object({
+    time_zone: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat("en-US", { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, "must be an IANA time zone such as America/New_York")
+      .default("America/New_York"),
+    open: ClockTimeSchema.default("09:30"),
+    close: ClockTimeSchema.default("16:00"),
+    /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+    trading_days: z.array(z.number().int().min(1, "must be 1 (Monday) to 7 (Sunday)").max(7, "must be 1 (Monday) to 7 (Sunday)")).default([1, 2, 3, 4, 5]),
+    /** Local dates on which the venue is closed all day. */
+    holidays: z.array(TradingDaySchema).default([...NYSE_HOLIDAYS_2026_2027]),
+  })
+  .strict()
+  .refine((h) => h.open < h.close, { path: ["close"], message: "must be after open" });
+export type MarketHours = z.infer<typeof MarketHoursSchema>;
+
 /** Defaults are DESIGN.md's "Defaults" section. */
 export const MaestroConfigSchema = z
   .object({
@@ -89,6 +127,7 @@ export const MaestroConfigSchema = z
     allocation_method: z.enum(["sharpe_tiers"]).default("sharpe_tiers"),
     ai_summary: AiSummaryConfigSchema.default(AiSummaryConfigSchema.parse({})),
     rate_limits: RateLimitConfigSchema.default(RateLimitConfigSchema.parse({})),
+    market_hours: MarketHoursSchema.default(MarketHoursSchema.parse({})),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -282,8 +321,43 @@ export const EnrichedSignalSchema = z.object({
   // Risk override, present only when applied
   original_action: SignalActionSchema.optional(),
   override_reason: z.string().optional(),
+  /** Executable BUYs: final allocation × the strategy's capital_base, in account currency. */
+  notional: z.number().optional(),
+  /** Present when the buying-power guard scaled or held this BUY. */
+  buying_power_reason: z.string().optional(),
 });
 export type EnrichedSignal = z.infer<typeof EnrichedSignalSchema>;
+
+/** What the buying-power guard did in one cycle (core/buying-power.ts). */
+export const BuyingPowerSummarySchema = z.object({
+  /** Buying power left for this cycle; null when no account snapshot exists (BUYs not capped). */
+  available: z.number().nullable(),
+  source: z.string(),
+  requested_notional: z.number(),
+  approved_notional: z.number(),
+  remaining: z.number().nullable(),
+  scaled: z.array(z.string()),
+  held: z.array(z.string()),
+});
+export type BuyingPowerSummary = z.infer<typeof BuyingPowerSummarySchema>;
+
+/** tenants/{t}/account/snapshot, written by the execution side. */
+export const AccountSnapshotSchema = z.object({
+  equity: z.number({ error: "must be a number" }).refine(Number.isFinite, "must be finite"),
+  buying_power: z.number({ error: "must be a number" }).min(0, "must be at least 0"),
+  /** When the execution side took it; reservations are kept per snapshot. */
+  as_of: InstantSchema,
+});
+export type AccountSnapshot = z.infer<typeof AccountSnapshotSchema>;
+
+/** tenants/{t}/account/maestro_reservations: notional Maestro let through against one snapshot. */
+export const BuyingPowerReservationSchema = z.object({
+  as_of: z.string(),
+  reserved_notional: z.number().min(0),
+  updated_at: z.string(),
+  last_session_id: z.string(),
+});
+export type BuyingPowerReservation = z.infer<typeof BuyingPowerReservationSchema>;
 
 export const AllocationDecisionSchema = z.object({
   strategy_id: z.string(),
@@ -337,6 +411,8 @@ export const OrchestrationSchema = z.object({
   systemic_risk: SystemicRiskSchema,
   signals_modified: z.record(z.string(), z.string()),
   rejected_signals: z.array(RejectedSignalSchema),
+  /** Absent on orchestrations written before the buying-power guard existed. */
+  buying_power: BuyingPowerSummarySchema.optional(),
   inputs: z.object({
     config: z.record(z.string(), z.unknown()),
     config_source: z.enum(["tenant", "defaults", "last_valid"]),

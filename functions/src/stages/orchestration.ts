@@ -23,6 +23,7 @@ import {
   type RejectedSignal,
 } from "../schemas";
 import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
+import { readBuyingPower, reserveBuyingPower } from "../store/account";
 import { loadMaestroConfig } from "../store/config";
 import { IoCount, isContention, maestroDb, parseDoc, plainData, storable } from "../store/firestore";
 import { paths } from "../store/paths";
@@ -97,12 +98,13 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   if (!tenant.ok) throw new OrchestrationRefused("failed-precondition", `tenant '${tenantId}' is malformed: ${tenant.reason}`);
   if (!tenant.value.active) throw new OrchestrationRefused("failed-precondition", `tenant '${tenantId}' is not active`);
 
-  const [loaded, stored, strategyRead, signalsSnap] = await Promise.all([
+  const [loaded, stored, strategyRead, signalsSnap, buyingPower] = await Promise.all([
     loadMaestroConfig(db, tenantId, io),
     readStoredWeights(db, tenantId, io),
     readStrategies(db, tenantId, io),
     // One more than a cycle takes, to know whether signals are left for the next cycle.
     db.collection(paths.signals(tenantId)).where("status", "==", "pending").orderBy("__name__").limit(MAX_SIGNALS_PER_CYCLE + 1).get(),
+    readBuyingPower(db, tenantId, io),
   ]);
   io.read(signalsSnap);
   const morePending = signalsSnap.size > MAX_SIGNALS_PER_CYCLE;
@@ -141,10 +143,12 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     weights: weights.strategies,
     signals: candidates,
     issueNonce: () => issueNonce(),
+    buyingPower: { available: buyingPower.available, source: buyingPower.source },
   });
   const rejected = [...preRejected, ...cycle.rejected_signals].sort((a, b) => (a.signal_id < b.signal_id ? -1 : 1));
 
-  const batchWrites = 1 + cycle.signals.length * 2 + rejected.length;
+  const batch = db.batch();
+  const batchWrites = 1 + cycle.signals.length * 2 + rejected.length + reserveBuyingPower(batch, buyingPower, cycle.buying_power.approved_notional, sessionId, now);
   io.write(batchWrites);
   const orchestration: Orchestration = storable({
     tenant_id: tenantId,
@@ -157,6 +161,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     systemic_risk: cycle.systemic_risk,
     signals_modified: cycle.signals_modified,
     rejected_signals: rejected,
+    buying_power: cycle.buying_power,
     inputs: {
       config: storable(config) as Record<string, unknown>,
       config_source: loaded.source,
@@ -172,7 +177,6 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   });
 
   const snapById = new Map<string, DocumentSnapshot>(signalDocs.map((d) => [d.id, d]));
-  const batch = db.batch();
   batch.create(db.doc(paths.orchestration(tenantId, sessionId)), orchestration);
   for (const signal of cycle.signals) {
     batch.create(db.doc(paths.nonce(tenantId, signal.nonce)), {
@@ -239,6 +243,7 @@ export function toResponse(o: Orchestration): OrchestrateNowResponse {
     allocation_decisions: o.allocation_decisions,
     systemic_risk: o.systemic_risk,
     rejected_signals: o.rejected_signals,
+    buying_power: o.buying_power,
     more_pending: o.inputs.more_pending,
     latency_ms: o.latency_ms,
   };

@@ -39,6 +39,10 @@ export const paths = {
   signal: (t: string, id: string) => `tenants/${t}/signals/${id}`,
   orchestrations: (t: string) => `tenants/${t}/orchestrations`,
   orchestration: (t: string, sessionId: string) => `tenants/${t}/orchestrations/${sessionId}`,
+  /** Equity and buying power, written by the execution side. */
+  accountSnapshot: (t: string) => `tenants/${t}/account/snapshot`,
+  /** Notional Maestro has let through against the current snapshot (double-spend guard). */
+  buyingPowerReservation: (t: string) => `tenants/${t}/account/maestro_reservations`,
   nonce: (t: string, nonce: string) => `tenants/${t}/nonces/${nonce}`,
   logChainHead: (t: string) => `tenants/${t}/log_chain/head`,
   audits: (t: string) => `tenants/${t}/audits`,

@@ -2,7 +2,7 @@
  * The contract's validation rules: DESIGN.md's defaults, the cross-field config rules,
  * and error messages that name the field and the rule.
  */
-import { DEFAULT_CONFIG, LedgerTradeSchema, MaestroConfigSchema, MarketCycleMessageSchema, parseWithReason } from "../../src/schemas";
+import { DEFAULT_CONFIG, NYSE_HOLIDAYS_2026_2027, LedgerTradeSchema, MaestroConfigSchema, MarketCycleMessageSchema, parseWithReason } from "../../src/schemas";
 
 describe("MaestroConfig", () => {
   test("an empty config document means DESIGN.md's defaults", () => {
@@ -18,6 +18,13 @@ describe("MaestroConfig", () => {
       allocation_method: "sharpe_tiers",
       ai_summary: { enabled: true, model: "gemini-2.0-flash", timeout_ms: 4000 },
       rate_limits: { window_seconds: 60, orchestrate_now: 6, write_calls: 20 },
+      market_hours: {
+        time_zone: "America/New_York",
+        open: "09:30",
+        close: "16:00",
+        trading_days: [1, 2, 3, 4, 5],
+        holidays: [...NYSE_HOLIDAYS_2026_2027],
+      },
     });
   });
 
