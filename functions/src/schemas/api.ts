@@ -153,3 +153,34 @@ export const UpdateMaestroConfigResponseSchema = z.object({
 });
 export type UpdateMaestroConfigResponse = z.infer<typeof UpdateMaestroConfigResponseSchema>;
 
+
+// verifyLogChain — admin -----------------------------------------------------
+
+export const VerifyLogChainRequestSchema = TenantRequest;
+
+export const VerifyLogChainResponseSchema = z.object({
+  tenant_id: z.string(),
+  intact: z.boolean(),
+  /** Links examined, up to and including the first broken one. */
+  logs_checked: z.number().int(),
+  head_seq: z.number().int(),
+  first_break: z.object({ log_id: z.string().nullable(), seq: z.number(), problem: z.string() }).nullable(),
+});
+export type VerifyLogChainResponse = z.infer<typeof VerifyLogChainResponseSchema>;
+
+// redeemNonce — trader (the execution side) ---------------------------------
+
+export const RedeemNonceRequestSchema = z
+  .object({
+    tenant_id: DocIdSchema,
+    nonce: z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters"),
+  })
+  .strict();
+
+export const RedeemNonceResponseSchema = z.object({
+  nonce: z.string(),
+  redeemed_at: z.string(),
+  session_id: z.string(),
+  signal_id: z.string(),
+  agent_id: z.string(),
+});

@@ -491,9 +491,28 @@ export type Audit = z.infer<typeof AuditSchema>;
 // ---------------------------------------------------------------------------
 
 export const MarketCycleMessageSchema = z
-  .object({ tenant_id: DocIdSchema })
+  .object({
+    tenant_id: DocIdSchema,
+    /** The scheduled slot (ISO instant) this cycle belongs to; absent for a hand-published cycle. */
+    slot: z.string().datetime({ message: "must be an ISO-8601 instant" }).optional(),
+  })
   .strict();
 export type MarketCycleMessage = z.infer<typeof MarketCycleMessageSchema>;
+
+/** systemStatus/dead_letters/messages/{eventId}: a message that can never succeed, or that ran out of time. */
+export const DeadLetterSchema = z.object({
+  topic: z.string(),
+  event_id: z.string(),
+  tenant_id: z.string().nullable(),
+  /** The message body as received (truncated), for a human to replay. */
+  body: z.string(),
+  kind: z.enum(["permanent", "gave_up"]),
+  reason: z.string(),
+  attempts: z.number().int(),
+  published_at: z.string(),
+  recorded_at: z.string(),
+});
+export type DeadLetter = z.infer<typeof DeadLetterSchema>;
 
 // ---------------------------------------------------------------------------
 // Errors

@@ -12,6 +12,7 @@ import { DEFAULT_CONFIG, MaestroConfigSchema, OrchestrationLogSchema, parseWithR
 import { IoCount, isAlreadyExists, maestroDb, plainData } from "../store/firestore";
 import { paths, triggerPaths } from "../store/paths";
 import { logEvent } from "../log-events";
+import { findUnloggedOrchestrations } from "./monitoring";
 
 export interface AuditOutcome {
   audit: Audit;
@@ -94,5 +95,8 @@ async function storeAudit(db: Firestore, audit: Audit, io: IoCount): Promise<Aud
 
 export const onOrchestrationLogCreated = onDocumentCreated({ document: triggerPaths.orchestrationLog, retry: true }, async (event) => {
   if (!event.data) return;
-  await auditLog(maestroDb(), event.params.logId, event.data.data());
+  const db = maestroDb();
+  const { audit } = await auditLog(db, event.params.logId, event.data.data());
+  // Every log also checks its tenant for orchestrations that never got theirs.
+  await findUnloggedOrchestrations(db, audit.tenant_id);
 });

@@ -30,6 +30,8 @@ import { IoCount, maestroDb, plainData } from "../store/firestore";
 import { orchestrationLogId, paths, triggerPaths } from "../store/paths";
 import { geminiApiKey, geminiBaseUrl } from "../params";
 import { logEvent } from "../log-events";
+import { recordCycle } from "../core/cycle-metrics";
+import { metricsDay, readDailyMetrics } from "../store/metrics";
 
 export interface SummaryProvider {
   (orchestration: Orchestration, config: MaestroConfig): Promise<SummaryResult>;
@@ -94,9 +96,14 @@ export async function writeOrchestrationLog(
   }
 
   const outcome = await db.runTransaction(async (tx) => {
-    const [logSnap, headSnap] = await Promise.all([tx.get(logRef), tx.get(headRef)]);
+    const [logSnap, headSnap, daily] = await Promise.all([
+      tx.get(logRef),
+      tx.get(headRef),
+      readDailyMetrics(db, tx, tenantId, metricsDay(orchestration.timestamp)),
+    ]);
     io.read(logSnap);
     io.read(headSnap);
+    io.reads += 1;
     if (logSnap.exists) {
       return { log_id: logId, created: false, seq: logSnap.get("seq") as number, ai_summary_source: logSnap.get("ai_summary_source") };
     }
@@ -124,7 +131,20 @@ export async function writeOrchestrationLog(
     const now = new Date().toISOString();
     tx.create(logRef, log);
     tx.set(headRef, { seq: log.seq, last_hash: log.hash, last_log_id: logId, updated_at: now });
-    io.write(3);
+    // The day's metrics count this cycle exactly once: in the transaction that creates its log.
+    daily.write(
+      recordCycle(daily.metrics, {
+        latency_ms: orchestration.latency_ms,
+        systemic_override: orchestration.systemic_risk.detected,
+        signals_overridden: orchestration.signals.filter((s) => s.override_reason !== undefined).length,
+        signals_orchestrated: orchestration.signals.length,
+        signals_rejected: orchestration.rejected_signals.length,
+        modes: Object.fromEntries(orchestration.allocation_decisions.map((d) => [d.strategy_id, d.mode])),
+        summary_source: summary.source,
+        at: now,
+      }),
+    );
+    io.write(4);
     // Field paths, so attempts counts on from any failed try instead of restarting.
     tx.update(orchestrationRef, {
       "log.state": "WRITTEN",

@@ -11,21 +11,20 @@
  */
 import { FieldValue, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
 import { HttpsError } from "firebase-functions/v2/https";
-import { onMessagePublished } from "firebase-functions/v2/pubsub";
 import { issueNonce, newSessionId, sessionIdForEvent } from "../core/identity";
 import { orchestrateCycle } from "../core/orchestrate";
 import {
-  MarketCycleMessageSchema,
   OrchestrationSchema,
   TenantSchema,
-  parseWithReason,
   type Orchestration,
   type RejectedSignal,
 } from "../schemas";
 import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
 import { readBuyingPower, reserveBuyingPower } from "../store/account";
 import { loadMaestroConfig } from "../store/config";
-import { IoCount, isContention, maestroDb, parseDoc, plainData, storable } from "../store/firestore";
+import { metricsDay, updateDailyMetrics } from "../store/metrics";
+import { recordNonceFinding } from "../core/cycle-metrics";
+import { IoCount, isAlreadyExists, isContention, parseDoc, plainData, storable } from "../store/firestore";
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
 import { maestroCallable } from "./callable";
@@ -78,6 +77,13 @@ export async function orchestrateTenant(db: Firestore, request: OrchestrationReq
           return OrchestrationSchema.parse(plainData(existing.data()));
         }
       }
+      if (isAlreadyExists(error)) {
+        // Not a redelivery: a create-only nonce (or a fresh session id) was already taken.
+        // Never reuse it; count it (it should be zero) and run again with new nonces.
+        const at = new Date().toISOString();
+        logEvent.nonceCollision({ tenant_id: request.tenant_id, attempt, error: String(error) });
+        await updateDailyMetrics(db, request.tenant_id, metricsDay(at), (m) => recordNonceFinding(m, "collision", at));
+      }
       if (attempt >= MAX_ATTEMPTS) throw error;
       logEvent.orchestrationContention({ tenant_id: request.tenant_id, attempt, error: String(error) });
     }
@@ -118,7 +124,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   const fresh = weightsAreCurrent(stored, config, strategies);
   const weights = fresh
     ? stored.weights!
-    : await recalculateWeights(db, tenantId, { config, strategies, performanceVersion: stored.performance_version, now }, io);
+    : await recalculateWeights(db, tenantId, { config, strategies, performanceVersion: stored.performance_version, now, previous: stored.weights }, io);
 
   // Signals of a malformed strategy are rejected with that strategy's problem named.
   const preRejected: RejectedSignal[] = [];
@@ -252,35 +258,6 @@ export function toResponse(o: Orchestration): OrchestrateNowResponse {
 // ---------------------------------------------------------------------------
 // Cloud Functions
 // ---------------------------------------------------------------------------
-
-export const onMarketCycle = onMessagePublished({ topic: MARKET_CYCLE_TOPIC, retry: false }, async (event) => {
-  let body: unknown;
-  try {
-    body = event.data.message.json;
-  } catch {
-    body = undefined;
-  }
-  const message = parseWithReason(MarketCycleMessageSchema, body);
-  if (!message.ok) {
-    // A malformed message can never succeed; dropping it (logged) beats retrying forever.
-    logEvent.cycleMessageDropped({ event_id: event.id, reason: message.reason });
-    return;
-  }
-  try {
-    await orchestrateTenant(maestroDb(), {
-      tenant_id: message.value.tenant_id,
-      trigger: "market_cycle",
-      requested_by: null,
-      event: { id: event.data.message.messageId || event.id, time: new Date(event.data.message.publishTime || event.time) },
-    });
-  } catch (error) {
-    if (error instanceof OrchestrationRefused) {
-      logEvent.cycleMessageDropped({ event_id: event.id, tenant_id: message.value.tenant_id, reason: error.message });
-      return;
-    }
-    throw error;
-  }
-});
 
 /** Client apps run a cycle on demand: traders and admins of the tenant, rate-limited per user. */
 export const orchestrateNow = maestroCallable(

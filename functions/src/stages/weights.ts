@@ -13,6 +13,8 @@ import type { Firestore } from "firebase-admin/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { computeStrategyWeights, type StrategyPerformanceInput } from "../core/allocation";
 import { canonicalJson } from "../core/hash-chain";
+import { modeDowngrades, recordDecay } from "../core/cycle-metrics";
+import { metricsDay, updateDailyMetrics } from "../store/metrics";
 import { dailyReturns } from "../core/fifo";
 import {
   StrategySchema,
@@ -72,7 +74,14 @@ export function weightsAreCurrent(stored: StoredWeights, config: MaestroConfig, 
 export async function recalculateWeights(
   db: Firestore,
   tenantId: string,
-  input: { config: MaestroConfig; strategies: Readonly<Record<string, Strategy>>; performanceVersion: number; now?: Date },
+  input: {
+    config: MaestroConfig;
+    strategies: Readonly<Record<string, Strategy>>;
+    performanceVersion: number;
+    now?: Date;
+    /** The weights being replaced: a strategy moving down a mode is a Sharpe decay event in the day's metrics. */
+    previous?: StrategyWeights | null;
+  },
   io: IoCount,
 ): Promise<StrategyWeights> {
   const now = input.now ?? new Date();
@@ -118,6 +127,16 @@ export async function recalculateWeights(
     mergeFields: ["tenant_id", "strategies", "computed_at", "computed_from_version", "config_used", "strategies_fingerprint"],
   });
   io.write();
+  if (input.previous) {
+    const modesOf = (w: StrategyWeights) => Object.fromEntries(Object.entries(w.strategies).map(([id, x]) => [id, x.mode]));
+    const decays = modeDowngrades(modesOf(input.previous), modesOf(weights));
+    if (decays.length > 0) {
+      await updateDailyMetrics(db, tenantId, metricsDay(weights.computed_at), (m) => recordDecay(m, decays, weights.computed_at));
+      io.reads += 1;
+      io.write();
+      logEvent.sharpeDecay({ tenant_id: tenantId, events: decays });
+    }
+  }
   logEvent.weightsComputed({
     tenant_id: tenantId,
     strategies: strategyIds.length,
@@ -163,7 +182,7 @@ export async function recalculateStaleWeights(db: Firestore, now = new Date()): 
     const { config } = await loadMaestroConfig(db, tenantSnap.id, io);
     const { strategies } = await readStrategies(db, tenantSnap.id, io);
     if (weightsAreCurrent(stored, config, strategies)) continue;
-    await recalculateWeights(db, tenantSnap.id, { config, strategies, performanceVersion: stored.performance_version, now }, io);
+    await recalculateWeights(db, tenantSnap.id, { config, strategies, performanceVersion: stored.performance_version, now, previous: stored.weights }, io);
     recomputed.push(tenantSnap.id);
   }
   return recomputed;

@@ -43,10 +43,22 @@ export const paths = {
   accountSnapshot: (t: string) => `tenants/${t}/account/snapshot`,
   /** Notional Maestro has let through against the current snapshot (double-spend guard). */
   buyingPowerReservation: (t: string) => `tenants/${t}/account/maestro_reservations`,
+  /** Daily monitoring counters (DailyMetricsSchema). */
+  metrics: (t: string, day: string) => `tenants/${t}/metrics/${day}`,
+  /** Problems the monitors found: an orchestration without its log, a nonce presented twice. */
+  finding: (t: string, id: string) => `tenants/${t}/findings/${id}`,
+  findings: (t: string) => `tenants/${t}/findings`,
   nonce: (t: string, nonce: string) => `tenants/${t}/nonces/${nonce}`,
   logChainHead: (t: string) => `tenants/${t}/log_chain/head`,
   audits: (t: string) => `tenants/${t}/audits`,
   audit: (t: string, logId: string) => `tenants/${t}/audits/${logId}`,
+  /** Messages Maestro gave up on (DeadLetterSchema), by event id. */
+  deadLetter: (eventId: string) => `systemStatus/dead_letters/messages/${eventId}`,
+  deadLetters: () => "systemStatus/dead_letters/messages",
+  /** Delivery attempts of a market-cycle message that failed transiently. */
+  cycleAttempts: (eventId: string) => `systemStatus/market_cycles/attempts/${eventId}`,
+  /** One record per scheduled fan-out, by slot. */
+  fanOutRun: (slotIso: string) => `systemStatus/market_cycles/runs/${slotIso}`,
   logs: () => "systemStatus/orchestration_logs/logs",
   log: (logId: string) => `systemStatus/orchestration_logs/logs/${logId}`,
 } as const;
