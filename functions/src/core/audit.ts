@@ -27,6 +27,7 @@ export const AUDIT_CHECK_NAMES = [
   "allocations_in_range",
   "allocations_consistent_with_mode",
   "override_consistent_with_threshold",
+  "buying_power_respected",
   "hash_chain_intact",
 ] as const;
 
@@ -43,6 +44,7 @@ export function auditOrchestrationLog(input: AuditInput): AuditCheck[] {
     check("allocations_in_range", allocationsInRange(input.log)),
     check("allocations_consistent_with_mode", allocationsConsistentWithMode(input.log, input.config)),
     check("override_consistent_with_threshold", overrideConsistentWithThreshold(input.log, input.config)),
+    check("buying_power_respected", buyingPowerRespected(input.log)),
     check("hash_chain_intact", hashChainIntact(input)),
   ];
 }
@@ -147,7 +149,12 @@ function allocationsConsistentWithMode(log: OrchestrationLog, config: MaestroCon
     }
 
     const expected = expectedAllocation(s, config);
-    if (Math.abs(s.allocation - expected.value) > TOLERANCE) {
+    if (isScaledForBuyingPower(s)) {
+      // Scaled down by the buying-power guard: more than 0, no more than its mode allows.
+      if (!(s.allocation > 0 && s.allocation <= expected.value + TOLERANCE)) {
+        findings.push(`${label}: allocation ${s.allocation} scaled for buying power, expected within (0, ${expected.value}] (${expected.why})`);
+      }
+    } else if (Math.abs(s.allocation - expected.value) > TOLERANCE) {
       findings.push(`${label}: allocation ${s.allocation}, expected ${expected.value} (${expected.why})`);
     }
     const executable = TRADABLE_MODES.has(s.mode) && s.action !== "HOLD" && s.original_action === undefined && s.allocation > 0;
@@ -166,7 +173,10 @@ function expectedAllocation(s: EnrichedSignal, config: MaestroConfig): { value: 
       return { value: 0, why: "DISABLED never trades" };
     case "REDUCED":
     case "ACTIVE":
-      if (s.original_action !== undefined) return { value: 0, why: `overridden from ${s.original_action} to ${s.action}` };
+      if (s.original_action !== undefined) {
+        const by = isHeldForBuyingPower(s) ? "held for buying power" : "overridden";
+        return { value: 0, why: `${by} from ${s.original_action} to ${s.action}` };
+      }
       return s.mode === "ACTIVE"
         ? { value: s.original_allocation, why: "ACTIVE keeps original_allocation" }
         : {
@@ -192,8 +202,10 @@ function overrideConsistentWithThreshold(log: OrchestrationLog, config: MaestroC
     );
   }
 
-  const overridden = log.signals.filter((s) => s.original_action !== undefined || s.override_reason !== undefined);
-  const modified = new Set(Object.keys(log.signals_modified));
+  // The buying-power guard's holds and scalings are checked by buying_power_respected.
+  const guarded = new Set(log.signals.filter((s) => isHeldForBuyingPower(s) || isScaledForBuyingPower(s)).map((s) => s.signal_id));
+  const overridden = log.signals.filter((s) => !guarded.has(s.signal_id) && (s.original_action !== undefined || s.override_reason !== undefined));
+  const modified = new Set(Object.keys(log.signals_modified).filter((id) => !guarded.has(id)));
   if (shouldDetect) {
     for (const s of log.signals) {
       if (s.action === "BUY") findings.push(`signal ${s.signal_id}: BUY left standing although ${sellers.size} strategies signaled SELL`);
@@ -214,6 +226,37 @@ function overrideConsistentWithThreshold(log: OrchestrationLog, config: MaestroC
       findings.push(`signal ${s.signal_id}: original_action ${show(s.original_action)} although no systemic risk was warranted`);
     }
     if (modified.size > 0) findings.push(`signals_modified lists ${[...modified].join(", ")} although no systemic risk was warranted`);
+  }
+  return findings;
+}
+
+/** Held by the buying-power guard (not by the systemic override). */
+function isHeldForBuyingPower(s: EnrichedSignal): boolean {
+  return s.buying_power_reason !== undefined && s.override_reason === undefined && s.action === "HOLD";
+}
+
+function isScaledForBuyingPower(s: EnrichedSignal): boolean {
+  return s.buying_power_reason !== undefined && s.override_reason === undefined && s.action === "BUY";
+}
+
+/** The double-spend guard: the BUYs let through never exceed the buying power of the cycle. */
+function buyingPowerRespected(log: OrchestrationLog): string[] {
+  const bp = log.buying_power;
+  if (!bp) return [];
+  const findings: string[] = [];
+  const buys = log.signals.filter((s) => s.executable && s.action === "BUY");
+  const spent = buys.reduce((sum, s) => sum + (s.notional ?? 0), 0);
+  for (const s of buys) if (s.notional === undefined) findings.push(`signal ${s.signal_id}: executable BUY without its notional`);
+  if (Math.abs(spent - bp.approved_notional) > 1e-6) findings.push(`approved_notional ${bp.approved_notional} but the executable BUYs add up to ${spent}`);
+  if (bp.available !== null && spent > bp.available + 1e-6) findings.push(`BUYs of ${spent} let through with only ${bp.available} buying power available`);
+  for (const id of [...bp.scaled, ...bp.held]) {
+    const s = log.signals.find((x) => x.signal_id === id);
+    if (!s?.buying_power_reason) findings.push(`signal ${id}: listed as scaled or held for buying power without a buying_power_reason`);
+  }
+  for (const s of log.signals) {
+    if (isHeldForBuyingPower(s) && (s.original_action !== "BUY" || s.executable || s.allocation !== 0)) {
+      findings.push(`signal ${s.signal_id}: held for buying power but original_action ${show(s.original_action)}, executable ${s.executable}, allocation ${s.allocation}`);
+    }
   }
   return findings;
 }

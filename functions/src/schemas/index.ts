@@ -446,6 +446,8 @@ export const OrchestrationLogSchema = z.object({
   signals_modified: z.record(z.string(), z.string()),
   signals: z.array(EnrichedSignalSchema),
   rejected_signals: z.array(RejectedSignalSchema),
+  /** What the buying-power guard did; absent on logs written before it existed. */
+  buying_power: BuyingPowerSummarySchema.optional(),
   ai_summary: z.string(),
   ai_summary_source: z.enum(AI_SUMMARY_SOURCES),
   ai_summary_fallback_reason: z.string().nullable(),

@@ -118,6 +118,7 @@ export async function writeOrchestrationLog(
       signals_modified: orchestration.signals_modified,
       signals: orchestration.signals,
       rejected_signals: orchestration.rejected_signals,
+      ...(orchestration.buying_power ? { buying_power: orchestration.buying_power } : {}),
       ai_summary: summary.text,
       ai_summary_source: summary.source,
       ai_summary_fallback_reason: summary.fallback_reason,

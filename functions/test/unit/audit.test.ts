@@ -142,7 +142,7 @@ function audit(log: OrchestrationLog, over: Partial<AuditInput> = {}): Record<st
 const failing = (checks: Record<string, AuditCheck>) => Object.values(checks).filter((c) => !c.passed).map((c) => c.name);
 
 describe("auditOrchestrationLog: clean logs", () => {
-  it("lists the six checks, in order, each passed with no findings (seq 1)", () => {
+  it("lists the seven checks, in order, each passed with no findings (seq 1)", () => {
     const checks = auditOrchestrationLog({ log_id: "logA", log: logA(), config: DEFAULT_CONFIG, previous: null, nonce_registry: registryFor(logA()) });
     expect(checks.map((c) => c.name)).toEqual([...AUDIT_CHECK_NAMES]);
     expect(AUDIT_CHECK_NAMES).toEqual([
@@ -151,6 +151,7 @@ describe("auditOrchestrationLog: clean logs", () => {
       "allocations_in_range",
       "allocations_consistent_with_mode",
       "override_consistent_with_threshold",
+      "buying_power_respected",
       "hash_chain_intact",
     ]);
     for (const c of checks) expect(c).toEqual({ name: c.name, passed: true, findings: [] });
@@ -409,5 +410,58 @@ describe("hash_chain_intact", () => {
     log.prev_hash = "f".repeat(64);
     const checks = audit(seal(log));
     expect(checks.hash_chain_intact.findings).toEqual([`seq 1 but prev_hash ${"f".repeat(64)} is not the genesis hash`]);
+  });
+});
+
+describe("buying_power_respected", () => {
+  /** Log A with a $1,000 buying-power cap: s1 (momo, capital $1,000 → 0.4 × 1,000 = $400) fits; s4 wanted
+   *  0.8 × $1,000 = $800, got the $600 left (allocation 0.6); s5 ($500) was held. */
+  function guarded(over: { available?: number; s4Allocation?: number } = {}): OrchestrationLog {
+    const a = logA();
+    const available = over.available ?? 1_000;
+    const s4Allocation = over.s4Allocation ?? 0.6;
+    return seal({
+      ...a,
+      signals: [
+        { ...a.signals[0], notional: 400 },
+        a.signals[1],
+        a.signals[2],
+        signal("s4", "momo", "BUY", "ACTIVE", 0.8, s4Allocation, 1, 4, SESSION, { notional: s4Allocation * 1_000, buying_power_reason: "Scaled from $800.00 to $600.00" }),
+        signal("s5", "momo", "HOLD", "ACTIVE", 0.5, 0, 1, 5, SESSION, { original_action: "BUY", executable: false, notional: 0, buying_power_reason: "Held: $500.00 requested" }),
+      ],
+      signals_modified: { s4: "Scaled from $800.00 to $600.00", s5: "Held: $500.00 requested" },
+      buying_power: {
+        available,
+        source: "account snapshot",
+        requested_notional: 1_700,
+        approved_notional: 400 + s4Allocation * 1_000,
+        remaining: Math.max(0, available - 400 - s4Allocation * 1_000),
+        scaled: ["s4"],
+        held: ["s5"],
+      },
+    });
+  }
+
+  it("passes a log whose scaled and held BUYs stay within the buying power, and does not mistake them for systemic overrides", () => {
+    expect(failing(audit(guarded()))).toEqual([]);
+  });
+
+  it("fails a log that lets more through than the buying power", () => {
+    const checks = audit(guarded({ available: 900 }));
+    expect(failing(checks)).toEqual(["buying_power_respected"]);
+    expect(checks.buying_power_respected.findings).toEqual(["BUYs of 1000 let through with only 900 buying power available"]);
+  });
+
+  it("fails a scaled BUY above what its mode allows", () => {
+    const checks = audit(guarded({ s4Allocation: 0.9, available: 2_000 }));
+    expect(checks.allocations_consistent_with_mode.findings).toEqual([
+      "signal s4 (ACTIVE): allocation 0.9 scaled for buying power, expected within (0, 0.8] (ACTIVE keeps original_allocation)",
+    ]);
+  });
+
+  it("fails a held signal that is still executable", () => {
+    const log = guarded();
+    const tampered = seal({ ...log, signals: log.signals.map((s) => (s.signal_id === "s5" ? { ...s, executable: true } : s)) });
+    expect(audit(tampered).buying_power_respected.findings).toContain("signal s5: held for buying power but original_action \"BUY\", executable true, allocation 0");
   });
 });
