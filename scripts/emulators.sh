@@ -39,6 +39,12 @@ if [ -f "$firestore_jar" ] && [ -x "$pubsub_bin" ] && [ "$(java_major)" -lt 21 ]
   echo "emulators.sh: using the gcloud Firestore and Pub/Sub emulators (Java $(java_major), offline mode)" >&2
 fi
 
+# The Functions emulator starts one worker process per concurrent event and gives each
+# FUNCTIONS_DISCOVERY_TIMEOUT seconds (default 30) to load. A fan-out to hundreds of
+# tenants starts hundreds at once on a small machine; give them time rather than failing
+# the deliveries (Pub/Sub would redeliver them, but much later).
+export FUNCTIONS_DISCOVERY_TIMEOUT="${FUNCTIONS_DISCOVERY_TIMEOUT:-180}"
+
 only="${MAESTRO_EMULATORS:-functions,firestore,pubsub,auth}"
 project="${MAESTRO_PROJECT:-demo-maestro}"
 case "$mode" in

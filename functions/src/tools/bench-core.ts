@@ -24,6 +24,7 @@ export interface TimingSummary {
   median_ms: number;
   p95_ms: number;
   min_ms: number;
+  max_ms: number;
 }
 
 export interface OrchestrationBench extends TimingSummary {
@@ -268,7 +269,7 @@ function median(sorted: readonly number[]): number {
 
 export function summarise(samplesMs: readonly number[]): TimingSummary {
   const sorted = [...samplesMs].sort((a, b) => a - b);
-  return { runs: sorted.length, median_ms: median(sorted), p95_ms: percentile(sorted, 0.95), min_ms: sorted[0] };
+  return { runs: sorted.length, median_ms: median(sorted), p95_ms: percentile(sorted, 0.95), min_ms: sorted[0], max_ms: sorted[sorted.length - 1] };
 }
 
 /**

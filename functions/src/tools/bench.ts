@@ -1,10 +1,10 @@
 /**
  * `npm run bench` (from functions/): the core benchmarks, then — under the emulators, which
  * the script starts — Firestore reads and writes per market cycle and the publish → audit
- * latency. `npm run bench:core` runs the core part alone, without the emulators.
+ * latency, then the scheduled fan-out to 200 tenants. `npm run bench:core` runs the core part alone, without the emulators.
  */
 import { printCoreBenchmarks, runCoreBenchmarks } from "./bench-core";
-import { runEmulatorBenchmarks } from "./bench-emulator";
+import { runEmulatorBenchmarks, runFanOutBenchmark } from "./bench-emulator";
 
 async function main(): Promise<void> {
   printCoreBenchmarks(runCoreBenchmarks());
@@ -14,6 +14,8 @@ async function main(): Promise<void> {
     return;
   }
   await runEmulatorBenchmarks();
+  console.log("");
+  await runFanOutBenchmark();
 }
 
 main().then(

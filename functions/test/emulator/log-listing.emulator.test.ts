@@ -103,3 +103,31 @@ test("a tenant's members see only that tenant's logs, even with another tenant's
   const crossTenant = await callCallable("listOrchestrationLogs", { tenant_id: fundA }, viewerB.idToken);
   expect(crossTenant.error?.status).toBe("PERMISSION_DENIED");
 });
+
+describe("verifyLogChain (admin)", () => {
+  test("walks the tenant's chain and names the first broken link: an edited log, then a deleted newest log", async () => {
+    const admin = await memberOf(fundA, "admin");
+    const viewer = await memberOf(fundA, "viewer");
+    expect((await callCallable("verifyLogChain", { tenant_id: fundA }, viewer.idToken)).error?.status).toBe("PERMISSION_DENIED");
+    const intact = await callCallable("verifyLogChain", { tenant_id: fundA }, admin.idToken);
+    expect(intact.result).toEqual({ tenant_id: fundA, intact: true, logs_checked: 5, head_seq: 5, first_break: null });
+
+    // Someone edits the summary of the third log after the fact.
+    const logs = await db.collection(paths.logs()).where("tenant_id", "==", fundA).orderBy("seq").get();
+    await logs.docs[2].ref.update({ ai_summary: "nothing to see here" });
+    const edited = await callCallable("verifyLogChain", { tenant_id: fundA }, admin.idToken);
+    expect(edited.result).toMatchObject({ intact: false, logs_checked: 3, first_break: { seq: 3, log_id: logs.docs[2].id } });
+    expect(edited.result.first_break.problem).toMatch(/^hash mismatch: stored [0-9a-f]{64}, recomputed [0-9a-f]{64} \(content edited after it was written\)$/);
+
+    // Another tenant's chain is untouched by it.
+    const adminB = await memberOf(fundB, "admin");
+    expect((await callCallable("verifyLogChain", { tenant_id: fundB }, adminB.idToken)).result).toMatchObject({ intact: true, logs_checked: 2 });
+
+    // Restored, then the newest log deleted: only the chain head can tell.
+    await logs.docs[2].ref.set(logs.docs[2].data());
+    await logs.docs[4].ref.delete();
+    const truncated = await callCallable("verifyLogChain", { tenant_id: fundA }, admin.idToken);
+    expect(truncated.result).toMatchObject({ intact: false, head_seq: 5, first_break: { seq: 5 } });
+    expect(truncated.result.first_break.problem).toBe("the chain head says seq 5, but 4 logs exist (the newest logs were deleted)");
+  });
+});

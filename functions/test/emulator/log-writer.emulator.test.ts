@@ -12,6 +12,7 @@ import { OrchestrationSchema, type Orchestration } from "../../src/schemas";
 import { onOrchestrationLogCreated } from "../../src/stages/audit";
 import { geminiSummaryProvider, onOrchestrationCreated, writeOrchestrationLog } from "../../src/stages/log-writer";
 import { orchestrateTenant } from "../../src/stages/orchestration";
+import { findUnloggedOrchestrations, verifyTenantChain } from "../../src/stages/monitoring";
 import { paths } from "../../src/store/paths";
 import { adminDb, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
 import { startFakeGemini, type FakeGemini } from "../support/fake-gemini-server";
@@ -144,5 +145,43 @@ describe("log writer with the real Gemini client against a loopback server", () 
     expect(audits.size).toBe(1);
     expect(audits.docs[0].data()).toEqual(first); // the repeat changed nothing, audited_at included
     expect(first.passed).toBe(true);
+  });
+});
+
+describe("triggers delivered twice, at the same moment", () => {
+  test("the log trigger fired twice concurrently for one orchestration: one log, one chain link, counted once in the metrics", async () => {
+    gemini.reset();
+    const o = await newTenantOrchestration(uniqueTenantId("log-twice"), { enabled: false });
+    const ref = db.doc(paths.orchestration(o.tenant_id, o.session_id));
+    const event = { id: "event-dup", params: { tenantId: o.tenant_id, sessionId: o.session_id }, data: await ref.get() };
+    await Promise.all([onOrchestrationCreated.run(event as never), onOrchestrationCreated.run(event as never), onOrchestrationCreated.run(event as never)]);
+    const logs = await db.collection(paths.logs()).where("session_id", "==", o.session_id).get();
+    expect(logs.size).toBe(1);
+    expect(logs.docs[0].get("seq")).toBe(1);
+    expect((await db.doc(paths.logChainHead(o.tenant_id)).get()).get("seq")).toBe(1);
+    expect((await ref.get()).get("log.state")).toBe("WRITTEN");
+    const metrics = (await db.doc(paths.metrics(o.tenant_id, o.timestamp.slice(0, 10))).get()).data()!;
+    expect(metrics.cycles).toBe(1);
+    expect(await verifyTenantChain(db, o.tenant_id)).toMatchObject({ intact: true, logs_checked: 1, head_seq: 1 });
+  });
+});
+
+describe("the monitor for orchestrations without a log", () => {
+  test("flags an orchestration whose log is still missing a minute later, once; a logged one is not flagged", async () => {
+    const o = await newTenantOrchestration(uniqueTenantId("unlogged"));
+    const written = new Date(o.timestamp).getTime();
+    // Within the minute: not yet a finding.
+    expect(await findUnloggedOrchestrations(db, o.tenant_id, new Date(written + 30_000))).toEqual([]);
+    const late = await findUnloggedOrchestrations(db, o.tenant_id, new Date(written + 61_000));
+    expect(late).toEqual([{ session_id: o.session_id, orchestration_timestamp: o.timestamp, created: true }]);
+    const again = await findUnloggedOrchestrations(db, o.tenant_id, new Date(written + 120_000));
+    expect(again).toEqual([{ session_id: o.session_id, orchestration_timestamp: o.timestamp, created: false }]);
+    const finding = (await db.doc(paths.finding(o.tenant_id, `unlogged_${o.session_id}`)).get()).data()!;
+    expect(finding).toMatchObject({ kind: "orchestration_without_log", session_id: o.session_id });
+    expect(finding.detail).toMatch(/has no log 60 s after it was written$/);
+
+    // Once its log is written it is no longer pending, and nothing new is flagged.
+    await writeOrchestrationLog(db, o, geminiSummaryProvider(undefined, undefined));
+    expect(await findUnloggedOrchestrations(db, o.tenant_id, new Date(written + 180_000))).toEqual([]);
   });
 });

@@ -1,0 +1,29 @@
+/**
+ * The load test of issue 4: 200 tenants of 10 strategies, one scheduled fan-out through
+ * the real Pub/Sub emulator, and every tenant orchestrated, logged and audited exactly
+ * once by the real triggers, with the session its slot names. Timings are printed by
+ * `npm run bench`, not asserted here.
+ */
+import { runFanOutLoad } from "../../src/tools/load-fanout";
+import { adminDb, uniqueTenantId } from "../support/emulator";
+
+test("200 tenants × 10 strategies: one fan-out, each tenant orchestrated, logged and audited exactly once", async () => {
+  const db = adminDb();
+  const result = await runFanOutLoad(db, {
+    tenants: 200,
+    strategies: 10,
+    signalsPerTenant: 5,
+    now: new Date("2026-11-24T15:02:00.000Z"),
+    prefix: uniqueTenantId("load"),
+    timeoutMs: 300_000,
+  });
+  expect(result.tenants).toHaveLength(200);
+  for (const t of result.tenants) {
+    expect(result.report.published).toContain(t.tenant_id);
+    expect(t).toMatchObject({ orchestrations: 1, logs: 1, audits: 1, audit_passed: true });
+  }
+  // Each orchestration is the one its slot names.
+  for (const t of result.tenants.slice(0, 20)) {
+    expect((await db.doc(`tenants/${t.tenant_id}/orchestrations/${t.expected_session}`).get()).get("signals")).toHaveLength(5);
+  }
+}, 420_000);
