@@ -4,6 +4,8 @@ module.exports = {
   // Emulator tests wait for real triggers; the unit tests finish far inside this.
   testTimeout: 60000,
   reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
+  // A global option (not per project): the emulator files in name order, the load test last.
+  testSequencer: "<rootDir>/test/support/sequencer.js",
   projects: [
     {
       displayName: "unit",

@@ -4,8 +4,22 @@
  * once by the real triggers, with the session its slot names. Timings are printed by
  * `npm run bench`, not asserted here.
  */
-import { runFanOutLoad } from "../../src/tools/load-fanout";
+import { loadTenantIds, runFanOutLoad } from "../../src/tools/load-fanout";
+import { paths } from "../../src/store/paths";
 import { adminDb, uniqueTenantId } from "../support/emulator";
+
+const prefix = uniqueTenantId("load");
+
+// The load tenants leave the fan-out afterwards, so nothing run later pays for them.
+afterAll(async () => {
+  const db = adminDb();
+  const ids = loadTenantIds({ tenants: 200, prefix });
+  for (let i = 0; i < ids.length; i += 400) {
+    const batch = db.batch();
+    for (const id of ids.slice(i, i + 400)) batch.update(db.doc(paths.tenant(id)), { active: false });
+    await batch.commit();
+  }
+});
 
 test("200 tenants × 10 strategies: one fan-out, each tenant orchestrated, logged and audited exactly once", async () => {
   const db = adminDb();
@@ -14,7 +28,7 @@ test("200 tenants × 10 strategies: one fan-out, each tenant orchestrated, logge
     strategies: 10,
     signalsPerTenant: 5,
     now: new Date("2026-11-24T15:02:00.000Z"),
-    prefix: uniqueTenantId("load"),
+    prefix,
     timeoutMs: 300_000,
   });
   expect(result.tenants).toHaveLength(200);

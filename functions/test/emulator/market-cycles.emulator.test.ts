@@ -96,7 +96,7 @@ describe("the scheduled fan-out", () => {
     expect((await db.doc(paths.signal(open, "late000")).get()).get("status")).toBe("pending");
     const run = (await db.doc(paths.fanOutRun(SLOT)).get()).data()!;
     expect(run.runs).toBeGreaterThanOrEqual(2);
-  });
+  }, 180_000);
 });
 
 describe("messages that can never succeed go to the dead letters, once", () => {

@@ -100,16 +100,28 @@ afterAll(async () => {
 });
 
 describe("the demo users through the web SDK", () => {
-  test("the trader orchestrates the demo tenant's pending signals", async () => {
+  test("the trader writes signals through Firestore and orchestrates them through the callable", async () => {
+    // Three tradable strategies say SELL (earlier cycles may have taken the seeded signals).
+    const signals = collection(trader.db, `tenants/${DEMO_TENANT_ID}/signals`);
+    const write = (strategy_id: string, action: string, ticker: string) =>
+      addDoc(signals, { strategy_id, action, ticker, allocation: 0.2, confidence: 0.7, reasoning: "web client", status: "pending" });
+    const written = await Promise.all([
+      write("momentum_breakout", "SELL", "NVDA"),
+      write("mean_reversion", "SELL", "IWM"),
+      write("vol_carry", "SELL", "SPY"),
+      write("gamma_scalper", "BUY", "QQQ"),
+    ]);
     const result = await trader.call("orchestrateNow", { tenant_id: DEMO_TENANT_ID });
     sessionId = result.session_id;
     expect(sessionId).toMatch(/^maestro_\d{13}_[0-9a-f]{16}$/);
-    // The demo is built so that three tradable strategies say SELL: every BUY became HOLD.
+    const ids = result.signals.map((s: { signal_id: string }) => s.signal_id);
+    for (const ref of written) expect(ids).toContain(ref.id);
+    // Every BUY became HOLD.
     expect(result.systemic_risk.detected).toBe(true);
-    const buys = result.signals.filter((s: { original_action?: string }) => s.original_action === "BUY");
-    expect(buys.length).toBeGreaterThan(0);
-    for (const s of buys) expect(s).toMatchObject({ action: "HOLD", confidence: 0 });
-    expect(result.rejected_signals.map((r: { signal_id: string }) => r.signal_id).sort()).toEqual(["sig_010", "sig_011"]);
+    const buy = result.signals.find((s: { signal_id: string }) => s.signal_id === written[3].id);
+    expect(buy).toMatchObject({ action: "HOLD", original_action: "BUY", confidence: 0 });
+    // The signal documents say which session took them.
+    expect((await getDoc(written[0])).get("session_id")).toBe(sessionId);
   });
 
   test("the viewer reads the orchestration, the weights and the log through the callables", async () => {
