@@ -7,6 +7,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { FieldValue } from "firebase-admin/firestore";
 import { nightlyPerformanceRollup } from "../../src/stages/performance-rollup";
 import { scheduledWeightRecalculation } from "../../src/stages/weights";
+import { scheduleMarketCycles } from "../../src/stages/market-cycles";
 import { paths } from "../../src/store/paths";
 import { adminDb, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
 
@@ -73,4 +74,15 @@ test("the weight schedule recomputes stale weights and leaves fresh ones alone",
 
   await scheduledWeightRecalculation.run({} as never);
   expect((await db.doc(paths.weights(tenantId)).get()).data()!.computed_at).toBe(weights.computed_at);
+});
+
+test("the market-cycle schedule fans out for its scheduleTime: on a Saturday every venue is closed and nothing is published", async () => {
+  const tenantId = uniqueTenantId("weekend");
+  await db.doc(paths.tenant(tenantId)).set({ name: "Weekend", active: true });
+  // Saturday 2026-11-28, 11:07 in New York; the slot is 16:05Z.
+  await scheduleMarketCycles.run({ scheduleTime: "2026-11-28T16:07:30.000Z", jobName: "maestro" } as never);
+  const run = (await db.doc(paths.fanOutRun("2026-11-28T16:05:00.000Z")).get()).data()!;
+  expect(run).toMatchObject({ slot: "2026-11-28T16:05:00.000Z", published: 0, runs: 1 });
+  expect(run.closed).toBeGreaterThanOrEqual(1);
+  expect((await db.collection(paths.orchestrations(tenantId)).get()).size).toBe(0);
 });
