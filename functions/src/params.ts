@@ -2,7 +2,7 @@
  * Deploy-time configuration through the params module. Per-tenant thresholds live in
  * Firestore (`tenants/{t}/config/maestro`), not here.
  */
-import { defineBoolean, defineSecret, defineString } from "firebase-functions/params";
+import { defineBoolean, defineInt, defineSecret, defineString } from "firebase-functions/params";
 
 /** Gemini API key. Unset → every summary is the written one (ai_summary_source "written"). */
 export const geminiApiKey = defineSecret("GEMINI_API_KEY");
@@ -26,4 +26,14 @@ export const scheduleTimeZone = defineString("MAESTRO_SCHEDULE_TIME_ZONE", {
 export const enforceAppCheck = defineBoolean("MAESTRO_ENFORCE_APP_CHECK", {
   default: true,
   description: "Reject callable requests without a valid App Check token",
+});
+
+/**
+ * Instances of the per-tenant cycle chain (market cycle, log writer, audit): one message
+ * per tenant, one instance each, so the fan-out runs side by side. Other functions keep
+ * the global cap of 20.
+ */
+export const cycleMaxInstances = defineInt("MAESTRO_CYCLE_MAX_INSTANCES", {
+  default: 200,
+  description: "Max instances of onMarketCycle, onOrchestrationCreated and onOrchestrationLogCreated",
 });

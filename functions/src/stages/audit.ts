@@ -12,6 +12,7 @@ import { DEFAULT_CONFIG, MaestroConfigSchema, OrchestrationLogSchema, parseWithR
 import { IoCount, isAlreadyExists, maestroDb, plainData } from "../store/firestore";
 import { paths, triggerPaths } from "../store/paths";
 import { logEvent } from "../log-events";
+import { cycleMaxInstances } from "../params";
 import { findUnloggedOrchestrations } from "./monitoring";
 
 export interface AuditOutcome {
@@ -93,7 +94,7 @@ async function storeAudit(db: Firestore, audit: Audit, io: IoCount): Promise<Aud
   return { audit, created: true, io: io.toJSON() };
 }
 
-export const onOrchestrationLogCreated = onDocumentCreated({ document: triggerPaths.orchestrationLog, retry: true }, async (event) => {
+export const onOrchestrationLogCreated = onDocumentCreated({ document: triggerPaths.orchestrationLog, retry: true, maxInstances: cycleMaxInstances }, async (event) => {
   if (!event.data) return;
   const db = maestroDb();
   const { audit } = await auditLog(db, event.params.logId, event.data.data());

@@ -28,7 +28,7 @@ import {
 import { summarizeDecision, type SummaryResult } from "../summary/gemini";
 import { IoCount, maestroDb, plainData } from "../store/firestore";
 import { orchestrationLogId, paths, triggerPaths } from "../store/paths";
-import { geminiApiKey, geminiBaseUrl } from "../params";
+import { cycleMaxInstances, geminiApiKey, geminiBaseUrl } from "../params";
 import { logEvent } from "../log-events";
 import { recordCycle } from "../core/cycle-metrics";
 import { metricsDay, readDailyMetrics } from "../store/metrics";
@@ -163,7 +163,7 @@ export async function writeOrchestrationLog(
 }
 
 export const onOrchestrationCreated = onDocumentCreated(
-  { document: triggerPaths.orchestration, retry: true, secrets: [geminiApiKey] },
+  { document: triggerPaths.orchestration, retry: true, secrets: [geminiApiKey], maxInstances: cycleMaxInstances },
   async (event) => {
     if (!event.data) return;
     const parsed = parseWithReason(OrchestrationSchema, plainData(event.data.data()));

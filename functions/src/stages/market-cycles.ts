@@ -27,6 +27,7 @@ import { loadMaestroConfig } from "../store/config";
 import { IoCount, isAlreadyExists, maestroDb, parseDoc } from "../store/firestore";
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
+import { cycleMaxInstances } from "../params";
 import { findUnloggedOrchestrations } from "./monitoring";
 import { MARKET_CYCLE_TOPIC, OrchestrationRefused, orchestrateTenant, type OrchestrationRequest } from "./orchestration";
 
@@ -222,7 +223,7 @@ function messageText(data: string | undefined): string | undefined {
   return Buffer.from(data, "base64").toString("utf8");
 }
 
-export const onMarketCycle = onMessagePublished({ topic: MARKET_CYCLE_TOPIC, retry: true }, async (event) => {
+export const onMarketCycle = onMessagePublished({ topic: MARKET_CYCLE_TOPIC, retry: true, maxInstances: cycleMaxInstances }, async (event) => {
   const message = event.data.message;
   await handleMarketCycle(maestroDb(), {
     id: message.messageId || event.id,
