@@ -125,6 +125,9 @@ function tenantDocs(t: Tenant): DocCase[] {
     row(`${base}/nonces/0123456789abcdef0123456789abcdef`, "trader", { session_id: "maestro_1700000000000_0123456789abcdef" }),
     row(`${base}/audits/log-1`, "viewer", { ok: true }),
     row(`${base}/metrics/2025-01-02`, "viewer", { sharpe: 1.2 }),
+    row(`${base}/findings/unlogged_maestro_1700000000000_0123456789abcdef`, "viewer", { kind: "orchestration_without_log" }),
+    row(`${base}/account/snapshot`, "trader", { equity: 100_000, buying_power: 25_000, as_of: "2026-11-24T15:00:00.000Z" }),
+    row(`${base}/account/maestro_reservations`, "trader", { as_of: "2026-11-24T15:00:00.000Z", reserved_notional: 1_000 }),
     ...MEMBERS.filter((m) => m.tenant === t).map((m) => row(`${base}/members/${m.uid}`, "admin", m.data, { self: m.uid })),
     row(`${base}/rollup_state/alpha`, "nobody", { requested: 4, applied: 4 }),
     row(`${base}/log_chain/head`, "nobody", { hash: "00".repeat(32) }),
@@ -140,6 +143,8 @@ const GLOBAL_DOCS: DocCase[] = [
   { path: `${LOGS}/log-orphan`, tenant: null, need: "nobody", data: { session_id: "s-x", summary: "a log without tenant_id" } },
   { path: "systemStatus/orchestration_logs", tenant: null, need: "nobody", data: { note: "parent of the logs" } },
   { path: "users/viewer-a", tenant: null, need: "nobody", data: { name: "a top-level collection the rules do not name" } },
+  { path: "systemStatus/dead_letters/messages/evt-1", tenant: null, need: "nobody", data: { tenant_id: "fund-a", reason: "body: is not JSON" } },
+  { path: "systemStatus/market_cycles/runs/2026-11-24T15:00:00.000Z", tenant: null, need: "nobody", data: { published: 2 } },
 ];
 
 const ALL_DOCS: DocCase[] = [...tenantDocs("fund-a"), ...tenantDocs("fund-b"), ...GLOBAL_DOCS];
@@ -173,6 +178,8 @@ const LISTS: Array<{ path: string; need: Need; group?: boolean }> = [
   { path: "tenants/fund-a/nonces", need: "trader" },
   { path: "tenants/fund-a/audits", need: "viewer" },
   { path: "tenants/fund-a/metrics", need: "viewer" },
+  { path: "tenants/fund-a/findings", need: "viewer" },
+  { path: "tenants/fund-a/account", need: "trader" },
   // Reading one's own membership does not extend to listing everyone's.
   { path: "tenants/fund-a/members", need: "admin" },
   { path: "tenants/fund-a/rollup_state", need: "nobody" },
