@@ -7,15 +7,14 @@
  */
 import { HttpsError } from "firebase-functions/v2/https";
 import { applyConfigChanges } from "../core/config-change";
-import { DEFAULT_CONFIG, MaestroConfigSchema, StrategySchema, type MaestroConfig } from "../schemas";
+import { StrategySchema, parseWithReason } from "../schemas";
 import {
   SetStrategyModeRequestSchema,
   SetStrategyModeResponseSchema,
   UpdateMaestroConfigRequestSchema,
   UpdateMaestroConfigResponseSchema,
 } from "../schemas/api";
-import { configFields } from "../store/config";
-import { parseWithReason } from "../schemas";
+import { configInForce } from "../store/config";
 import { plainData, storable } from "../store/firestore";
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
@@ -93,10 +92,8 @@ export const updateMaestroConfig = maestroCallable(
           `expected_version: the config is at version ${version}, not ${data.expected_version}; reload it and apply the change again`,
         );
       }
-      // The change applies to the config in force: the stored one if valid, else the last valid one, else the defaults.
-      const stored = MaestroConfigSchema.safeParse(configFields(snap.data()));
-      const lastValid = MaestroConfigSchema.safeParse(lastValidSnap.data() ?? {});
-      const current: MaestroConfig = snap.exists && stored.success ? stored.data : lastValidSnap.exists && lastValid.success ? lastValid.data : DEFAULT_CONFIG;
+      // The change applies to the config in force, whatever state the stored document is in.
+      const current = configInForce(snap, lastValidSnap).config;
       const applied = applyConfigChanges(current, data.changes);
       if (!applied.ok) throw new HttpsError("invalid-argument", `changes: ${applied.reason}`);
       const nextVersion = applied.changed_fields.length > 0 ? version + 1 : version;

@@ -55,6 +55,8 @@ export interface OrchestrationRequest {
   trigger: Orchestration["trigger"];
   requested_by: string | null;
   now?: () => Date;
+  /** The nonce source; crypto.randomBytes unless a test needs to force a collision. */
+  issueNonce?: () => string;
   /**
    * The event this cycle answers (a Pub/Sub message). Its session id is derived from it,
    * so a redelivery finds the orchestration already written and returns it unchanged.
@@ -76,13 +78,6 @@ export async function orchestrateTenant(db: Firestore, request: OrchestrationReq
           logEvent.duplicateEventIgnored({ tenant_id: request.tenant_id, session_id: sessionId, event_id: request.event.id });
           return OrchestrationSchema.parse(plainData(existing.data()));
         }
-      }
-      if (isAlreadyExists(error)) {
-        // Not a redelivery: a create-only nonce (or a fresh session id) was already taken.
-        // Never reuse it; count it (it should be zero) and run again with new nonces.
-        const at = new Date().toISOString();
-        logEvent.nonceCollision({ tenant_id: request.tenant_id, attempt, error: String(error) });
-        await updateDailyMetrics(db, request.tenant_id, metricsDay(at), (m) => recordNonceFinding(m, "collision", at));
       }
       if (attempt >= MAX_ATTEMPTS) throw error;
       logEvent.orchestrationContention({ tenant_id: request.tenant_id, attempt, error: String(error) });
@@ -148,7 +143,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     strategies,
     weights: weights.strategies,
     signals: candidates,
-    issueNonce: () => issueNonce(),
+    issueNonce: request.issueNonce ?? (() => issueNonce()),
     buyingPower: { available: buyingPower.available, source: buyingPower.source },
   });
   const rejected = [...preRejected, ...cycle.rejected_signals].sort((a, b) => (a.signal_id < b.signal_id ? -1 : 1));
@@ -206,7 +201,12 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
       { lastUpdateTime: snap.updateTime! },
     );
   }
-  await batch.commit();
+  try {
+    await batch.commit();
+  } catch (error) {
+    if (isAlreadyExists(error)) await recordNonceCollisions(db, tenantId, cycle.signals.map((x) => x.nonce));
+    throw error;
+  }
 
   const fields = { tenant_id: tenantId, session_id: sessionId, trigger: request.trigger };
   if (rejected.length) logEvent.signalsRejected({ ...fields, rejected });
@@ -221,6 +221,21 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     more_pending: morePending,
   });
   return orchestration;
+}
+
+/**
+ * A create() in the cycle's batch found its document taken. If it was one of this cycle's
+ * nonces, that is a nonce collision: it is never reused (the cycle runs again with new
+ * nonces), and it is counted (it should be zero). Other ALREADY_EXISTS causes — a
+ * redelivered event's orchestration, a racing cycle's reservation — are not collisions.
+ */
+async function recordNonceCollisions(db: Firestore, tenantId: string, nonces: readonly string[]): Promise<void> {
+  if (nonces.length === 0) return;
+  const taken = (await db.getAll(...nonces.map((n) => db.doc(paths.nonce(tenantId, n))))).filter((snap) => snap.exists);
+  if (taken.length === 0) return;
+  const at = new Date().toISOString();
+  logEvent.nonceCollision({ tenant_id: tenantId, nonces: taken.map((snap) => snap.id) });
+  await updateDailyMetrics(db, tenantId, metricsDay(at), (m) => taken.reduce((acc) => recordNonceFinding(acc, "collision", at), m));
 }
 
 /** A malformed strategy is marked rejected with its reason; a mended one has the mark cleared. */

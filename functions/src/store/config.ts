@@ -3,7 +3,7 @@
  * rejected on its own document with the reason (naming the field), and the cycle runs on
  * the last config that passed validation, or the defaults if there never was one.
  */
-import type { Firestore } from "firebase-admin/firestore";
+import type { DocumentSnapshot, Firestore } from "firebase-admin/firestore";
 import { DEFAULT_CONFIG, MaestroConfigSchema, describeIssues, type MaestroConfig } from "../schemas";
 import { IoCount, storable } from "./firestore";
 import { paths } from "./paths";
@@ -54,7 +54,14 @@ export async function loadMaestroConfig(db: Firestore, tenantId: string, io: IoC
   }
   const lastValid = await db.doc(paths.lastValidConfig(tenantId)).get();
   io.read(lastValid);
+  return { ...configInForce(snap, lastValid), rejection: reason };
+}
+
+/** The config in force: the stored one if valid, else the last valid one, else the defaults. */
+export function configInForce(stored: DocumentSnapshot, lastValid: DocumentSnapshot): Omit<LoadedConfig, "rejection"> {
+  const current = stored.exists ? MaestroConfigSchema.safeParse(configFields(stored.data())) : null;
+  if (current?.success) return { config: current.data, source: "tenant" };
   const fallback = lastValid.exists ? MaestroConfigSchema.safeParse(lastValid.data()) : null;
-  if (fallback?.success) return { config: fallback.data, source: "last_valid", rejection: reason };
-  return { config: DEFAULT_CONFIG, source: "defaults", rejection: reason };
+  if (fallback?.success) return { config: fallback.data, source: "last_valid" };
+  return { config: DEFAULT_CONFIG, source: "defaults" };
 }

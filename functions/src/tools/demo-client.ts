@@ -2,24 +2,15 @@
  * The demo's client-app part: what a dashboard does, with the `firebase` web SDK against
  * the emulators, signed in as the demo users (DEMO_USERS, exported in emulator-data/).
  */
-import { deleteApp, initializeApp } from "firebase/app";
-import { connectAuthEmulator, getAuth, signInWithEmailAndPassword } from "firebase/auth";
-import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
 import { DEMO_PASSWORD, DEMO_USERS, type DemoUser } from "./demo-data";
-import { PROJECT_ID, REGION } from "./emulator-client";
+import { webClient } from "./web-client";
 
 async function asUser<T>(user: DemoUser, work: (call: (name: string, data: unknown) => Promise<any>) => Promise<T>): Promise<T> {
-  const app = initializeApp({ apiKey: "demo-api-key", projectId: PROJECT_ID }, `demo-${user.uid}`);
+  const client = await webClient({ email: user.email, password: DEMO_PASSWORD });
   try {
-    const auth = getAuth(app);
-    connectAuthEmulator(auth, `http://${process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099"}`, { disableWarnings: true });
-    const functions = getFunctions(app, REGION);
-    const [host, port] = (process.env.FUNCTIONS_EMULATOR_HOST ?? "127.0.0.1:5001").split(":");
-    connectFunctionsEmulator(functions, host, Number(port));
-    await signInWithEmailAndPassword(auth, user.email, DEMO_PASSWORD);
-    return await work(async (name, data) => (await httpsCallable(functions, name)(data)).data);
+    return await work(client.call);
   } finally {
-    await deleteApp(app);
+    await client.close();
   }
 }
 

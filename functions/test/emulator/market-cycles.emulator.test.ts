@@ -197,6 +197,9 @@ describe("concurrent cycles for one tenant", () => {
     expect((await db.doc(paths.buyingPowerReservation(tenantId)).get()).get("reserved_notional")).toBeCloseTo(25_000, 6);
     const audits = await db.collection(paths.audits(tenantId)).get();
     for (const a of audits.docs) expect(a.get("passed")).toBe(true);
+    // Lost races (taken signals, a reservation created by another cycle) are not nonce collisions.
+    const day = orchestrations[0].timestamp.slice(0, 10);
+    expect((await db.doc(paths.metrics(tenantId, day)).get()).get("nonce_collisions")).toBe(0);
   });
 });
 
@@ -234,6 +237,25 @@ describe("double spend", () => {
     const fourth = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" });
     expect(fourth.signals[0]).toMatchObject({ action: "HOLD", executable: false });
     expect(fourth.buying_power?.source).toMatch(/^account snapshot is malformed \(buying_power: must be at least 0/);
+  });
+
+  test("a nonce that is already registered is never issued twice: the cycle runs again with new nonces and counts the collision", async () => {
+    const tenantId = await seedTenant("collide");
+    const taken = "a".repeat(32);
+    await db.doc(paths.nonce(tenantId, taken)).create({ session_id: "maestro_1700000000000_0123456789abcdef", signal_id: "old", agent_id: "x" });
+    await addSignals(tenantId, 1, () => ({ strategy_id: "s0", action: "BUY", allocation: 0.1 }));
+    let calls = 0;
+    const o = await orchestrateTenant(db, {
+      tenant_id: tenantId,
+      trigger: "orchestrate_now",
+      requested_by: "test",
+      // The first nonce drawn collides with the registered one; later ones are fresh.
+      issueNonce: () => (calls++ === 0 ? taken : (calls + 0xb0).toString(16).padStart(32, "0")),
+    });
+    expect(o.signals[0].nonce).not.toBe(taken);
+    expect((await db.doc(paths.nonce(tenantId, taken)).get()).get("signal_id")).toBe("old");
+    const metrics = await waitFor("metrics", async () => (await db.doc(paths.metrics(tenantId, o.timestamp.slice(0, 10))).get()).data());
+    expect(metrics.nonce_collisions).toBe(1);
   });
 
   test("a nonce is redeemed once; presented twice, or unknown, it is a finding and refused", async () => {

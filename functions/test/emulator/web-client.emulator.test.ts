@@ -5,55 +5,28 @@
  * callable through httpsCallable, reads what each role may read, and tries cross-tenant
  * reads, writes and calls, each of which must fail with the right code.
  */
-import { deleteApp, initializeApp, type FirebaseApp } from "firebase/app";
-import { connectAuthEmulator, getAuth, signInWithEmailAndPassword } from "firebase/auth";
 import {
   addDoc,
   collection,
-  connectFirestoreEmulator,
   deleteDoc,
   doc,
   getDoc,
   getDocs,
-  initializeFirestore,
   limit,
   query,
   setDoc,
-  terminate,
   updateDoc,
   where,
-  type Firestore,
 } from "firebase/firestore";
-import { connectFunctionsEmulator, getFunctions, httpsCallable, type Functions } from "firebase/functions";
 import { DEMO_PASSWORD, DEMO_TENANT_ID, DEMO_USERS, SECOND_TENANT_ID } from "../../src/tools/demo-data";
-import { PROJECT_ID, REGION, waitFor } from "../support/emulator";
-
-interface Client {
-  app: FirebaseApp;
-  db: Firestore;
-  functions: Functions;
-  call: (name: string, data: unknown) => Promise<any>;
-}
+import { webClient, type WebClient as Client } from "../../src/tools/web-client";
+import { waitFor } from "../support/emulator";
 
 const clients: Client[] = [];
-let appCount = 0;
-
-function hostPort(variable: string, fallback: string): [string, number] {
-  const [host, port] = (process.env[variable] ?? fallback).split(":");
-  return [host, Number(port)];
-}
 
 /** A client app: its own Firebase app instance, signed in as `email` (or signed out). */
 async function clientApp(email: string | null): Promise<Client> {
-  const app = initializeApp({ apiKey: "demo-api-key", projectId: PROJECT_ID, authDomain: `${PROJECT_ID}.firebaseapp.com` }, `client-${(appCount += 1)}`);
-  const auth = getAuth(app);
-  connectAuthEmulator(auth, `http://${process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099"}`, { disableWarnings: true });
-  const db = initializeFirestore(app, {});
-  connectFirestoreEmulator(db, ...hostPort("FIRESTORE_EMULATOR_HOST", "127.0.0.1:8080"));
-  const functions = getFunctions(app, REGION);
-  connectFunctionsEmulator(functions, ...hostPort("FUNCTIONS_EMULATOR_HOST", "127.0.0.1:5001"));
-  if (email) await signInWithEmailAndPassword(auth, email, DEMO_PASSWORD);
-  const client: Client = { app, db, functions, call: async (name, data) => (await httpsCallable(functions, name)(data)).data };
+  const client = await webClient(email ? { email, password: DEMO_PASSWORD } : null);
   clients.push(client);
   return client;
 }
@@ -93,10 +66,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of clients) {
-    await terminate(c.db);
-    await deleteApp(c.app);
-  }
+  for (const c of clients) await c.close();
 });
 
 describe("the demo users through the web SDK", () => {

@@ -4,6 +4,7 @@
  * see each other's documents and nothing needs clearing.
  */
 import { randomBytes } from "node:crypto";
+import { paths } from "../../src/store/paths";
 import { PROJECT_ID, REGION, emulatorDb, publish, requireEnv, waitFor } from "../../src/tools/emulator-client";
 
 export { PROJECT_ID, REGION, publish, waitFor };
@@ -30,7 +31,7 @@ export async function signUpUser(): Promise<{ uid: string; idToken: string }> {
 /** Signs a new user up and makes them a member of the tenant with this role. */
 export async function memberOf(tenantId: string, role: "viewer" | "trader" | "admin"): Promise<{ uid: string; idToken: string }> {
   const user = await signUpUser();
-  await emulatorDb().doc(`tenants/${tenantId}/members/${user.uid}`).set({ role });
+  await emulatorDb().doc(paths.member(tenantId, user.uid)).set({ role });
   return user;
 }
 
