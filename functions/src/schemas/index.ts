@@ -27,13 +27,18 @@ export const TradingDaySchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD");
 
-/** Firestore ids may not contain `/` and may not be `.` or `..`. */
+/**
+ * An id Maestro accepts for a tenant, strategy, signal or trade. Firestore refuses `/`,
+ * `.` and `..`, and ids of the form `__…__` (reserved): checked here, where the id enters,
+ * so a bad id is a clear invalid-argument or rejection and never a Firestore INTERNAL.
+ */
 export const DocIdSchema = z
-  .string()
+  .string({ error: "must be a string" })
   .min(1, "must not be empty")
   .max(128, "must be at most 128 characters")
   .regex(/^[A-Za-z0-9_.-]+$/, "may contain only letters, digits, '_', '-' and '.'")
-  .refine((s) => s !== "." && s !== "..", "must not be '.' or '..'");
+  .refine((s) => s !== "." && s !== "..", "must not be '.' or '..'")
+  .refine((s) => !/^__.*__$/.test(s), "must not be of the form __…__ (reserved by Firestore)");
 
 /**
  * Accepts a JS Date, an ISO-8601 string, epoch milliseconds, or anything with a
@@ -71,6 +76,8 @@ export const RateLimitConfigSchema = z
     orchestrate_now: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(6),
     /** Write callables (setStrategyMode, updateMaestroConfig) per user per window. */
     write_calls: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(20),
+    /** verifyLogChain calls per user per window (each walks a page budget of the chain). */
+    verify_chain: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(6),
   })
   .strict();
 export type RateLimitConfig = z.infer<typeof RateLimitConfigSchema>;
@@ -113,6 +120,16 @@ export const MarketHoursSchema = z
   .refine((h) => h.open < h.close, { path: ["close"], message: "must be after open" });
 export type MarketHours = z.infer<typeof MarketHoursSchema>;
 
+/** The account snapshot the buying-power guard needs (fail closed: no snapshot, no BUY). */
+export const AccountConfigSchema = z
+  .object({
+    /** false: without a snapshot BUYs are not capped (a desk whose execution side cannot report one). */
+    require_snapshot: z.boolean().default(true),
+    /** A snapshot older than this holds every BUY. */
+    max_snapshot_age_seconds: z.number().int().min(1, "must be at least 1").max(86_400, "must be at most 86400 (a day)").default(900),
+  })
+  .strict();
+
 /** Defaults are DESIGN.md's "Defaults" section. */
 export const MaestroConfigSchema = z
   .object({
@@ -128,6 +145,9 @@ export const MaestroConfigSchema = z
     ai_summary: AiSummaryConfigSchema.default(AiSummaryConfigSchema.parse({})),
     rate_limits: RateLimitConfigSchema.default(RateLimitConfigSchema.parse({})),
     market_hours: MarketHoursSchema.default(MarketHoursSchema.parse({})),
+    /** How long an issued nonce licenses its trade; after that it is refused and its reservation released. */
+    nonce_ttl_seconds: z.number().int().min(10, "must be at least 10").max(86_400, "must be at most 86400 (a day)").default(300),
+    account: AccountConfigSchema.default(AccountConfigSchema.parse({})),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -19,7 +19,13 @@ import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
 import { enforceAppCheck } from "../params";
 
-export type RateLimitBucket = "orchestrate_now" | "write_calls";
+export type RateLimitBucket = "orchestrate_now" | "write_calls" | "verify_chain";
+
+const BUCKET_CALLS: Record<RateLimitBucket, string> = {
+  orchestrate_now: "orchestrateNow calls",
+  write_calls: "write calls",
+  verify_chain: "verifyLogChain calls",
+};
 
 export interface CallableSpec<Req extends z.ZodType<{ tenant_id: string }>, Res extends z.ZodType> {
   name: string;
@@ -86,7 +92,7 @@ export async function consumeRateLimit(db: Firestore, callable: string, tenantId
     refuse(
       { name: callable },
       "resource-exhausted",
-      `rate limit: at most ${limit} ${bucket === "orchestrate_now" ? "orchestrateNow calls" : "write calls"} per ${config.rate_limits.window_seconds} s per user (rate_limits.${bucket}); retry in ${seconds} s`,
+      `rate limit: at most ${limit} ${BUCKET_CALLS[bucket]} per ${config.rate_limits.window_seconds} s per user (rate_limits.${bucket}); retry in ${seconds} s`,
       { tenant_id: tenantId, uid },
     );
   }

@@ -17,7 +17,7 @@ describe("MaestroConfig", () => {
       insufficient_data_mode: "ACTIVE",
       allocation_method: "sharpe_tiers",
       ai_summary: { enabled: true, model: "gemini-2.0-flash", timeout_ms: 4000 },
-      rate_limits: { window_seconds: 60, orchestrate_now: 6, write_calls: 20 },
+      rate_limits: { window_seconds: 60, orchestrate_now: 6, write_calls: 20, verify_chain: 6 },
       market_hours: {
         time_zone: "America/New_York",
         open: "09:30",
@@ -25,6 +25,8 @@ describe("MaestroConfig", () => {
         trading_days: [1, 2, 3, 4, 5],
         holidays: [...NYSE_HOLIDAYS_2026_2027],
       },
+      nonce_ttl_seconds: 300,
+      account: { require_snapshot: true, max_snapshot_age_seconds: 900 },
     });
   });
 
