@@ -8,8 +8,12 @@
 import type { BuyingPowerSummary, EnrichedSignal } from "../schemas";
 
 export interface BuyingPowerInput {
-  /** Buying power left for Maestro (the account's, less this snapshot's reservations); null = unknown, no cap. */
-  available: number | null;
+  /**
+   * Buying power left for Maestro (the snapshot's, less what is still reserved); null = no
+   * cap (only when the tenant allows trading without a snapshot); "hold" = fail closed,
+   * every BUY is held with `source` as the reason (no, stale or malformed snapshot).
+   */
+  available: number | null | "hold";
   /** Why `available` is what it is, for the record (e.g. "account snapshot as of ..."). */
   source: string;
   capitalBase: ReadonlyMap<string, number>;
@@ -27,6 +31,19 @@ export function capBuyNotional(signals: readonly EnrichedSignal[], input: Buying
     .sort((a, b) => b.confidence - a.confidence || (a.signal_id < b.signal_id ? -1 : a.signal_id > b.signal_id ? 1 : 0));
   const requested = buys.reduce((sum, s) => sum + notionalOf(s), 0);
 
+  if (input.available === "hold") {
+    const held = buys.map((s) => s.signal_id).sort();
+    const out = signals.map((s): EnrichedSignal =>
+      s.executable && s.action === "BUY"
+        ? { ...s, action: "HOLD", original_action: s.original_action ?? "BUY", allocation: 0, executable: false, notional: 0, buying_power_reason: `Held: ${input.source}.` }
+        : s,
+    );
+    return {
+      signals: out,
+      summary: { available: 0, source: input.source, requested_notional: requested, approved_notional: 0, remaining: 0, scaled: [], held },
+    };
+  }
+
   if (input.available === null) {
     const out = signals.map((s) => (s.executable && s.action === "BUY" ? { ...s, notional: notionalOf(s) } : s));
     return {
@@ -35,7 +52,8 @@ export function capBuyNotional(signals: readonly EnrichedSignal[], input: Buying
     };
   }
 
-  let remaining = Math.max(0, input.available);
+  const available = input.available;
+  let remaining = Math.max(0, available);
   const changed = new Map<string, EnrichedSignal>();
   const scaled: string[] = [];
   const held: string[] = [];
@@ -51,7 +69,7 @@ export function capBuyNotional(signals: readonly EnrichedSignal[], input: Buying
         ...s,
         allocation,
         notional: remaining,
-        buying_power_reason: `Scaled from ${money(notional)} to ${money(remaining)}: only ${money(remaining)} of ${money(input.available)} buying power was left.`,
+        buying_power_reason: `Scaled from ${money(notional)} to ${money(remaining)}: only ${money(remaining)} of ${money(available)} buying power was left.`,
       });
       scaled.push(s.signal_id);
       remaining = 0;
@@ -63,7 +81,7 @@ export function capBuyNotional(signals: readonly EnrichedSignal[], input: Buying
         allocation: 0,
         executable: false,
         notional: 0,
-        buying_power_reason: `Held: ${money(notional)} requested, no buying power left (${money(input.available)} available this cycle).`,
+        buying_power_reason: `Held: ${money(notional)} requested, no buying power left (${money(available)} available this cycle).`,
       });
       held.push(s.signal_id);
     }
@@ -72,7 +90,7 @@ export function capBuyNotional(signals: readonly EnrichedSignal[], input: Buying
   return {
     signals: signals.map((s) => changed.get(s.signal_id) ?? s),
     summary: {
-      available: input.available,
+      available,
       source: input.source,
       requested_notional: requested,
       approved_notional: approved,

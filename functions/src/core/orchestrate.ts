@@ -33,8 +33,8 @@ export interface CycleInput {
   signals: readonly { id: string; data: unknown }[];
   /** One call per orchestrated signal. */
   issueNonce: () => string;
-  /** Buying power left for this cycle's BUYs; absent or null available = not capped. */
-  buyingPower?: { available: number | null; source: string };
+  /** Buying power left for this cycle's BUYs (see BuyingPowerInput); absent or null available = not capped. */
+  buyingPower?: { available: number | null | "hold"; source: string };
 }
 
 export interface CycleResult {

@@ -302,14 +302,24 @@ export type StrategyWeights = z.infer<typeof StrategyWeightsSchema>;
 
 export const SIGNAL_STATUSES = ["pending", "orchestrated", "rejected"] as const;
 
+/**
+ * Text of at most `n` characters, counted as firestore.rules' `size()` counts them: UTF-16
+ * code units (an emoji is two). zod's own `.max()` counts code points (an emoji is one),
+ * so with it a 17-emoji ticker passed the schema and failed the rules (measured on the
+ * emulator, test/emulator/rules.emulator.test.ts). The two now accept exactly the same text.
+ */
+function textOfAtMost(n: number) {
+  return z.string({ error: "must be a string" }).refine((t) => t.length <= n, `must be at most ${n} characters`);
+}
+
 /** A raw strategy signal as a strategy writes it (status `pending`). */
 export const RawSignalSchema = z.object({
   strategy_id: DocIdSchema,
   action: SignalActionSchema,
-  ticker: z.string().min(1, "must not be empty").max(32, "must be at most 32 characters"),
+  ticker: textOfAtMost(32).refine((t) => t.length > 0, "must not be empty"),
   allocation: z.number({ error: "must be a number" }).min(0, "must be within [0, 1]").max(1, "must be within [0, 1]"),
   confidence: z.number({ error: "must be a number" }).min(0, "must be within [0, 1]").max(1, "must be within [0, 1]").default(0.5),
-  reasoning: z.string().max(2000, "must be at most 2000 characters").default(""),
+  reasoning: textOfAtMost(2000).default(""),
   status: z.enum(SIGNAL_STATUSES),
 });
 export type RawSignal = z.infer<typeof RawSignalSchema>;
@@ -370,14 +380,54 @@ export const AccountSnapshotSchema = z.object({
 });
 export type AccountSnapshot = z.infer<typeof AccountSnapshotSchema>;
 
-/** tenants/{t}/account/maestro_reservations: notional Maestro let through against one snapshot. */
+/** One approved BUY's claim on buying power, by nonce (core/reservations.ts). */
+export const ReservationSchema = z.object({
+  signal_id: z.string(),
+  session_id: z.string(),
+  notional: z.number().min(0),
+  reserved_at: z.string(),
+  expires_at: z.string(),
+  /** Set by redeemNonce; the reservation is released by the first snapshot taken after it. */
+  redeemed_at: z.string().nullable(),
+});
+export type Reservation = z.infer<typeof ReservationSchema>;
+
+/**
+ * tenants/{t}/account/maestro_reservations: the buying power Maestro approved and has not
+ * yet seen filled in a snapshot, one entry per approved BUY's nonce.
+ */
 export const BuyingPowerReservationSchema = z.object({
-  as_of: z.string(),
-  reserved_notional: z.number().min(0),
+  entries: z.record(z.string(), ReservationSchema).default({}),
   updated_at: z.string(),
   last_session_id: z.string(),
 });
 export type BuyingPowerReservation = z.infer<typeof BuyingPowerReservationSchema>;
+
+/**
+ * tenants/{t}/nonces/{nonce}: what one issued nonce licenses (DESIGN.md: "licenses exactly
+ * what was approved (action, ticker, notional, executable) until it expires").
+ */
+export const NonceRecordSchema = z.object({
+  session_id: z.string(),
+  signal_id: z.string(),
+  agent_id: z.string(),
+  strategy_id: z.string(),
+  action: SignalActionSchema,
+  ticker: z.string(),
+  allocation: z.number(),
+  /** Executable BUYs: the notional approved (and reserved); null otherwise. */
+  notional: z.number().nullable(),
+  executable: z.boolean(),
+  /** Why it is not executable (the step that held it, the mode, HOLD); null when executable. */
+  not_executable_reason: z.string().nullable(),
+  /** An entry in account/maestro_reservations that redemption must mark. */
+  reserved: z.boolean(),
+  issued_at: z.string(),
+  expires_at: z.string(),
+  redeemed_at: z.string().nullable().default(null),
+  redeemed_by: z.string().nullable().default(null),
+});
+export type NonceRecord = z.infer<typeof NonceRecordSchema>;
 
 export const AllocationDecisionSchema = z.object({
   strategy_id: z.string(),
@@ -553,11 +603,18 @@ export function describeIssues(error: z.ZodError, input?: unknown): string {
       }
       const field = issue.path.length ? issue.path.join(".") : "(document)";
       const got = valueAt(input, issue.path);
-      const shown = got === undefined ? "" : ` (got ${JSON.stringify(got)})`;
+      const shown = got === undefined ? "" : ` (got ${shownValue(got)})`;
       const message = issue.code === "invalid_type" && got === undefined ? "is required" : issue.message;
       return `${field}: ${message}${shown}`;
     })
     .join("; ");
+}
+
+/** The offending value as JSON, cut short: a reason must never carry a megabyte of input. */
+const SHOWN_VALUE_MAX = 80;
+function shownValue(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json.length <= SHOWN_VALUE_MAX ? json : `${json.slice(0, SHOWN_VALUE_MAX)}… (${json.length} characters)`;
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

@@ -9,14 +9,18 @@
  * - verifyTenantChain / the verifyLogChain callable (admin): walks a tenant's whole log
  *   chain by seq and names the first broken link, and checks the chain head agrees.
  * - redeemNonce (trader): the execution side presents a signal's nonce before placing the
- *   order. The first presentation redeems it; a second one, or an unknown nonce, is a
- *   finding and is refused, so a nonce is never a second trade.
+ *   order and gets back exactly what it licenses (action, ticker, notional). The rules
+ *   are core/nonce-license.ts: unknown, held or expired nonces are refused; the same caller
+ *   presenting a redeemed nonce again gets the original redemption as a replay; anyone
+ *   else is refused and it is a finding. A nonce is never a second trade.
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { HttpsError } from "firebase-functions/v2/https";
 import { recordNonceFinding } from "../core/cycle-metrics";
 import { verifyChain, type ChainLink } from "../core/hash-chain";
-import { LogChainHeadSchema } from "../schemas";
+import { LogChainHeadSchema, NonceRecordSchema, parseWithReason, type NonceRecord } from "../schemas";
+import { decideRedemption } from "../core/nonce-license";
+import { markReservationRedeemed } from "../store/account";
 import { RedeemNonceRequestSchema, RedeemNonceResponseSchema, VerifyLogChainRequestSchema, VerifyLogChainResponseSchema, type VerifyLogChainResponse } from "../schemas/api";
 import { isAlreadyExists, plainData } from "../store/firestore";
 import { metricsDay, readDailyMetrics } from "../store/metrics";
@@ -109,32 +113,54 @@ export const verifyLogChain = maestroCallable(
 );
 
 export const redeemNonce = maestroCallable(
-  { name: "redeemNonce", request: RedeemNonceRequestSchema, response: RedeemNonceResponseSchema, role: "trader" },
+  { name: "redeemNonce", request: RedeemNonceRequestSchema, response: RedeemNonceResponseSchema, role: "trader", rateLimit: "write_calls" },
   async ({ db, uid, tenantId, data, now }) => {
     const ref = db.doc(paths.nonce(tenantId, data.nonce));
     const at = now.toISOString();
     const outcome = await db.runTransaction(async (tx) => {
       const [snap, daily] = await Promise.all([tx.get(ref), readDailyMetrics(db, tx, tenantId, metricsDay(at))]);
-      const finding = (kind: string, detail: string) => {
-        tx.create(db.collection(paths.findings(tenantId)).doc(), { kind, tenant_id: tenantId, nonce: data.nonce, presented_by: uid, detected_at: at, detail });
-        daily.write(recordNonceFinding(daily.metrics, "finding", at));
-        return { ok: false as const, kind, detail };
-      };
-      if (!snap.exists) return finding("unknown_nonce", `nonce ${data.nonce} was never issued by Maestro for tenant '${tenantId}'`);
-      const redeemedAt = snap.get("redeemed_at");
-      if (redeemedAt) {
-        return finding(
-          "nonce_presented_twice",
-          `nonce ${data.nonce} was already redeemed at ${String(redeemedAt)} by ${String(snap.get("redeemed_by"))}; this presentation is refused`,
-        );
+      const parsed = snap.exists ? parseWithReason(NonceRecordSchema, plainData(snap.data())) : null;
+      const record = parsed === null ? null : parsed.ok ? parsed.value : { unreadable: parsed.reason };
+      const decision = decideRedemption(data.nonce, record, uid, now);
+      if (decision.outcome === "refuse") {
+        if (decision.finding) {
+          tx.create(db.collection(paths.findings(tenantId)).doc(), {
+            kind: decision.kind,
+            tenant_id: tenantId,
+            nonce: data.nonce,
+            presented_by: uid,
+            detected_at: at,
+            detail: decision.detail,
+          });
+          daily.write(recordNonceFinding(daily.metrics, "finding", at));
+        }
+        return decision;
       }
+      const license = record as NonceRecord;
+      if (decision.outcome === "replay") return { ...decision, license };
+      const markReservation = license.reserved ? await markReservationRedeemed(db, tx, tenantId, data.nonce, at) : () => undefined;
       tx.update(ref, { redeemed_at: at, redeemed_by: uid });
-      return { ok: true as const, session_id: String(snap.get("session_id")), signal_id: String(snap.get("signal_id")), agent_id: String(snap.get("agent_id")) };
+      markReservation();
+      return { ...decision, license: { ...license, redeemed_at: at, redeemed_by: uid } };
     });
-    if (!outcome.ok) {
-      logEvent.nonceFinding({ tenant_id: tenantId, nonce: data.nonce, kind: outcome.kind, presented_by: uid });
-      throw new HttpsError(outcome.kind === "unknown_nonce" ? "not-found" : "failed-precondition", `nonce: ${outcome.detail}`);
+    if (outcome.outcome === "refuse") {
+      logEvent.nonceFinding({ tenant_id: tenantId, nonce: data.nonce, kind: outcome.kind, presented_by: uid, finding: outcome.finding });
+      throw new HttpsError(outcome.code, `nonce: ${outcome.detail}`);
     }
-    return { nonce: data.nonce, redeemed_at: at, session_id: outcome.session_id, signal_id: outcome.signal_id, agent_id: outcome.agent_id };
+    const l = outcome.license;
+    return {
+      nonce: data.nonce,
+      redeemed_at: l.redeemed_at!,
+      replay: outcome.outcome === "replay",
+      session_id: l.session_id,
+      signal_id: l.signal_id,
+      agent_id: l.agent_id,
+      strategy_id: l.strategy_id,
+      action: l.action,
+      ticker: l.ticker,
+      allocation: l.allocation,
+      notional: l.notional,
+      expires_at: l.expires_at,
+    };
   },
 );

@@ -16,11 +16,15 @@ import { orchestrateCycle } from "../core/orchestrate";
 import {
   OrchestrationSchema,
   TenantSchema,
+  type NonceRecord,
   type Orchestration,
   type RejectedSignal,
 } from "../schemas";
 import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
-import { readBuyingPower, reserveBuyingPower } from "../store/account";
+import { assessBuyingPower, guardInput, readAccount, writeReservations } from "../store/account";
+import { notExecutableReason } from "../core/nonce-license";
+import { readSignalQueue } from "../store/signals";
+import { takeSignals } from "../core/signal-queue";
 import { loadMaestroConfig } from "../store/config";
 import { metricsDay, updateDailyMetrics } from "../store/metrics";
 import { recordNonceFinding } from "../core/cycle-metrics";
@@ -32,12 +36,6 @@ import { readStoredWeights, readStrategies, recalculateWeights, weightsAreCurren
 
 export const MARKET_CYCLE_TOPIC = "maestro-market-cycle";
 
-/**
- * A cycle's writes are one atomic batch (500 writes at most): the orchestration, and a
- * nonce and a status update per signal. Signals beyond this wait for the next cycle, and
- * the orchestration says so (`inputs.more_pending`).
- */
-export const MAX_SIGNALS_PER_CYCLE = 200;
 const MAX_ATTEMPTS = 4;
 
 /** A request Maestro refuses for good (retrying cannot help); mapped to an HttpsError code. */
@@ -99,17 +97,17 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   if (!tenant.ok) throw new OrchestrationRefused("failed-precondition", `tenant '${tenantId}' is malformed: ${tenant.reason}`);
   if (!tenant.value.active) throw new OrchestrationRefused("failed-precondition", `tenant '${tenantId}' is not active`);
 
-  const [loaded, stored, strategyRead, signalsSnap, buyingPower] = await Promise.all([
+  const [loaded, stored, strategyRead, queue, account] = await Promise.all([
     loadMaestroConfig(db, tenantId, io),
     readStoredWeights(db, tenantId, io),
     readStrategies(db, tenantId, io),
-    // One more than a cycle takes, to know whether signals are left for the next cycle.
-    db.collection(paths.signals(tenantId)).where("status", "==", "pending").orderBy("__name__").limit(MAX_SIGNALS_PER_CYCLE + 1).get(),
-    readBuyingPower(db, tenantId, io),
+    readSignalQueue(db, tenantId, io),
+    readAccount(db, tenantId, io),
   ]);
-  io.read(signalsSnap);
-  const morePending = signalsSnap.size > MAX_SIGNALS_PER_CYCLE;
-  const signalDocs = signalsSnap.docs.slice(0, MAX_SIGNALS_PER_CYCLE);
+  const take = takeSignals(queue.signals);
+  const morePending = take.left > 0 || queue.more;
+  const signalDocs = take.taken;
+  const buyingPower = assessBuyingPower(account, loaded.config, now);
   if (loaded.rejection) logEvent.configRejected({ tenant_id: tenantId, reason: loaded.rejection, using: loaded.source });
   const { config } = loaded;
   const { strategies, malformed } = strategyRead;
@@ -122,10 +120,10 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     : await recalculateWeights(db, tenantId, { config, strategies, performanceVersion: stored.performance_version, now, previous: stored.weights }, io);
 
   // Signals of a malformed strategy are rejected with that strategy's problem named.
-  const preRejected: RejectedSignal[] = [];
+  const preRejected: RejectedSignal[] = [...take.rejected];
   const candidates: { id: string; data: unknown }[] = [];
   for (const doc of signalDocs) {
-    const data = plainData(doc.data()) as Record<string, unknown>;
+    const data = doc.data as Record<string, unknown>;
     const strategyId = typeof data.strategy_id === "string" ? data.strategy_id : "";
     if (Object.hasOwn(malformed, strategyId)) {
       preRejected.push({ signal_id: doc.id, reason: `strategy_id: strategy '${strategyId}' is malformed (${malformed[strategyId]})` });
@@ -144,12 +142,24 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     weights: weights.strategies,
     signals: candidates,
     issueNonce: request.issueNonce ?? (() => issueNonce()),
-    buyingPower: { available: buyingPower.available, source: buyingPower.source },
+    buyingPower: guardInput(buyingPower),
   });
   const rejected = [...preRejected, ...cycle.rejected_signals].sort((a, b) => (a.signal_id < b.signal_id ? -1 : 1));
 
+  // The nonce licenses its trade until expiresAt; an approved BUY's notional stays reserved
+  // until its fill is in a later snapshot or the nonce expires unredeemed (core/reservations.ts).
+  const expiresAt = new Date(now.getTime() + config.nonce_ttl_seconds * 1000);
+  const reserving = "capped" in buyingPower.verdict && buyingPower.verdict.capped;
+  const reservations = reserving
+    ? cycle.signals
+        .filter((x) => x.executable && x.action === "BUY" && (x.notional ?? 0) > 0)
+        .map((x) => ({ nonce: x.nonce, signal_id: x.signal_id, session_id: sessionId, notional: x.notional! }))
+    : [];
+  const reservedNonces = new Set(reservations.map((r) => r.nonce));
+
   const batch = db.batch();
-  const batchWrites = 1 + cycle.signals.length * 2 + rejected.length + reserveBuyingPower(batch, buyingPower, cycle.buying_power.approved_notional, sessionId, now);
+  const reservationWrites = writeReservations(batch, buyingPower, reservations, sessionId, now, expiresAt);
+  const batchWrites = 1 + cycle.signals.length * 2 + rejected.length + reservationWrites;
   io.write(batchWrites);
   const orchestration: Orchestration = storable({
     tenant_id: tenantId,
@@ -169,7 +179,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
       config_rejection: loaded.rejection,
       weights_computed_at: weights.computed_at,
       weights_recomputed: !fresh,
-      signal_ids: signalDocs.map((d) => d.id),
+      signal_ids: [...take.rejected.map((r) => r.signal_id), ...signalDocs.map((d) => d.id)].sort(),
       more_pending: morePending,
     },
     io: io.toJSON(),
@@ -177,15 +187,27 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     log: { state: "PENDING", log_id: null, attempts: 0, error: null, updated_at: now.toISOString() },
   });
 
-  const snapById = new Map<string, DocumentSnapshot>(signalDocs.map((d) => [d.id, d]));
+  const snapById = new Map<string, DocumentSnapshot>(queue.signals.map((d) => [d.id, d.snap]));
   batch.create(db.doc(paths.orchestration(tenantId, sessionId)), orchestration);
   for (const signal of cycle.signals) {
-    batch.create(db.doc(paths.nonce(tenantId, signal.nonce)), {
+    const license: NonceRecord = {
       session_id: sessionId,
       signal_id: signal.signal_id,
       agent_id: signal.agent_id,
+      strategy_id: signal.strategy_id,
+      action: signal.action,
+      ticker: signal.ticker,
+      allocation: signal.allocation,
+      notional: signal.executable && signal.notional !== undefined ? signal.notional : null,
+      executable: signal.executable,
+      not_executable_reason: notExecutableReason(signal),
+      reserved: reservedNonces.has(signal.nonce),
       issued_at: signal.identity_timestamp,
-    });
+      expires_at: expiresAt.toISOString(),
+      redeemed_at: null,
+      redeemed_by: null,
+    };
+    batch.create(db.doc(paths.nonce(tenantId, signal.nonce)), storable(license));
     const snap = snapById.get(signal.signal_id)!;
     batch.update(
       snap.ref,

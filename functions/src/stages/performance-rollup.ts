@@ -14,7 +14,9 @@ import { canonicalJson } from "../core/hash-chain";
 import { rollupStrategyDays, tradingDayOf, type DailyRollup, type FifoTrade } from "../core/fifo";
 import {
   DailyMarksSchema,
+  DocIdSchema,
   LedgerTradeSchema,
+  parseWithReason,
   StrategySchema,
   TenantSchema,
   TradingDaySchema,
@@ -294,9 +296,18 @@ export function strategiesAffectedByTradeWrite(
   const ids = new Set<string>();
   for (const d of [before, after]) {
     const id = d?.strategy_id;
-    if (typeof id === "string" && id.length > 0 && !id.includes("/")) ids.add(id);
+    // An id Firestore cannot address (reserved, '/', '..') names no strategy to re-roll;
+    // the trade itself is marked rejected by strategyIdProblem's caller.
+    if (DocIdSchema.safeParse(id).success) ids.add(id as string);
   }
   return [...ids];
+}
+
+/** Why a written trade's strategy_id cannot name a strategy (checked where it enters), or null. */
+export function strategyIdProblem(trade: Record<string, unknown> | undefined): string | null {
+  if (!trade) return null;
+  const parsed = parseWithReason(LedgerTradeSchema.pick({ strategy_id: true }), { strategy_id: trade.strategy_id });
+  return parsed.ok ? null : parsed.reason;
 }
 
 async function readMarksFrom(db: Firestore, tenantId: string, firstDay: string, io: IoCount) {
@@ -348,6 +359,11 @@ export const onLedgerTradeWritten = onDocumentWritten({ document: triggerPaths.l
   const before = event.data?.before.exists ? event.data.before.data() : undefined;
   const after = event.data?.after.exists ? event.data.after.data() : undefined;
   const db = maestroDb();
+  const idProblem = strategyIdProblem(after);
+  if (idProblem && after?.maestro_rejection_reason !== idProblem) {
+    await db.doc(paths.ledgerTrade(event.params.tenantId, event.params.tradeId)).update({ maestro_status: "rejected", maestro_rejection_reason: idProblem });
+    logEvent.tradesRejected({ tenant_id: event.params.tenantId, trade_id: event.params.tradeId, reason: idProblem });
+  }
   for (const strategyId of strategiesAffectedByTradeWrite(before, after)) {
     await rollupStrategyPerformance(db, event.params.tenantId, strategyId);
   }

@@ -1,53 +1,99 @@
 /**
  * Buying power for a cycle: the execution side's account snapshot, less what Maestro has
- * already let through against that same snapshot (its reservation). A cycle that lets
- * BUYs through adds their notional to the reservation in its own atomic batch,
- * conditioned on the reservation it read, so two concurrent cycles cannot both spend the
- * same buying power: the second one's batch fails and it runs again on what is left.
- * When the execution side writes a new snapshot (new `as_of`), it already reflects the
- * fills, and the reservation starts again from zero.
+ * approved and not yet seen filled (core/reservations.ts decides what is outstanding).
+ *
+ * The reservation record is one document, so concurrent cycles serialise on it: a cycle
+ * that approves BUYs (or releases entries) rewrites it in its own atomic batch,
+ * conditioned on the update time it read, so two cycles never spend the same buying power
+ * (the loser's batch fails and it runs again on what is left). redeemNonce marks an
+ * entry redeemed in its transaction; the first snapshot taken after that releases it.
  */
-import type { DocumentSnapshot, Firestore, WriteBatch } from "firebase-admin/firestore";
-import { AccountSnapshotSchema, BuyingPowerReservationSchema } from "../schemas";
-import { IoCount, parseDoc } from "./firestore";
+import type { DocumentSnapshot, Firestore, Transaction, WriteBatch } from "firebase-admin/firestore";
+import { buyingPowerVerdict, nextReservations, settleReservations, type BuyingPowerVerdict, type ReservationState, type SnapshotRead } from "../core/reservations";
+import { AccountSnapshotSchema, BuyingPowerReservationSchema, type MaestroConfig } from "../schemas";
+import { IoCount, parseDoc, plainData } from "./firestore";
 import { paths } from "./paths";
 
 export interface BuyingPowerRead {
-  available: number | null;
-  source: string;
-  /** as_of of the snapshot the reservation is kept against; null without a valid snapshot. */
-  asOf: string | null;
-  reserved: number;
+  verdict: BuyingPowerVerdict;
+  state: ReservationState;
   reservationSnap: DocumentSnapshot;
 }
 
-export async function readBuyingPower(db: Firestore, tenantId: string, io: IoCount): Promise<BuyingPowerRead> {
+function snapshotRead(snap: DocumentSnapshot): SnapshotRead {
+  if (!snap.exists) return { kind: "missing" };
+  const parsed = parseDoc(AccountSnapshotSchema, snap);
+  return parsed.ok ? { kind: "valid", snapshot: parsed.value } : { kind: "malformed", reason: parsed.reason };
+}
+
+export interface AccountDocs {
+  snapshot: DocumentSnapshot;
+  reservation: DocumentSnapshot;
+}
+
+/** The cycle's reads of the account; assessBuyingPower decides once the config is known. */
+export async function readAccount(db: Firestore, tenantId: string, io: IoCount): Promise<AccountDocs> {
   const [snapshot, reservation] = await Promise.all([
     db.doc(paths.accountSnapshot(tenantId)).get(),
     db.doc(paths.buyingPowerReservation(tenantId)).get(),
   ]);
   io.read(snapshot);
   io.read(reservation);
-  if (!snapshot.exists) {
-    return { available: null, source: "no account snapshot: BUY notional not capped", asOf: null, reserved: 0, reservationSnap: reservation };
-  }
-  const parsed = parseDoc(AccountSnapshotSchema, snapshot);
-  if (!parsed.ok) {
-    return { available: 0, source: `account snapshot is malformed (${parsed.reason}): BUYs held`, asOf: null, reserved: 0, reservationSnap: reservation };
-  }
-  const asOf = parsed.value.as_of.toISOString();
-  const held = reservation.exists ? BuyingPowerReservationSchema.safeParse(reservation.data()) : null;
-  const reserved = held?.success && held.data.as_of === asOf ? held.data.reserved_notional : 0;
-  const available = Math.max(0, parsed.value.buying_power - reserved);
-  const source = `account snapshot as of ${asOf}: buying power $${parsed.value.buying_power.toFixed(2)}, $${reserved.toFixed(2)} already let through by Maestro`;
-  return { available, source, asOf, reserved, reservationSnap: reservation };
+  return { snapshot, reservation };
 }
 
-/** Adds this cycle's approved notional to the reservation, in the cycle's batch. Returns the writes added. */
-export function reserveBuyingPower(batch: WriteBatch, read: BuyingPowerRead, approved: number, sessionId: string, now: Date): number {
-  if (read.asOf === null || approved <= 0) return 0;
-  const record = { as_of: read.asOf, reserved_notional: read.reserved + approved, updated_at: now.toISOString(), last_session_id: sessionId };
+export function assessBuyingPower(docs: AccountDocs, config: MaestroConfig, now: Date): BuyingPowerRead {
+  const read = snapshotRead(docs.snapshot);
+  const record = docs.reservation.exists ? BuyingPowerReservationSchema.safeParse(plainData(docs.reservation.data())) : null;
+  if (record && !record.success) {
+    // Fail closed: what is outstanding cannot be known, so nothing more is promised.
+    const state: ReservationState = { outstanding: {}, reserved: 0, released: [] };
+    return { verdict: { held: true, source: "Maestro's reservation record is malformed: every BUY held until it is repaired" }, state, reservationSnap: docs.reservation };
+  }
+  const asOf = read.kind === "valid" ? read.snapshot.as_of : null;
+  const state = settleReservations(record?.data.entries ?? {}, asOf, now);
+  return { verdict: buyingPowerVerdict(read, state, config, now), state, reservationSnap: docs.reservation };
+}
+
+/** The buying-power guard's input for the pure core. */
+export function guardInput(read: BuyingPowerRead): { available: number | null | "hold"; source: string } {
+  const v = read.verdict;
+  if ("held" in v) return { available: "hold", source: v.source };
+  return { available: v.capped ? v.available : null, source: v.source };
+}
+
+/**
+ * Writes the reservation record after a cycle in the cycle's batch: released entries
+ * dropped, this cycle's approved BUYs added. Nothing is written when nothing changed.
+ * Returns the writes added.
+ */
+export function writeReservations(
+  batch: WriteBatch,
+  read: BuyingPowerRead,
+  approved: readonly { nonce: string; signal_id: string; session_id: string; notional: number }[],
+  sessionId: string,
+  now: Date,
+  expiresAt: Date,
+): number {
+  const newEntries = approved.filter((a) => a.notional > 0);
+  if (newEntries.length === 0 && read.state.released.length === 0) return 0;
+  const record = {
+    entries: nextReservations(read.state, newEntries, now, expiresAt),
+    updated_at: now.toISOString(),
+    last_session_id: sessionId,
+  };
+  // update() replaces the whole `entries` map, conditioned on the record this cycle read.
   if (read.reservationSnap.exists) batch.update(read.reservationSnap.ref, record, { lastUpdateTime: read.reservationSnap.updateTime! });
   else batch.create(read.reservationSnap.ref, record);
   return 1;
+}
+
+/** In redeemNonce's transaction: marks the nonce's reservation redeemed (a later snapshot then releases it). */
+export async function markReservationRedeemed(db: Firestore, tx: Transaction, tenantId: string, nonce: string, at: string): Promise<() => void> {
+  const ref = db.doc(paths.buyingPowerReservation(tenantId));
+  const snap = await tx.get(ref);
+  const exists = snap.exists && snap.get(`entries.${nonce}`) !== undefined;
+  return () => {
+    if (exists) tx.update(ref, { [`entries.${nonce}.redeemed_at`]: at });
+  };
 }

@@ -56,6 +56,8 @@ export interface DemoDataset {
     string /*tenant*/,
     Record<string /*signal id*/, { strategy_id: string; action: "BUY" | "SELL" | "HOLD"; ticker: string; allocation: number; confidence: number; reasoning: string; status: "pending" }>
   >;
+  /** tenants/{t}/account/snapshot as the execution side reports it (as_of is stamped when written). */
+  accounts: Record<string /*tenant*/, { equity: number; buying_power: number }>;
   /** tenants/{t}/config/maestro; {} means the DESIGN.md defaults apply. */
   config: Record<string /*tenant*/, Record<string, unknown>>;
   /** What the demo is built to show, for the test and the README: demo-fund strategy id -> intended mode. */
@@ -640,6 +642,10 @@ export function buildDemoDataset(): DemoDataset {
     signals: {
       [DEMO_TENANT_ID]: demoSignals(),
       [SECOND_TENANT_ID]: otherDeskSignals(),
+    },
+    accounts: {
+      [DEMO_TENANT_ID]: { equity: 1_250_000, buying_power: 400_000 },
+      [SECOND_TENANT_ID]: { equity: 600_000, buying_power: 150_000 },
     },
     config: {
       [DEMO_TENANT_ID]: {},

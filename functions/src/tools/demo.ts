@@ -4,7 +4,7 @@
  * waits for the real triggers to orchestrate, log and audit it, and prints what Maestro
  * decided. Then it keeps the emulators up until Ctrl-C, or exits with `--exit`.
  */
-import { DEMO_TENANT_ID } from "./demo-data";
+import { DEMO_TENANT_ID, buildDemoDataset } from "./demo-data";
 import { clientAppDemo } from "./demo-client";
 import { emulatorDb, publish, waitFor } from "./emulator-client";
 import { MARKET_CYCLE_TOPIC } from "../stages/orchestration";
@@ -31,6 +31,10 @@ async function main(): Promise<void> {
   const pending = await db.collection(paths.signals(tenantId)).where("status", "==", "pending").get();
 
   console.log(`\n🎭 Maestro demo — tenant ${tenantId} (${tenant.name}), ${pending.size} pending signals`);
+  // The execution side reports the account before the cycle; without a fresh snapshot every BUY is held.
+  const account = { ...buildDemoDataset().accounts[tenantId], as_of: new Date().toISOString() };
+  await db.doc(paths.accountSnapshot(tenantId)).set(account);
+  console.log(`Account snapshot: equity $${account.equity.toLocaleString("en-US")}, buying power $${account.buying_power.toLocaleString("en-US")} as of ${account.as_of}`);
   const started = Date.now();
   const messageId = await publish(MARKET_CYCLE_TOPIC, { tenant_id: tenantId });
   console.log(`Published {"tenant_id":"${tenantId}"} to ${MARKET_CYCLE_TOPIC} (message ${messageId}); waiting for the audit…`);

@@ -37,6 +37,8 @@ async function main(): Promise<void> {
       docs.push([paths.ledgerTrade(t, id), { ...trade, executed_at: new Date(trade.executed_at) }]);
     }
     for (const [id, signal] of Object.entries(data.signals[t] ?? {})) docs.push([paths.signal(t, id), signal]);
+    // Stale by the time anyone runs the emulators: the demo writes a fresh one, as the execution side would.
+    if (data.accounts[t]) docs.push([paths.accountSnapshot(t), { ...data.accounts[t], as_of: SEEDED_AT.toISOString() }]);
   }
   await writeAll(db, docs);
 

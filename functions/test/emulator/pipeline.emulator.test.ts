@@ -9,7 +9,7 @@ import { OrchestrationLogSchema } from "../../src/schemas";
 import { rollupStrategyPerformance } from "../../src/stages/performance-rollup";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
-import { adminDb, publish, uniqueTenantId, waitFor } from "../support/emulator";
+import { adminDb, ampleAccountSnapshot, publish, uniqueTenantId, waitFor } from "../support/emulator";
 
 let db: Firestore;
 beforeAll(() => {
@@ -62,6 +62,7 @@ const signal = (strategy_id: string, action: string, ticker: string, allocation:
 async function seedTenant(tenantId: string, config: Record<string, unknown> = {}) {
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: `Test ${tenantId}`, active: true });
+  batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
   batch.set(db.doc(paths.config(tenantId)), config);
   for (const [id, s] of Object.entries(STRATEGIES)) batch.set(db.doc(paths.strategy(tenantId, id)), s);
   for (const [day, prices] of Object.entries(MARKS)) batch.set(db.doc(paths.dailyMark(tenantId, day)), { prices });

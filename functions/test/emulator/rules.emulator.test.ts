@@ -46,6 +46,8 @@ import {
   type Firestore,
 } from "firebase/firestore";
 
+import { RawSignalSchema } from "../../src/schemas";
+
 const PROJECT_ID = "demo-maestro-rules";
 const RULES_FILE = resolve(__dirname, "../../../firestore.rules");
 const LOGS = "systemStatus/orchestration_logs/logs";
@@ -360,7 +362,7 @@ describe("writes: no caller writes any document (signal create aside)", () => {
 });
 
 describe("signal create", () => {
-  const VALID: DocumentData = { strategy_id: "alpha", action: "BUY", ticker: "SPY", allocation: 0.4, confidence: 0.7, reasoning: "x", status: "pending" };
+  const VALID: DocumentData = { strategy_id: "alpha", action: "BUY", ticker: "SPY", allocation: 0.4, confidence: 0.7, reasoning: "x", status: "pending", created_at: serverTimestamp() };
 
   function without(...fields: string[]): DocumentData {
     const copy: DocumentData = { ...VALID };
@@ -384,7 +386,6 @@ describe("signal create", () => {
   const ALLOWED_PAYLOADS: Array<[string, DocumentData]> = [
     ["optional confidence and reasoning omitted", without("confidence", "reasoning")],
     ["created_by the caller's own uid", { ...VALID, created_by: "trader-a" }],
-    ["created_at the server time", { ...VALID, created_at: serverTimestamp() }],
     ["created_by and created_at both set", { ...VALID, created_by: "trader-a", created_at: serverTimestamp() }],
     ["action SELL", { ...VALID, action: "SELL" }],
     ["action HOLD", { ...VALID, action: "HOLD" }],
@@ -442,6 +443,8 @@ describe("signal create", () => {
     ["created_by another uid", { ...VALID, created_by: "admin-a" }],
     ["created_by null", { ...VALID, created_by: null }],
     ["created_at a client-chosen time", { ...VALID, created_at: Timestamp.fromMillis(0) }],
+    ["created_at missing (the queue is served by it)", without("created_at")],
+    ["a reserved strategy_id (__x__)", { ...VALID, strategy_id: "__x__" }],
     ["strategy_id missing", without("strategy_id")],
     ["action missing", without("action")],
     ["ticker missing", without("ticker")],
@@ -450,6 +453,40 @@ describe("signal create", () => {
   ];
   test.each(DENIED_PAYLOADS.map(([what, data]) => ({ data, name: `a trader may not create one with ${what}` })))("$name", async ({ data }) => {
     await assertFails(createSignal(TRADER_A, "fund-a", data));
+  });
+
+  const DENIED_IDS: Array<[string, string]> = [
+    ["a 129-character id", "s".repeat(129)],
+    ["an id with a space", "sig 1"],
+    ["an id with a non-ASCII letter", "sig-é"],
+  ];
+  test.each(DENIED_IDS.map(([what, id]) => ({ id, name: `a trader may not create a signal with ${what}` })))("$name", async ({ id }) => {
+    await assertFails(createSignal(TRADER_A, "fund-a", VALID, id));
+  });
+
+  test("a 128-character id of the allowed characters is accepted (the denials above are not vacuous)", async () => {
+    await assertSucceeds(createSignal(TRADER_A, "fund-a", VALID, `${"s".repeat(120)}${String(Date.now()).slice(-8)}`));
+  });
+
+  // Rules and RawSignalSchema must agree on every length, measured the same way: text whose
+  // characters take several UTF-8 bytes or two UTF-16 code units is where they could differ.
+  const MULTI_BYTE: Array<[string, DocumentData]> = [
+    ["a ticker of 32 two-byte letters", { ticker: "é".repeat(32) }],
+    ["a ticker of 33 two-byte letters", { ticker: "é".repeat(33) }],
+    ["a ticker of 16 emoji (32 UTF-16 units)", { ticker: "📈".repeat(16) }],
+    ["a ticker of 17 emoji (34 UTF-16 units)", { ticker: "📈".repeat(17) }],
+    ["a ticker of 32 emoji (32 code points)", { ticker: "📈".repeat(32) }],
+    ["reasoning of 2000 three-byte characters", { reasoning: "漢".repeat(2000) }],
+    ["reasoning of 2001 three-byte characters", { reasoning: "漢".repeat(2001) }],
+    ["reasoning of 1000 emoji (2000 UTF-16 units)", { reasoning: "📉".repeat(1000) }],
+    ["reasoning of 1001 emoji (2002 UTF-16 units)", { reasoning: "📉".repeat(1001) }],
+    ["reasoning of 2000 emoji (2000 code points)", { reasoning: "📉".repeat(2000) }],
+  ];
+  test.each(MULTI_BYTE.map(([what, change]) => ({ change, name: `rules and RawSignalSchema agree on ${what}` })))("$name", async ({ change }) => {
+    const data = { ...VALID, ...change };
+    const schemaAccepts = RawSignalSchema.safeParse({ ...data, created_at: undefined }).success;
+    if (schemaAccepts) await assertSucceeds(createSignal(TRADER_A, "fund-a", data));
+    else await assertFails(createSignal(TRADER_A, "fund-a", data));
   });
 
   test("an admin may not create one with an invalid payload either", async () => {
@@ -560,7 +597,7 @@ describe("revocation and demotion take effect at once", () => {
 
   test("before: trader-a reads everything a trader may, and may signal", async () => {
     for (const path of TRADER_READS) await assertSucceeds(getDoc(doc(dbOf(TRADER_A), path)));
-    await assertSucceeds(setDoc(doc(collection(dbOf(TRADER_A), "tenants/fund-a/signals")), { strategy_id: "alpha", action: "HOLD", ticker: "SPY", allocation: 0, status: "pending" }));
+    await assertSucceeds(setDoc(doc(collection(dbOf(TRADER_A), "tenants/fund-a/signals")), { strategy_id: "alpha", action: "HOLD", ticker: "SPY", allocation: 0, status: "pending", created_at: serverTimestamp() }));
   });
 
   describe("after trader-a's membership is deleted", () => {
@@ -574,7 +611,7 @@ describe("revocation and demotion take effect at once", () => {
     });
 
     test("signal create fails", async () => {
-      await assertFails(setDoc(doc(collection(dbOf(TRADER_A), "tenants/fund-a/signals")), { strategy_id: "alpha", action: "HOLD", ticker: "SPY", allocation: 0, status: "pending" }));
+      await assertFails(setDoc(doc(collection(dbOf(TRADER_A), "tenants/fund-a/signals")), { strategy_id: "alpha", action: "HOLD", ticker: "SPY", allocation: 0, status: "pending", created_at: serverTimestamp() }));
     });
 
     test("their own membership path still reads, as absent", async () => {
@@ -593,7 +630,7 @@ describe("revocation and demotion take effect at once", () => {
       await assertFails(getDoc(doc(db, "tenants/fund-a/admin_actions/act-1")));
       await assertFails(getDoc(doc(db, "tenants/fund-a/members/viewer-a")));
       await assertFails(getDoc(doc(db, "tenants/fund-a/ledger_trades/trade-1")));
-      await assertFails(setDoc(doc(collection(db, "tenants/fund-a/signals")), { strategy_id: "alpha", action: "HOLD", ticker: "SPY", allocation: 0, status: "pending" }));
+      await assertFails(setDoc(doc(collection(db, "tenants/fund-a/signals")), { strategy_id: "alpha", action: "HOLD", ticker: "SPY", allocation: 0, status: "pending", created_at: serverTimestamp() }));
       await assertSucceeds(getDoc(doc(db, "tenants/fund-a")));
       await assertSucceeds(getDoc(doc(db, "tenants/fund-a/strategies/alpha")));
       const own = await assertSucceeds(getDoc(doc(db, "tenants/fund-a/members/admin-a")));

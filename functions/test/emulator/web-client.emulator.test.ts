@@ -14,6 +14,7 @@ import {
   getDocs,
   limit,
   query,
+  serverTimestamp,
   setDoc,
   updateDoc,
   where,
@@ -74,7 +75,7 @@ describe("the demo users through the web SDK", () => {
     // Three tradable strategies say SELL (earlier cycles may have taken the seeded signals).
     const signals = collection(trader.db, `tenants/${DEMO_TENANT_ID}/signals`);
     const write = (strategy_id: string, action: string, ticker: string) =>
-      addDoc(signals, { strategy_id, action, ticker, allocation: 0.2, confidence: 0.7, reasoning: "web client", status: "pending" });
+      addDoc(signals, { strategy_id, action, ticker, allocation: 0.2, confidence: 0.7, reasoning: "web client", status: "pending", created_at: serverTimestamp() });
     const written = await Promise.all([
       write("momentum_breakout", "SELL", "NVDA"),
       write("mean_reversion", "SELL", "IWM"),
@@ -132,7 +133,7 @@ describe("the demo users through the web SDK", () => {
 
   test("the trader writes a pending signal, and only a valid one; nothing Maestro computes", async () => {
     const signals = collection(trader.db, `tenants/${DEMO_TENANT_ID}/signals`);
-    const created = await addDoc(signals, { strategy_id: "vol_carry", action: "BUY", ticker: "SPY", allocation: 0.1, confidence: 0.6, reasoning: "web client", status: "pending" });
+    const created = await addDoc(signals, { strategy_id: "vol_carry", action: "BUY", ticker: "SPY", allocation: 0.1, confidence: 0.6, reasoning: "web client", status: "pending", created_at: serverTimestamp() });
     expect((await getDoc(created)).get("status")).toBe("pending");
     expect(await failureOf(addDoc(signals, { strategy_id: "vol_carry", action: "BUY", ticker: "SPY", allocation: 5, status: "pending" }))).toBe("permission-denied");
     expect(await failureOf(addDoc(signals, { strategy_id: "no_such_strategy", action: "BUY", ticker: "SPY", allocation: 0.1, status: "pending" }))).toBe("permission-denied");

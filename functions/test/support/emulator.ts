@@ -10,6 +10,15 @@ import { PROJECT_ID, REGION, emulatorDb, publish, requireEnv, waitFor } from "..
 export { PROJECT_ID, REGION, publish, waitFor };
 export const adminDb = emulatorDb;
 
+/**
+ * An account snapshot taken now with more buying power than any test spends, for tenants
+ * whose tests are not about buying power: without a fresh snapshot every BUY is held
+ * (account.require_snapshot, account.max_snapshot_age_seconds).
+ */
+export function ampleAccountSnapshot(buyingPower = 1_000_000_000): { equity: number; buying_power: number; as_of: string } {
+  return { equity: buyingPower, buying_power: buyingPower, as_of: new Date().toISOString() };
+}
+
 export function uniqueTenantId(label: string): string {
   return `${label}-${randomBytes(4).toString("hex")}`;
 }

@@ -18,6 +18,15 @@ function sig(id: string, strategy: string, action: "BUY" | "SELL" | "HOLD", allo
 const capital = new Map([["small", 10_000], ["big", 50_000]]);
 
 describe("capBuyNotional", () => {
+  test("fail closed: every BUY is held with the reason; SELLs and HOLDs pass untouched", () => {
+    const input = [sig("a", "small", "BUY", 0.5, 0.9), sig("d", "small", "SELL", 0.3, 0.99), sig("h", "small", "HOLD", 0, 0.5, false)];
+    const { signals, summary } = capBuyNotional(input, { available: "hold", source: "account snapshot as of X is stale", capitalBase: capital });
+    expect(signals[0]).toMatchObject({ action: "HOLD", original_action: "BUY", allocation: 0, notional: 0, executable: false, buying_power_reason: "Held: account snapshot as of X is stale." });
+    expect(signals[1]).toEqual(input[1]);
+    expect(signals[2]).toEqual(input[2]);
+    expect(summary).toEqual({ available: 0, source: "account snapshot as of X is stale", requested_notional: 5_000, approved_notional: 0, remaining: 0, scaled: [], held: ["a"] });
+  });
+
   test("everything fits: nothing changes but each BUY carries its notional", () => {
     const { signals, summary } = capBuyNotional([sig("a", "small", "BUY", 0.5, 0.9), sig("b", "big", "BUY", 0.1, 0.8)], { available: 12_000, source: "s", capitalBase: capital });
     expect(signals.map((s) => [s.signal_id, s.action, s.allocation, s.notional])).toEqual([["a", "BUY", 0.5, 5_000], ["b", "BUY", 0.1, 5_000]]);
