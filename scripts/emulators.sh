@@ -45,6 +45,18 @@ fi
 # the deliveries (Pub/Sub would redeliver them, but much later).
 export FUNCTIONS_DISCOVERY_TIMEOUT="${FUNCTIONS_DISCOVERY_TIMEOUT:-180}"
 
+# Offline by construction: nothing local may reach for an address outside the machine.
+# Google's auth library (inside firebase-tools, the functions and the tests' clients)
+# otherwise probes the cloud metadata server (the "MetadataLookupWarning … 403" noise);
+# firebase-tools would otherwise ask the npm registry whether it is out of date.
+export METADATA_SERVER_DETECTION=none
+export NO_UPDATE_NOTIFIER=1
+# firebase-tools fetches a "message of the day" from firebaseio.com unless its configstore
+# says it did within a day: a configstore of the project's own that says so keeps it local.
+export XDG_CONFIG_HOME="$root/.cache/firebase-config"
+mkdir -p "$XDG_CONFIG_HOME/configstore"
+printf '{"motd":{"fetched":%s},"usage":false}\n' "$(date +%s000)" > "$XDG_CONFIG_HOME/configstore/firebase-tools.json"
+
 only="${MAESTRO_EMULATORS:-functions,firestore,pubsub,auth}"
 project="${MAESTRO_PROJECT:-demo-maestro}"
 case "$mode" in

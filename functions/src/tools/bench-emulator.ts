@@ -37,7 +37,12 @@ interface CycleFigures {
 
 async function seedBenchTenant(db: Firestore, tenantId: string): Promise<void> {
   const random = seededRandom(20261121);
-  const docs: Array<[string, Record<string, unknown>]> = [[paths.tenant(tenantId), { name: "Bench Desk", active: true }], [paths.config(tenantId), {}]];
+  const docs: Array<[string, Record<string, unknown>]> = [
+    [paths.tenant(tenantId), { name: "Bench Desk", active: true }],
+    [paths.config(tenantId), {}],
+    // The execution side's account; fresh for the whole run (the bench takes under 15 minutes).
+    [paths.accountSnapshot(tenantId), { equity: 50_000_000, buying_power: 50_000_000, as_of: new Date().toISOString() }],
+  ];
   for (let s = 0; s < STRATEGIES; s++) {
     const id = `strat_${String(s).padStart(2, "0")}`;
     docs.push([paths.strategy(tenantId, id), { name: `Strategy ${s}`, enabled: true, capital_base: 100_000, manual_mode: s === 0 ? "DISABLED" : null }]);
@@ -72,7 +77,7 @@ async function writePendingSignals(db: Firestore, tenantId: string, cycle: numbe
     const strategy = `strat_${String(i % STRATEGIES).padStart(2, "0")}`;
     batch.set(db.doc(paths.signal(tenantId, `c${String(cycle).padStart(3, "0")}_${String(i).padStart(2, "0")}`)), {
       strategy_id: strategy, action: actions[(i + cycle) % actions.length], ticker: "SPY",
-      allocation: 0.25, confidence: 0.6, reasoning: "bench", status: "pending",
+      allocation: 0.25, confidence: 0.6, reasoning: "bench", status: "pending", created_at: FieldValue.serverTimestamp(),
     });
   }
   await batch.commit();

@@ -53,13 +53,14 @@ async function seed(db: Firestore, options: LoadOptions): Promise<void> {
   const actions = ["BUY", "SELL", "HOLD"];
   for (const tenantId of loadTenantIds(options)) {
     docs.push([paths.tenant(tenantId), { name: `Load ${tenantId}`, active: true }]);
+    docs.push([paths.accountSnapshot(tenantId), { equity: 10_000_000, buying_power: 10_000_000, as_of: new Date().toISOString() }]);
     for (let s = 0; s < options.strategies; s++) {
       docs.push([paths.strategy(tenantId, `s${s}`), { name: `S${s}`, enabled: true, capital_base: 100_000, manual_mode: null }]);
     }
     for (let i = 0; i < options.signalsPerTenant; i++) {
       docs.push([
         paths.signal(tenantId, `sig${i}`),
-        { strategy_id: `s${i % options.strategies}`, action: actions[i % actions.length], ticker: "SPY", allocation: 0.1, confidence: 0.6, reasoning: "load", status: "pending" },
+        { strategy_id: `s${i % options.strategies}`, action: actions[i % actions.length], ticker: "SPY", allocation: 0.1, confidence: 0.6, reasoning: "load", status: "pending", created_at: new Date() },
       ]);
     }
   }

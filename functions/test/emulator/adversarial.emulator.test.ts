@@ -191,13 +191,14 @@ describe("§5 bad ids and oversized input get a clear answer", () => {
     expect(longStrategy.error?.message).toMatch(/^strategy_id: must be at most 128 characters/);
   });
 
-  test("a market-cycle message for tenant __x__ is dead-lettered at once as permanent", async () => {
-    const started = Date.now();
+  test("a market-cycle message for tenant __x__ is dead-lettered on its first delivery as permanent, never retried", async () => {
     const id = await publish("maestro-market-cycle", { tenant_id: "__x__" });
-    const letter = await waitFor("the dead letter", async () => (await db.doc(paths.deadLetter(id)).get()).data(), 20_000);
-    expect(letter).toMatchObject({ kind: "permanent", attempts: 1 });
+    // Generous: the first delivery may include the function worker's cold start on a busy machine.
+    const letter = await waitFor("the dead letter", async () => (await db.doc(paths.deadLetter(id)).get()).data(), 60_000);
+    expect(letter).toMatchObject({ kind: "permanent", attempts: 1, tenant_id: null });
     expect(letter.reason).toMatch(/^tenant_id: must not be of the form __…__/);
-    expect(Date.now() - started).toBeLessThan(20_000);
+    // Not a transient failure: no retry bookkeeping was started for it.
+    expect((await db.doc(paths.cycleAttempts(id)).get()).exists).toBe(false);
   });
 
   test("a ledger trade or a signal naming strategy __x__ is marked rejected with the reason; an overlong signal id is rejected, not retried", async () => {

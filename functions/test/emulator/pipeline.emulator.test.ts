@@ -3,7 +3,7 @@
  * ledger trades in → performance → weights → market cycle (Pub/Sub) → orchestration →
  * hash-chained log → audit out. Expected figures are worked out by hand below.
  */
-import type { Firestore } from "firebase-admin/firestore";
+import { FieldValue, type Firestore } from "firebase-admin/firestore";
 import { GENESIS_HASH, logHash } from "../../src/core/hash-chain";
 import { OrchestrationLogSchema } from "../../src/schemas";
 import { rollupStrategyPerformance } from "../../src/stages/performance-rollup";
@@ -77,7 +77,7 @@ async function writeTrades(tenantId: string, trades: Record<string, Record<strin
 
 async function writeSignals(tenantId: string, signals: Record<string, Record<string, unknown>>) {
   const batch = db.batch();
-  for (const [id, s] of Object.entries(signals)) batch.set(db.doc(paths.signal(tenantId, id)), s);
+  for (const [id, s] of Object.entries(signals)) batch.set(db.doc(paths.signal(tenantId, id)), { created_at: FieldValue.serverTimestamp(), ...s });
   await batch.commit();
 }
 
@@ -225,7 +225,8 @@ describe("ledger trades in, audit out", () => {
     const secondOrchestration = (await db.doc(paths.orchestration(tenantId, second.session_id)).get()).data()!;
     expect(secondOrchestration.inputs.weights_recomputed).toBe(false);
     const strategies = Object.keys(STRATEGIES).length;
-    expect(secondOrchestration.io.reads).toBeLessThanOrEqual(strategies + 1 + 5);
+    // tenant, config, weights, strategies, signals, the pending count, snapshot and reservations.
+    expect(secondOrchestration.io.reads).toBeLessThanOrEqual(strategies + 1 + 6);
 
     // Tamper with the second log, then run a third cycle: its audit must catch the edit.
     const tampered = secondLog.signals.map((s: Record<string, unknown>) => ({ ...s, allocation: 1 }));
