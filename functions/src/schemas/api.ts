@@ -10,8 +10,8 @@ import {
   EnrichedSignalSchema,
   MaestroConfigSchema,
   OrchestrationSchema,
+  NonceRecordSchema,
   RejectedSignalSchema,
-  SignalActionSchema,
   StrategyWeightSchema,
   SystemicRiskSchema,
 } from "./index";
@@ -178,20 +178,20 @@ export const RedeemNonceRequestSchema = z
   })
   .strict();
 
-/** Exactly what the nonce licenses: the execution side places this and nothing else. */
-export const RedeemNonceResponseSchema = z.object({
+/** Exactly what the nonce licenses (its registry entry): the execution side places this and nothing else. */
+export const RedeemNonceResponseSchema = NonceRecordSchema.pick({
+  session_id: true,
+  signal_id: true,
+  agent_id: true,
+  strategy_id: true,
+  action: true,
+  ticker: true,
+  allocation: true,
+  notional: true,
+  expires_at: true,
+}).extend({
   nonce: z.string(),
   redeemed_at: z.string(),
   /** The same caller presented an already redeemed nonce again: this is the original redemption. */
   replay: z.boolean(),
-  session_id: z.string(),
-  signal_id: z.string(),
-  agent_id: z.string(),
-  strategy_id: z.string(),
-  action: SignalActionSchema,
-  ticker: z.string(),
-  allocation: z.number(),
-  /** The approved notional in account currency (BUYs); null where Maestro set none. */
-  notional: z.number().nullable(),
-  expires_at: z.string(),
 });
