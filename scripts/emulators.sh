@@ -45,6 +45,17 @@ fi
 # the deliveries (Pub/Sub would redeliver them, but much later).
 export FUNCTIONS_DISCOVERY_TIMEOUT="${FUNCTIONS_DISCOVERY_TIMEOUT:-180}"
 
+# The log chain runs keyed locally too (MAESTRO_LOG_CHAIN_KEYS, read by the Functions
+# emulator from functions/.secret.local, which git ignores): a random local-only key is
+# added once if the file has none; other lines (a GEMINI_API_KEY) are kept.
+secret_local="$root/functions/.secret.local"
+if ! grep -q '^MAESTRO_LOG_CHAIN_KEYS=' "$secret_local" 2>/dev/null; then
+  [ -s "$secret_local" ] && [ -n "$(tail -c1 "$secret_local")" ] && echo >> "$secret_local"
+  echo "MAESTRO_LOG_CHAIN_KEYS=local1:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')" >> "$secret_local"
+  chmod 600 "$secret_local"
+  echo "emulators.sh: wrote a local log-chain key to functions/.secret.local" >&2
+fi
+
 only="${MAESTRO_EMULATORS:-functions,firestore,pubsub,auth}"
 project="${MAESTRO_PROJECT:-demo-maestro}"
 case "$mode" in
