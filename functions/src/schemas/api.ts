@@ -161,6 +161,8 @@ export const VerifyLogChainRequestSchema = z
     tenant_id: DocIdSchema,
     /** `next_cursor` of the previous call, to continue the walk where it stopped. */
     cursor: z.string().min(1, "must not be empty").max(2048, "must be at most 2048 characters").nullable().default(null),
+    /** At most this many logs in this call (the walk goes on with next_cursor); default: as many as the time budget allows. */
+    max_logs: z.number().int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").optional(),
   })
   .strict();
 export type VerifyLogChainRequest = z.infer<typeof VerifyLogChainRequestSchema>;

@@ -77,13 +77,14 @@ export const VERIFY_CHAIN_BUDGET_MS = 20_000;
 export async function verifyTenantChain(
   db: Firestore,
   tenantId: string,
-  options: { cursor?: string | null; budgetMs?: number; pageSize?: number; keys?: ChainKeys | null } = {},
+  options: { cursor?: string | null; budgetMs?: number; pageSize?: number; maxLogs?: number; keys?: ChainKeys | null } = {},
 ): Promise<VerifyLogChainResponse> {
   const keys = options.keys === undefined ? configuredChainKeys() : options.keys;
   const page = await verifyChainPage(db, tenantId, keys, {
     cursor: options.cursor ?? null,
     budgetMs: options.budgetMs ?? VERIFY_CHAIN_BUDGET_MS,
     pageSize: options.pageSize,
+    maxLogs: options.maxLogs,
   });
   const response: VerifyLogChainResponse = {
     tenant_id: tenantId,
@@ -119,7 +120,7 @@ export const verifyLogChain = maestroCallable(
       throw error;
     }
     try {
-      return await verifyTenantChain(db, tenantId, { cursor: data.cursor, keys });
+      return await verifyTenantChain(db, tenantId, { cursor: data.cursor, maxLogs: data.max_logs, keys });
     } catch (error) {
       if (error instanceof ChainCursorError) throw new HttpsError("invalid-argument", error.message);
       throw error;

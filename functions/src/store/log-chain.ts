@@ -5,10 +5,10 @@
  * or the time budget is spent, and returns a cursor to continue. Memory is one page: only
  * the last verified link is kept between pages (and carried in the cursor).
  *
- * Orchestration digests: optional (`orchestrations: true`), one batched getAll per page, so
- * it doubles the reads of a walk. The daily verification turns it on (an orchestration
- * edited after its audit is caught within a day); the verifyLogChain callable leaves it
- * off, keeping an on-demand check of the chain itself fast and its reads at one per log.
+ * Orchestration digests are checked too (one batched getAll per page, so two reads per
+ * log): an orchestration edited after its audit is caught by the next daily walk, and
+ * verifyLogChain agrees with the per-log audit on every tampering case. `orchestrations:
+ * false` walks the chain alone, at one read per log.
  */
 import { FieldPath, type Firestore } from "firebase-admin/firestore";
 import type { ChainKeys } from "../core/chain-keys";
@@ -26,8 +26,10 @@ export interface ChainPageOptions {
   /** Stop starting new pages after this long (a page in progress is finished). */
   budgetMs: number;
   pageSize?: number;
+  /** Stop starting new pages once this call has checked this many logs. */
+  maxLogs?: number;
   now?: Date;
-  /** Also re-digest each log's orchestration (one more read per log). */
+  /** Re-digest each log's orchestration (one more read per log); default true. */
   orchestrations?: boolean;
   /** Milliseconds clock, for tests. */
   clock?: () => number;
@@ -61,11 +63,14 @@ export interface ChainPageResult {
 export async function verifyChainPage(db: Firestore, tenantId: string, keys: ChainKeys | null, options: ChainPageOptions): Promise<ChainPageResult> {
   const clock = options.clock ?? Date.now;
   const startedMs = clock();
-  const pageSize = options.pageSize ?? CHAIN_PAGE_SIZE;
+  const maxLogs = options.maxLogs ?? Number.POSITIVE_INFINITY;
+  const pageSize = Math.min(options.pageSize ?? CHAIN_PAGE_SIZE, maxLogs);
+  const checkOrchestrations = options.orchestrations ?? true;
   const state: ChainWalkState = options.cursor
     ? decodeChainCursor(options.cursor, tenantId, keys)
     : { tenant_id: tenantId, after: null, logs_checked: 0, started_at: (options.now ?? new Date()).toISOString() };
   const resumedAfter = state.after?.seq ?? 0;
+  const checkedBefore = state.logs_checked;
   let reads = 0;
   let pages = 0;
   const finish = (first_break: ChainBreak | null, head_seq: number | null, done: boolean): ChainPageResult => ({
@@ -104,7 +109,7 @@ export async function verifyChainPage(db: Firestore, tenantId: string, keys: Cha
   }
 
   for (;;) {
-    if (pages > 0 && clock() - startedMs >= options.budgetMs) return finish(null, null, false);
+    if (pages > 0 && (clock() - startedMs >= options.budgetMs || state.logs_checked - checkedBefore >= maxLogs)) return finish(null, null, false);
     let query = db.collection(paths.logs()).where("tenant_id", "==", tenantId).orderBy("seq").orderBy(FieldPath.documentId()).limit(pageSize);
     if (state.after) query = query.startAfter(state.after.seq, state.after.log_id);
     const page = await query.get();
@@ -115,7 +120,7 @@ export async function verifyChainPage(db: Firestore, tenantId: string, keys: Cha
     const segment = verifyChainSegment(state.after, links, keys);
     let firstBreak = segment.first_break;
     let checked = segment.checked;
-    if (options.orchestrations) {
+    if (checkOrchestrations) {
       // Only the links verified intact (and the broken one's predecessors) need their orchestration.
       const upTo = firstBreak ? checked - 1 : checked;
       const mismatch = await firstOrchestrationMismatch(db, tenantId, links.slice(0, upTo));
@@ -149,7 +154,8 @@ export async function verifyChainPage(db: Firestore, tenantId: string, keys: Cha
     problem = {
       log_id: head?.success ? head.data.last_log_id : null,
       seq: headSeq,
-      problem: `the chain head says seq ${headSeq}, but the chain ends at seq ${lastSeq} (${headSeq > lastSeq ? "the newest logs were deleted" : "logs were added outside the chain"})`,
+      // The walk verified seqs 1..lastSeq without a gap, so lastSeq logs exist.
+      problem: `the chain head says seq ${headSeq}, but ${lastSeq} logs exist (${headSeq > lastSeq ? "the newest logs were deleted" : "logs were added outside the chain"})`,
     };
   } else if (last && head?.success && (head.data.last_hash !== last.hash || head.data.last_log_id !== last.log_id)) {
     problem = { log_id: last.log_id, seq: last.seq, problem: "the chain head's last_hash or last_log_id is not the newest log's" };
