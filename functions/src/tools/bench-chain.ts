@@ -171,6 +171,20 @@ async function main(): Promise<void> {
         `${walk.value.reads} reads, peak heap +${walk.peakHeapMb.toFixed(1)} MB over the baseline, peak RSS ${walk.peakRssMb.toFixed(0)} MB, intact ${walk.value.intact}`,
     );
   }
+  // What the walk keeps between pages: heap after a forced GC at each page boundary (one page per call).
+  if (global.gc) {
+    global.gc();
+    const base = process.memoryUsage().heapUsed;
+    let retained = 0;
+    let c: string | null = null;
+    do {
+      const r = await verifyChainPage(db, tenantId, keys, { cursor: c, budgetMs: 20_000, maxLogs: 500 });
+      c = r.cursor;
+      global.gc();
+      retained = Math.max(retained, process.memoryUsage().heapUsed - base);
+    } while (c);
+    console.log(`heap retained at page boundaries (after GC, pages of 500): at most +${(retained / 2 ** 20).toFixed(1)} MB over the baseline`);
+  }
   const viaStage = await measured(() => verifyTenantChain(db, tenantId, { keys }));
   console.log(`verifyTenantChain (one 20 s call, in-process): complete ${viaStage.value.complete}, ${viaStage.value.logs_checked} logs, ${(viaStage.ms / 1000).toFixed(1)} s`);
 
