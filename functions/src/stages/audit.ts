@@ -101,7 +101,7 @@ async function storeAudit(db: Firestore, audit: Audit, io: IoCount): Promise<Aud
   return { audit, created: true, io: io.toJSON() };
 }
 
-export const onOrchestrationLogCreated = onDocumentCreated({ document: triggerPaths.orchestrationLog, retry: true, maxInstances: cycleMaxInstances, secrets: [logChainKeys] }, async (event) => {
+export const onOrchestrationLogCreated = onDocumentCreated({ document: triggerPaths.orchestrationLog, retry: true, maxInstances: cycleMaxInstances, secrets: [logChainKeys], timeoutSeconds: 60 }, async (event) => {
   if (!event.data) return;
   const db = maestroDb();
   const { audit } = await auditLog(db, event.params.logId, event.data.data());
