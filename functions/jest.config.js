@@ -18,6 +18,7 @@ module.exports = {
       testEnvironment: "node",
       transform: { "^.+\\.ts$": tsJest },
       testMatch: ["<rootDir>/test/emulator/**/*.emulator.test.ts"],
+      setupFiles: ["<rootDir>/test/support/chain-key-env.js"],
     },
   ],
 };

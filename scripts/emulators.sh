@@ -56,6 +56,16 @@ export NO_UPDATE_NOTIFIER=1
 export XDG_CONFIG_HOME="$root/.cache/firebase-config"
 mkdir -p "$XDG_CONFIG_HOME/configstore"
 printf '{"motd":{"fetched":%s},"usage":false}\n' "$(date +%s000)" > "$XDG_CONFIG_HOME/configstore/firebase-tools.json"
+# The log chain runs keyed locally too (MAESTRO_LOG_CHAIN_KEYS, read by the Functions
+# emulator from functions/.secret.local, which git ignores): a random local-only key is
+# added once if the file has none; other lines (a GEMINI_API_KEY) are kept.
+secret_local="$root/functions/.secret.local"
+if ! grep -q '^MAESTRO_LOG_CHAIN_KEYS=' "$secret_local" 2>/dev/null; then
+  [ -s "$secret_local" ] && [ -n "$(tail -c1 "$secret_local")" ] && echo >> "$secret_local"
+  echo "MAESTRO_LOG_CHAIN_KEYS=local1:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')" >> "$secret_local"
+  chmod 600 "$secret_local"
+  echo "emulators.sh: wrote a local log-chain key to functions/.secret.local" >&2
+fi
 
 only="${MAESTRO_EMULATORS:-functions,firestore,pubsub,auth}"
 project="${MAESTRO_PROJECT:-demo-maestro}"

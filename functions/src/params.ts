@@ -3,6 +3,7 @@
  * Firestore (`tenants/{t}/config/maestro`), not here.
  */
 import { defineBoolean, defineInt, defineSecret, defineString } from "firebase-functions/params";
+import { parseChainKeys, type ChainKeys } from "./core/chain-keys";
 
 /** Gemini API key. Unset → every summary is the written one (ai_summary_source "written"). */
 export const geminiApiKey = defineSecret("GEMINI_API_KEY");
@@ -37,3 +38,16 @@ export const cycleMaxInstances = defineInt("MAESTRO_CYCLE_MAX_INSTANCES", {
   default: 200,
   description: "Max instances of onMarketCycle, onOrchestrationCreated and onOrchestrationLogCreated",
 });
+
+/**
+ * Keys of the tenant log chains, `id:secret` entries separated by commas, the first one
+ * signing (core/chain-keys.ts). Unset → the chains are unkeyed and every audit says so.
+ * Locally, scripts/emulators.sh writes a random one into functions/.secret.local.
+ */
+export const logChainKeys = defineSecret("MAESTRO_LOG_CHAIN_KEYS");
+
+/** The configured chain keys, read inside a handler that binds logChainKeys; throws ChainKeyError when malformed. */
+export function configuredChainKeys(): ChainKeys | null {
+  // process.env directly when unset, so code run outside a function (tests, tools) gets no warning.
+  return process.env[logChainKeys.name] ? parseChainKeys(logChainKeys.value()) : null;
+}

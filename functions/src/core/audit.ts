@@ -6,17 +6,25 @@
  */
 import type { AuditCheck, EnrichedSignal, MaestroConfig, Mode, OrchestrationLog } from "../schemas";
 import { weightForMode } from "./allocation";
-import { GENESIS_HASH, logHash } from "./hash-chain";
+import type { ChainKeys } from "./chain-keys";
+import { GENESIS_HASH, canonicalJson, checkLinkHash, orchestrationDigest } from "./hash-chain";
 import { agentId, isWellFormedNonce, isWellFormedSessionId } from "./identity";
 import { TRADABLE_MODES } from "./systemic-risk";
 
 export interface AuditInput {
   log_id: string;
+  /** The log through its schema, for the checks of its decisions. */
   log: OrchestrationLog;
+  /** The log exactly as stored (plain values, unknown fields kept): what its hash covers. */
+  stored: Readonly<Record<string, unknown>>;
   /** The config the orchestration used. */
   config: MaestroConfig;
-  /** The log at seq − 1 (null when seq is 1 or it is missing). */
-  previous: { log_id: string; log: OrchestrationLog } | null;
+  /** The log at seq − 1 as stored (null when seq is 1 or it is missing). */
+  previous: { log_id: string; stored: Readonly<Record<string, unknown>> } | null;
+  /** The orchestration the log records, as stored now (null: it does not exist). */
+  orchestration: Readonly<Record<string, unknown>> | null;
+  /** The configured chain keys (null: the chain is unkeyed). */
+  keys: ChainKeys | null;
   /** Registry doc per nonce of this log (null = not registered). */
   nonce_registry: Readonly<Record<string, { session_id: string } | null>>;
 }
@@ -29,6 +37,7 @@ export const AUDIT_CHECK_NAMES = [
   "override_consistent_with_threshold",
   "buying_power_respected",
   "hash_chain_intact",
+  "orchestration_matches_log",
 ] as const;
 
 /** Allocations are products of two doubles; compare them to this tolerance. */
@@ -46,6 +55,7 @@ export function auditOrchestrationLog(input: AuditInput): AuditCheck[] {
     check("override_consistent_with_threshold", overrideConsistentWithThreshold(input.log, input.config)),
     check("buying_power_respected", buyingPowerRespected(input.log)),
     check("hash_chain_intact", hashChainIntact(input)),
+    check("orchestration_matches_log", orchestrationMatchesLog(input)),
   ];
 }
 
@@ -261,20 +271,11 @@ function buyingPowerRespected(log: OrchestrationLog): string[] {
   return findings;
 }
 
-function safeLogHash(prevHash: string, log: OrchestrationLog): string {
-  try {
-    return logHash(prevHash, log);
-  } catch (e) {
-    return `(cannot hash: ${(e as Error).message})`;
-  }
-}
-
-function hashChainIntact({ log, previous }: AuditInput): string[] {
+/** The per-log view of the chain: this link and the previous one, by the rule verifyLogChain uses. */
+function hashChainIntact({ log, stored, previous, keys }: AuditInput): string[] {
   const findings: string[] = [];
-  const recomputed = safeLogHash(log.prev_hash, log);
-  if (recomputed !== log.hash) {
-    findings.push(`hash mismatch: stored ${log.hash}, recomputed ${recomputed} (the log was edited after it was written)`);
-  }
+  const own = checkLinkHash(stored, keys);
+  if (own) findings.push(own);
   if (log.seq === 1) {
     if (log.prev_hash !== GENESIS_HASH) findings.push(`seq 1 but prev_hash ${log.prev_hash} is not the genesis hash`);
     return findings;
@@ -283,18 +284,53 @@ function hashChainIntact({ log, previous }: AuditInput): string[] {
     findings.push(`previous log (seq ${log.seq - 1}${log.prev_log_id ? `, ${log.prev_log_id}` : ""}) is missing: deleted or never written`);
     return findings;
   }
-  if (previous.log.seq !== log.seq - 1) {
-    findings.push(`previous log ${previous.log_id} has seq ${previous.log.seq}, expected ${log.seq - 1}`);
+  if (previous.stored.seq !== log.seq - 1) {
+    findings.push(`previous log ${previous.log_id} has seq ${show(previous.stored.seq)}, expected ${log.seq - 1}`);
   }
   if (log.prev_log_id !== null && log.prev_log_id !== previous.log_id) {
     findings.push(`prev_log_id ${log.prev_log_id} does not name the previous log ${previous.log_id}`);
   }
-  if (previous.log.hash !== log.prev_hash) {
-    findings.push(`prev_hash ${log.prev_hash} is not the hash ${previous.log.hash} of the previous log ${previous.log_id}`);
+  if (previous.stored.hash !== log.prev_hash) {
+    findings.push(`prev_hash ${log.prev_hash} is not the hash ${String(previous.stored.hash)} of the previous log ${previous.log_id}`);
   }
-  const previousRecomputed = safeLogHash(previous.log.prev_hash, previous.log);
-  if (previousRecomputed !== previous.log.hash) {
-    findings.push(`previous log ${previous.log_id}: hash mismatch: stored ${previous.log.hash}, recomputed ${previousRecomputed} (edited after it was written)`);
-  }
+  const previousProblem = checkLinkHash(previous.stored, keys);
+  if (previousProblem) findings.push(`previous log ${previous.log_id}: ${previousProblem}`);
   return findings;
+}
+
+/** Fields the log copies from its orchestration: named when the digest no longer matches. */
+const COPIED_FIELDS = ["signals", "allocation_decisions", "signals_modified", "rejected_signals", "buying_power"] as const;
+
+/** DESIGN.md: "each log carries a digest of its orchestration" — the orchestration must still be the one logged. */
+function orchestrationMatchesLog({ log, orchestration }: AuditInput): string[] {
+  if (!orchestration) return [`orchestration ${log.session_id} of this log does not exist`];
+  let digest: string;
+  try {
+    digest = orchestrationDigest(orchestration);
+  } catch (e) {
+    return [`orchestration ${log.session_id} cannot be digested: ${(e as Error).message}`];
+  }
+  if (digest === log.orchestration_digest) return [];
+  const differing = COPIED_FIELDS.filter((f) => sameJson(orchestration[f], log[f]) === false);
+  return [
+    `orchestration ${log.session_id} was changed after it was logged: digest ${digest}, the log recorded ${log.orchestration_digest}` +
+      (differing.length ? ` (differs from the log in ${differing.join(", ")})` : ""),
+  ];
+}
+
+function sameJson(a: unknown, b: unknown): boolean | null {
+  try {
+    return (a === undefined ? "" : canonicalJson(a)) === (b === undefined ? "" : canonicalJson(b));
+  } catch {
+    return null;
+  }
+}
+
+export const UNKEYED_CHAIN_NOTICE =
+  "the log chain is unkeyed (no MAESTRO_LOG_CHAIN_KEYS configured): hashes are plain sha256, so whoever can write the database could rewrite a log and every later hash undetected";
+
+/** What every audit says about the chain's key (a field, not a check: keying is the deployment's choice). */
+export function chainKeyStatus(keys: ChainKeys | null, stored: Readonly<Record<string, unknown>>): { chain_keyed: boolean; chain_key_id: string | null; chain_notice: string | null } {
+  const keyId = typeof stored.hash_key_id === "string" ? stored.hash_key_id : null;
+  return { chain_keyed: keys !== null, chain_key_id: keyId, chain_notice: keys ? null : UNKEYED_CHAIN_NOTICE };
 }

@@ -157,14 +157,32 @@ export type UpdateMaestroConfigResponse = z.infer<typeof UpdateMaestroConfigResp
 
 // verifyLogChain — admin -----------------------------------------------------
 
-export const VerifyLogChainRequestSchema = TenantRequest;
+export const VerifyLogChainRequestSchema = z
+  .object({
+    tenant_id: DocIdSchema,
+    /** `next_cursor` of the previous call, to continue the walk where it stopped. */
+    cursor: z.string().min(1, "must not be empty").max(2048, "must be at most 2048 characters").nullable().default(null),
+    /** At most this many logs in this call (the walk goes on with next_cursor); default: as many as the time budget allows. */
+    max_logs: z.number().int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").optional(),
+  })
+  .strict();
+export type VerifyLogChainRequest = z.infer<typeof VerifyLogChainRequestSchema>;
 
 export const VerifyLogChainResponseSchema = z.object({
   tenant_id: z.string(),
+  /** No break found in what was walked so far (the whole chain once `complete`). */
   intact: z.boolean(),
-  /** Links examined, up to and including the first broken one. */
+  /** True when the walk reached the head (or a break); false: call again with next_cursor. */
+  complete: z.boolean(),
+  next_cursor: z.string().nullable(),
+  /** Links examined since the first call of this walk, up to and including the first broken one. */
   logs_checked: z.number().int(),
-  head_seq: z.number().int(),
+  /** The seq this call started after (0: from the first log). */
+  resumed_after_seq: z.number().int(),
+  /** The chain head's seq; read on the final call only (null before). */
+  head_seq: z.number().int().nullable(),
+  /** Whether the chain is keyed (HMAC); an unkeyed chain can be rewritten by whoever holds the database. */
+  keyed: z.boolean(),
   first_break: z.object({ log_id: z.string().nullable(), seq: z.number(), problem: z.string() }).nullable(),
 });
 export type VerifyLogChainResponse = z.infer<typeof VerifyLogChainResponseSchema>;

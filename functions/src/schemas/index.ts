@@ -60,11 +60,20 @@ const finite = () => z.number({ error: "must be a number" }).refine(Number.isFin
 // Configuration: tenants/{t}/config/maestro
 // ---------------------------------------------------------------------------
 
+/** The Gemini call's ceiling: a sixth of the log writer's 120 s, so a slow model never times the writer out. */
+export const AI_SUMMARY_TIMEOUT_MAX_MS = 20_000;
+
 export const AiSummaryConfigSchema = z
   .object({
     enabled: z.boolean().default(true),
     model: z.string().min(1, "must name a model").default("gemini-2.0-flash"),
-    timeout_ms: z.number().int().min(100, "must be at least 100 ms").max(60_000, "must be at most 60000 ms").default(4_000),
+    /** Capped at AI_SUMMARY_TIMEOUT_MAX_MS, well under the log writer's timeoutSeconds (120). */
+    timeout_ms: z
+      .number()
+      .int()
+      .min(100, "must be at least 100 ms")
+      .max(AI_SUMMARY_TIMEOUT_MAX_MS, `must be at most ${AI_SUMMARY_TIMEOUT_MAX_MS} ms`)
+      .default(4_000),
   })
   .strict();
 
@@ -460,6 +469,16 @@ export const RejectedSignalSchema = z.object({
 });
 export type RejectedSignal = z.infer<typeof RejectedSignalSchema>;
 
+export const AI_SUMMARY_SOURCES = ["gemini", "written"] as const;
+
+/** The summary the log writer obtained, kept on the orchestration so a retry does not ask Gemini again. */
+export const ObtainedSummarySchema = z.object({
+  text: z.string(),
+  source: z.enum(AI_SUMMARY_SOURCES),
+  fallback_reason: z.string().nullable(),
+});
+export type ObtainedSummary = z.infer<typeof ObtainedSummarySchema>;
+
 export const LogStateSchema = z.object({
   state: z.enum(["PENDING", "WRITTEN"]),
   log_id: z.string().nullable(),
@@ -468,6 +487,8 @@ export const LogStateSchema = z.object({
   updated_at: z.string(),
   /** Document reads and writes of the log writer's successful run. */
   io: z.object({ reads: z.number().int(), writes: z.number().int() }).optional(),
+  /** Set before the log's transaction; reused by a retried log writer. */
+  summary: ObtainedSummarySchema.optional(),
 });
 
 export const OrchestrationSchema = z.object({
@@ -503,8 +524,6 @@ export type Orchestration = z.infer<typeof OrchestrationSchema>;
 // Audit log: systemStatus/orchestration_logs/logs/{timestamp}_{sessionId}
 // ---------------------------------------------------------------------------
 
-export const AI_SUMMARY_SOURCES = ["gemini", "written"] as const;
-
 /** Seed 000 "Orchestration Logs" shape plus tenant_id, ai_summary_source and the hash chain. */
 export const OrchestrationLogSchema = z.object({
   timestamp: z.string(),
@@ -521,6 +540,14 @@ export const OrchestrationLogSchema = z.object({
   ai_summary: z.string(),
   ai_summary_source: z.enum(AI_SUMMARY_SOURCES),
   ai_summary_fallback_reason: z.string().nullable(),
+  /** Counts the log listing shows, recorded at write time so it reads only the fields it lists. */
+  signals_count: z.number().int().min(0),
+  overrides_count: z.number().int().min(0),
+  rejected_count: z.number().int().min(0),
+  /** sha256 of the orchestration as stored, without its `log` field (core/hash-chain orchestrationDigest). */
+  orchestration_digest: z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 hex digest"),
+  /** The chain key that signed `hash` (HMAC-SHA256); null when the chain is unkeyed (plain sha256). */
+  hash_key_id: z.string().nullable(),
   /** Position in the tenant's chain, 1-based. */
   seq: z.number().int().min(1),
   prev_log_id: z.string().nullable(),
@@ -529,6 +556,22 @@ export const OrchestrationLogSchema = z.object({
 });
 export type OrchestrationLog = z.infer<typeof OrchestrationLogSchema>;
 
+/** The fields listOrchestrationLogs reads (a Firestore select), and nothing else of the log. */
+export const LoggedSummaryFieldsSchema = OrchestrationLogSchema.pick({
+  timestamp: true,
+  session_id: true,
+  seq: true,
+  systemic_risk_detected: true,
+  systemic_risk_details: true,
+  signals_count: true,
+  overrides_count: true,
+  rejected_count: true,
+  ai_summary: true,
+  ai_summary_source: true,
+  hash: true,
+});
+export type LoggedSummaryFields = z.infer<typeof LoggedSummaryFieldsSchema>;
+
 export const LogChainHeadSchema = z.object({
   seq: z.number().int(),
   last_hash: z.string(),
@@ -536,6 +579,23 @@ export const LogChainHeadSchema = z.object({
   updated_at: z.string(),
 });
 export type LogChainHead = z.infer<typeof LogChainHeadSchema>;
+
+/** tenants/{t}/log_chain/verification: the outcome of the latest scheduled whole-chain walk. */
+export const ChainVerificationStatusSchema = z.object({
+  tenant_id: z.string(),
+  /** running: more pages to walk; complete: walked to the head, intact; broken: first_break found. */
+  state: z.enum(["running", "complete", "broken"]),
+  run_started_at: z.string(),
+  last_run_at: z.string(),
+  /** Links verified in this run so far (up to and including a break). */
+  logs_checked: z.number().int(),
+  intact: z.boolean(),
+  keyed: z.boolean(),
+  head_seq: z.number().int().nullable(),
+  first_break: z.object({ log_id: z.string().nullable(), seq: z.number(), problem: z.string() }).nullable(),
+  finding_id: z.string().nullable(),
+});
+export type ChainVerificationStatus = z.infer<typeof ChainVerificationStatusSchema>;
 
 // ---------------------------------------------------------------------------
 // Audit: tenants/{t}/audits/{logId}
@@ -554,6 +614,12 @@ export const AuditSchema = z.object({
   session_id: z.string(),
   passed: z.boolean(),
   checks: z.array(AuditCheckSchema),
+  /** Whether a chain key was configured: without one the chain is plain sha256, which anyone with the database can recompute. */
+  chain_keyed: z.boolean(),
+  /** The key that signed this log (null: unkeyed). */
+  chain_key_id: z.string().nullable(),
+  /** Said on every audit of an unkeyed chain (not a failed check: the deployment's choice). */
+  chain_notice: z.string().nullable(),
   audited_at: z.string(),
 });
 export type Audit = z.infer<typeof AuditSchema>;

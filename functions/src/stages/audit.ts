@@ -1,18 +1,21 @@
 /**
  * Stage 5 — audit: a new orchestration log → tenants/{t}/audits/{log_id}, each check of
  * core/audit.ts with pass/fail and its findings. Reads the orchestration (for the config
- * it used), the previous link of the chain and the nonce registry of the log's signals.
+ * it used and its digest), the previous link of the chain and the nonce registry of the
+ * log's signals. The chain is checked on the logs exactly as stored, under the configured
+ * chain keys (MAESTRO_LOG_CHAIN_KEYS), by the rule verifyLogChain uses.
  * The audit id is the log id and it is written with create(), so a repeated event is a
  * no-op.
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { onDocumentCreated } from "firebase-functions/v2/firestore";
-import { auditOrchestrationLog } from "../core/audit";
+import { auditOrchestrationLog, chainKeyStatus } from "../core/audit";
+import type { ChainKeys } from "../core/chain-keys";
 import { DEFAULT_CONFIG, MaestroConfigSchema, OrchestrationLogSchema, parseWithReason, type Audit } from "../schemas";
 import { IoCount, isAlreadyExists, maestroDb, plainData } from "../store/firestore";
 import { paths, triggerPaths } from "../store/paths";
 import { logEvent } from "../log-events";
-import { cycleMaxInstances } from "../params";
+import { configuredChainKeys, cycleMaxInstances, logChainKeys } from "../params";
 import { findUnloggedOrchestrations } from "./monitoring";
 
 export interface AuditOutcome {
@@ -21,9 +24,11 @@ export interface AuditOutcome {
   io: { reads: number; writes: number };
 }
 
-export async function auditLog(db: Firestore, logId: string, rawLog: unknown, now = new Date()): Promise<AuditOutcome> {
+/** `keys` defaults to the configured MAESTRO_LOG_CHAIN_KEYS. */
+export async function auditLog(db: Firestore, logId: string, rawLog: unknown, now = new Date(), keys: ChainKeys | null = configuredChainKeys()): Promise<AuditOutcome> {
   const io = new IoCount();
-  const parsed = parseWithReason(OrchestrationLogSchema, plainData(rawLog));
+  const stored = (plainData(rawLog) ?? {}) as Record<string, unknown>;
+  const parsed = parseWithReason(OrchestrationLogSchema, stored);
   const tenantId = (rawLog as { tenant_id?: unknown })?.tenant_id;
   if (!parsed.ok) {
     // A log that does not even have the log's shape fails the audit outright.
@@ -36,6 +41,7 @@ export async function auditLog(db: Firestore, logId: string, rawLog: unknown, no
       session_id: String((rawLog as { session_id?: unknown })?.session_id ?? ""),
       passed: false,
       checks: [{ name: "log_well_formed", passed: false, findings: [parsed.reason] }],
+      ...chainKeyStatus(keys, stored),
       audited_at: now.toISOString(),
     };
     return storeAudit(db, audit, io);
@@ -53,7 +59,7 @@ export async function auditLog(db: Firestore, logId: string, rawLog: unknown, no
   io.read(nonceSnaps);
 
   const usedConfig = MaestroConfigSchema.safeParse(orchestrationSnap.get("inputs.config"));
-  const previousLog = previousSnap?.exists ? OrchestrationLogSchema.safeParse(plainData(previousSnap.data())) : null;
+  const previousStored = previousSnap?.exists ? (plainData(previousSnap.data()) as Record<string, unknown>) : null;
   const registry: Record<string, { session_id: string } | null> = {};
   for (const snap of nonceSnaps) {
     registry[snap.id] = snap.exists ? { session_id: String(snap.get("session_id")) } : null;
@@ -62,19 +68,20 @@ export async function auditLog(db: Firestore, logId: string, rawLog: unknown, no
   const checks = auditOrchestrationLog({
     log_id: logId,
     log,
+    stored,
     config: usedConfig.success ? usedConfig.data : DEFAULT_CONFIG,
-    previous: previousLog?.success ? { log_id: log.prev_log_id!, log: previousLog.data } : null,
+    previous: previousStored ? { log_id: log.prev_log_id!, stored: previousStored } : null,
+    orchestration: orchestrationSnap.exists ? (plainData(orchestrationSnap.data()) as Record<string, unknown>) : null,
     nonce_registry: registry,
+    keys,
   });
-  if (!orchestrationSnap.exists) {
-    checks.push({ name: "orchestration_present", passed: false, findings: [`orchestration ${log.session_id} of this log does not exist`] });
-  }
   const audit: Audit = {
     tenant_id: log.tenant_id,
     log_id: logId,
     session_id: log.session_id,
     passed: checks.every((c) => c.passed),
     checks,
+    ...chainKeyStatus(keys, stored),
     audited_at: now.toISOString(),
   };
   return storeAudit(db, audit, io);
@@ -94,7 +101,7 @@ async function storeAudit(db: Firestore, audit: Audit, io: IoCount): Promise<Aud
   return { audit, created: true, io: io.toJSON() };
 }
 
-export const onOrchestrationLogCreated = onDocumentCreated({ document: triggerPaths.orchestrationLog, retry: true, maxInstances: cycleMaxInstances }, async (event) => {
+export const onOrchestrationLogCreated = onDocumentCreated({ document: triggerPaths.orchestrationLog, retry: true, maxInstances: cycleMaxInstances, secrets: [logChainKeys], timeoutSeconds: 60 }, async (event) => {
   if (!event.data) return;
   const db = maestroDb();
   const { audit } = await auditLog(db, event.params.logId, event.data.data());

@@ -10,6 +10,7 @@
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { HttpsError, onCall, type CallableFunction } from "firebase-functions/v2/https";
+import type { SecretParam } from "firebase-functions/params";
 import type { z } from "zod";
 import { roleAllows, takeRateToken } from "../core/access";
 import { MemberSchema, parseWithReason, type Role } from "../schemas";
@@ -35,6 +36,9 @@ export interface CallableSpec<Req extends z.ZodType<{ tenant_id: string }>, Res 
   role: Role;
   /** Counted against this per-user limit (config.rate_limits). */
   rateLimit?: RateLimitBucket;
+  /** Secrets the handler reads (bound to the function). */
+  secrets?: SecretParam[];
+  timeoutSeconds?: number;
 }
 
 export interface CallContext<Req> {
@@ -129,5 +133,10 @@ export function maestroCallable<Req extends z.ZodType<{ tenant_id: string }>, Re
   spec: CallableSpec<Req, Res>,
   handler: CallHandler<z.infer<Req>, z.infer<Res>>,
 ): CallableFunction<unknown, Promise<z.infer<Res>>> {
-  return onCall<unknown, Promise<z.infer<Res>>>({ enforceAppCheck }, (request) => handleCall(spec, handler, maestroDb(), request));
+  const options = {
+    enforceAppCheck,
+    ...(spec.secrets ? { secrets: spec.secrets } : {}),
+    ...(spec.timeoutSeconds ? { timeoutSeconds: spec.timeoutSeconds } : {}),
+  };
+  return onCall<unknown, Promise<z.infer<Res>>>(options, (request) => handleCall(spec, handler, maestroDb(), request));
 }

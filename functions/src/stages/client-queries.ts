@@ -5,7 +5,7 @@
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { HttpsError } from "firebase-functions/v2/https";
-import { OrchestrationLogSchema, OrchestrationSchema, type OrchestrationLog } from "../schemas";
+import { LoggedSummaryFieldsSchema, OrchestrationSchema, type LoggedSummaryFields } from "../schemas";
 import {
   GetOrchestrationRequestSchema,
   GetOrchestrationResponseSchema,
@@ -75,21 +75,11 @@ export function decodeLogCursor(cursor: string): [string, string] | null {
   return null;
 }
 
-function listItem(logId: string, log: OrchestrationLog): LogListItem {
-  return {
-    log_id: logId,
-    timestamp: log.timestamp,
-    session_id: log.session_id,
-    seq: log.seq,
-    systemic_risk_detected: log.systemic_risk_detected,
-    systemic_risk_details: log.systemic_risk_details,
-    signals_count: log.signals.length,
-    overrides_count: Object.keys(log.signals_modified).length,
-    rejected_count: log.rejected_signals.length,
-    ai_summary: log.ai_summary,
-    ai_summary_source: log.ai_summary_source,
-    hash: log.hash,
-  };
+/** Only these fields are read from each log (the counts are stored on it at write time). */
+const LISTED_FIELDS = Object.keys(LoggedSummaryFieldsSchema.shape);
+
+function listItem(logId: string, log: LoggedSummaryFields): LogListItem {
+  return { log_id: logId, ...log };
 }
 
 export async function listLogs(db: Firestore, tenantId: string, request: ListOrchestrationLogsRequest): Promise<ListOrchestrationLogsResponse> {
@@ -101,10 +91,10 @@ export async function listLogs(db: Firestore, tenantId: string, request: ListOrc
     if (!position) throw new HttpsError("invalid-argument", "cursor: is not a cursor returned by listOrchestrationLogs");
     query = query.startAfter(position[0], position[1]);
   }
-  const snap = await query.limit(request.page_size + 1).get();
+  const snap = await query.select(...LISTED_FIELDS).limit(request.page_size + 1).get();
   const docs = snap.docs.slice(0, request.page_size);
   const logs = docs.map((doc) => {
-    const parsed = OrchestrationLogSchema.safeParse(plainData(doc.data()));
+    const parsed = LoggedSummaryFieldsSchema.safeParse(plainData(doc.data()));
     if (!parsed.success) throw new HttpsError("failed-precondition", `log '${doc.id}' is malformed; run the audit`);
     return listItem(doc.id, parsed.data);
   });

@@ -4,7 +4,12 @@
  * ai_summary_source and the tenant's hash chain (seq, prev_log_id, prev_hash, hash).
  *
  * The summary is asked for first, outside the transaction, and can only ever fall back to
- * the written one: it never blocks or loses the log. The chain is extended in a
+ * the written one: it never blocks or loses the log. It is kept on the orchestration
+ * (`log.summary`) before the transaction, so a retried event reuses it instead of asking
+ * Gemini again; the Gemini timeout is capped (AI_SUMMARY_TIMEOUT_MAX_MS) far under this
+ * function's timeoutSeconds. The log carries the digest of the orchestration as stored and
+ * is hashed exactly as stored (core/hash-chain), under the current chain key when
+ * MAESTRO_LOG_CHAIN_KEYS is configured. The chain is extended in a
  * transaction on `tenants/{t}/log_chain/head`, so concurrent logs of one tenant are
  * serialised, and the log id comes from the session, so a repeated event is a no-op.
  * The outcome (state, attempts, error) is recorded on the orchestration; a failure is
@@ -12,12 +17,15 @@
  */
 import { FieldValue, type Firestore } from "firebase-admin/firestore";
 import { onDocumentCreated } from "firebase-functions/v2/firestore";
-import { GENESIS_HASH, logHash } from "../core/hash-chain";
+import type { ChainKeys } from "../core/chain-keys";
+import { GENESIS_HASH, logHash, orchestrationDigest } from "../core/hash-chain";
 import { buildSummaryPrompt, writtenSummary } from "../core/summary";
 import {
+  AI_SUMMARY_TIMEOUT_MAX_MS,
   DEFAULT_CONFIG,
   LogChainHeadSchema,
   MaestroConfigSchema,
+  ObtainedSummarySchema,
   OrchestrationLogSchema,
   OrchestrationSchema,
   parseWithReason,
@@ -28,7 +36,7 @@ import {
 import { summarizeDecision, type SummaryResult } from "../summary/gemini";
 import { IoCount, maestroDb, plainData } from "../store/firestore";
 import { orchestrationLogId, paths, triggerPaths } from "../store/paths";
-import { cycleMaxInstances, geminiApiKey, geminiBaseUrl } from "../params";
+import { configuredChainKeys, cycleMaxInstances, geminiApiKey, geminiBaseUrl, logChainKeys } from "../params";
 import { logEvent } from "../log-events";
 import { recordCycle } from "../core/cycle-metrics";
 import { metricsDay, readDailyMetrics } from "../store/metrics";
@@ -55,7 +63,8 @@ export function geminiSummaryProvider(apiKey: string | undefined, baseUrl: strin
       apiKey,
       model: config.ai_summary.model,
       enabled: config.ai_summary.enabled,
-      timeoutMs: config.ai_summary.timeout_ms,
+      // The schema caps it; the min keeps the ceiling even for a config from before the cap.
+      timeoutMs: Math.min(config.ai_summary.timeout_ms, AI_SUMMARY_TIMEOUT_MAX_MS),
       baseUrl,
     });
   };
@@ -69,11 +78,26 @@ export interface LogOutcome {
   io: { reads: number; writes: number };
 }
 
+export interface LogWriteOptions {
+  /** The chain keys; defaults to the configured MAESTRO_LOG_CHAIN_KEYS. */
+  keys?: ChainKeys | null;
+  /**
+   * The orchestration document as it was created (the trigger's snapshot), for its digest;
+   * defaults to the document as read now.
+   */
+  storedOrchestration?: Record<string, unknown>;
+}
+
+/** The log writer's ceiling; the Gemini timeout is capped far below it (AI_SUMMARY_TIMEOUT_MAX_MS). */
+export const LOG_WRITER_TIMEOUT_SECONDS = 120;
+
 export async function writeOrchestrationLog(
   db: Firestore,
   orchestration: Orchestration,
   summarize: SummaryProvider,
+  options: LogWriteOptions = {},
 ): Promise<LogOutcome> {
+  const keys = options.keys === undefined ? configuredChainKeys() : options.keys;
   const io = new IoCount();
   const tenantId = orchestration.tenant_id;
   const logId = orchestrationLogId(orchestration.timestamp, orchestration.session_id);
@@ -81,18 +105,30 @@ export async function writeOrchestrationLog(
   const headRef = db.doc(paths.logChainHead(tenantId));
   const orchestrationRef = db.doc(paths.orchestration(tenantId, orchestration.session_id));
 
-  const existing = await logRef.get();
-  io.read(existing);
+  const [existing, current] = await db.getAll(logRef, orchestrationRef);
+  io.read([existing, current]);
   if (existing.exists) {
     return { log_id: logId, created: false, seq: existing.get("seq"), ai_summary_source: existing.get("ai_summary_source"), io: io.toJSON() };
   }
+  const storedOrchestration = options.storedOrchestration ?? (plainData(current.data()) as Record<string, unknown> | undefined);
+  if (!storedOrchestration) throw new Error(`orchestration ${orchestration.session_id} of tenant '${tenantId}' does not exist`);
+  const digest = orchestrationDigest(storedOrchestration);
 
-  // The config the orchestration ran with; an unreadable one cannot stop the log.
-  const usedConfig = MaestroConfigSchema.safeParse(orchestration.inputs.config);
-  const config = usedConfig.success ? usedConfig.data : DEFAULT_CONFIG;
-  const summary = await summarize(orchestration, config);
-  if (summary.source === "written" && summary.fallback_reason !== "no_api_key" && summary.fallback_reason !== "disabled") {
-    logEvent.summaryFallback({ tenant_id: tenantId, session_id: orchestration.session_id, reason: summary.fallback_reason });
+  // A retry reuses the summary an earlier attempt obtained (kept on the orchestration).
+  const kept = ObtainedSummarySchema.safeParse(current.get("log.summary"));
+  let summary: SummaryResult;
+  if (kept.success) {
+    summary = { ...kept.data, latency_ms: 0 };
+  } else {
+    // The config the orchestration ran with; an unreadable one cannot stop the log.
+    const usedConfig = MaestroConfigSchema.safeParse(orchestration.inputs.config);
+    const config = usedConfig.success ? usedConfig.data : DEFAULT_CONFIG;
+    summary = await summarize(orchestration, config);
+    if (summary.source === "written" && summary.fallback_reason !== "no_api_key" && summary.fallback_reason !== "disabled") {
+      logEvent.summaryFallback({ tenant_id: tenantId, session_id: orchestration.session_id, reason: summary.fallback_reason });
+    }
+    await orchestrationRef.update({ "log.summary": { text: summary.text, source: summary.source, fallback_reason: summary.fallback_reason } });
+    io.write();
   }
 
   const outcome = await db.runTransaction(async (tx) => {
@@ -122,13 +158,18 @@ export async function writeOrchestrationLog(
       ai_summary: summary.text,
       ai_summary_source: summary.source,
       ai_summary_fallback_reason: summary.fallback_reason,
+      signals_count: orchestration.signals.length,
+      overrides_count: Object.keys(orchestration.signals_modified).length,
+      rejected_count: orchestration.rejected_signals.length,
+      orchestration_digest: digest,
+      hash_key_id: keys ? keys.current.id : null,
       seq: (head?.seq ?? 0) + 1,
       prev_log_id: head?.last_log_id ?? null,
       prev_hash: head?.last_hash ?? GENESIS_HASH,
     };
     // Hash exactly what is stored: the schema-shaped document, through a JSON round trip.
     const stored = OrchestrationLogSchema.omit({ hash: true }).parse(JSON.parse(JSON.stringify(content)));
-    const log: OrchestrationLog = { ...stored, hash: logHash(stored.prev_hash, stored) };
+    const log: OrchestrationLog = { ...stored, hash: logHash(stored.prev_hash, stored, keys?.current ?? null) };
     const now = new Date().toISOString();
     tx.create(logRef, log);
     tx.set(headRef, { seq: log.seq, last_hash: log.hash, last_log_id: logId, updated_at: now });
@@ -163,10 +204,17 @@ export async function writeOrchestrationLog(
 }
 
 export const onOrchestrationCreated = onDocumentCreated(
-  { document: triggerPaths.orchestration, retry: true, secrets: [geminiApiKey], maxInstances: cycleMaxInstances },
+  {
+    document: triggerPaths.orchestration,
+    retry: true,
+    secrets: [geminiApiKey, logChainKeys],
+    maxInstances: cycleMaxInstances,
+    timeoutSeconds: LOG_WRITER_TIMEOUT_SECONDS,
+  },
   async (event) => {
     if (!event.data) return;
-    const parsed = parseWithReason(OrchestrationSchema, plainData(event.data.data()));
+    const created = plainData(event.data.data()) as Record<string, unknown>;
+    const parsed = parseWithReason(OrchestrationSchema, created);
     if (!parsed.ok) {
       // Not something a retry can fix: record it on the orchestration and stop.
       await event.data.ref.set({ log: { state: "PENDING", error: `malformed orchestration: ${parsed.reason}` } }, { merge: true });
@@ -175,7 +223,9 @@ export const onOrchestrationCreated = onDocumentCreated(
     }
     const db = maestroDb();
     try {
-      await writeOrchestrationLog(db, parsed.value, geminiSummaryProvider(geminiApiKey.value() || undefined, geminiBaseUrl.value()));
+      await writeOrchestrationLog(db, parsed.value, geminiSummaryProvider(geminiApiKey.value() || undefined, geminiBaseUrl.value()), {
+        storedOrchestration: created,
+      });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       logEvent.logWriteFailed({ tenant_id: event.params.tenantId, session_id: event.params.sessionId, event_id: event.id, error: message });

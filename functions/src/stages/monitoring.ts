@@ -6,8 +6,10 @@
  *   it was written is a finding (tenants/{t}/findings/unlogged_{session}, created once).
  *   It runs on every log the audit trigger sees (so it is Firestore-triggered) and in
  *   every scheduled fan-out (so a tenant whose log writer is down is still caught).
- * - verifyTenantChain / the verifyLogChain callable (admin): walks a tenant's whole log
- *   chain by seq and names the first broken link, and checks the chain head agrees.
+ * - verifyTenantChain / the verifyLogChain callable (admin, rate-limited): walks a tenant's
+ *   log chain by seq in pages (store/log-chain.ts) under the chain keys, names the first
+ *   broken link, and on the final page checks the chain head agrees. It stops after a time
+ *   budget and returns a signed cursor to continue from.
  * - redeemNonce (trader): the execution side presents a signal's nonce before placing the
  *   order and gets back exactly what it licenses (action, ticker, notional). The rules
  *   are core/nonce-license.ts: unknown, held or expired nonces are refused; the same caller
@@ -17,15 +19,18 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { HttpsError } from "firebase-functions/v2/https";
 import { recordNonceFinding } from "../core/cycle-metrics";
-import { verifyChain, type ChainLink } from "../core/hash-chain";
-import { LogChainHeadSchema, NonceRecordSchema, parseWithReason, type NonceRecord } from "../schemas";
+import { NonceRecordSchema, parseWithReason, type NonceRecord } from "../schemas";
 import { decideRedemption } from "../core/nonce-license";
 import { markReservationRedeemed } from "../store/account";
+import { ChainKeyError, type ChainKeys } from "../core/chain-keys";
+import { ChainCursorError } from "../core/chain-cursor";
 import { RedeemNonceRequestSchema, RedeemNonceResponseSchema, VerifyLogChainRequestSchema, VerifyLogChainResponseSchema, type VerifyLogChainResponse } from "../schemas/api";
 import { isAlreadyExists, plainData } from "../store/firestore";
+import { verifyChainPage } from "../store/log-chain";
 import { metricsDay, readDailyMetrics } from "../store/metrics";
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
+import { configuredChainKeys, logChainKeys } from "../params";
 import { maestroCallable } from "./callable";
 
 export const LOG_DEADLINE_MS = 60_000;
@@ -70,46 +75,62 @@ export async function findUnloggedOrchestrations(db: Firestore, tenantId: string
   );
 }
 
-/** Walks the tenant's whole chain in seq order (pages of 500) and checks it against the head. */
-export async function verifyTenantChain(db: Firestore, tenantId: string): Promise<VerifyLogChainResponse> {
-  const links: ChainLink[] = [];
-  let last: FirebaseFirestore.QueryDocumentSnapshot | undefined;
-  for (;;) {
-    let query = db.collection(paths.logs()).where("tenant_id", "==", tenantId).orderBy("seq").limit(500);
-    if (last) query = query.startAfter(last);
-    const page = await query.get();
-    for (const doc of page.docs) {
-      const content = plainData(doc.data()) as Record<string, unknown>;
-      links.push({ log_id: doc.id, seq: content.seq as number, prev_hash: String(content.prev_hash), hash: String(content.hash), content });
-    }
-    if (page.size < 500) break;
-    last = page.docs[page.docs.length - 1];
-  }
-  const result = verifyChain(links);
-  const headSnap = await db.doc(paths.logChainHead(tenantId)).get();
-  const head = headSnap.exists ? LogChainHeadSchema.safeParse(plainData(headSnap.data())) : null;
-  const headSeq = head?.success ? head.data.seq : 0;
-  let firstBreak = result.first_break;
-  if (result.intact) {
-    const lastLink = links[links.length - 1];
-    if (headSeq !== links.length) {
-      firstBreak = {
-        log_id: head?.success ? head.data.last_log_id : null,
-        seq: headSeq,
-        problem: `the chain head says seq ${headSeq}, but ${links.length} logs exist (${headSeq > links.length ? "the newest logs were deleted" : "logs were added outside the chain"})`,
-      };
-    } else if (lastLink && head?.success && head.data.last_hash !== lastLink.hash) {
-      firstBreak = { log_id: lastLink.log_id, seq: lastLink.seq, problem: `the chain head's last_hash is not the hash of the newest log` };
-    }
-  }
-  const response = { tenant_id: tenantId, intact: firstBreak === null, logs_checked: result.checked, head_seq: headSeq, first_break: firstBreak };
-  logEvent.chainVerified(response);
+/** The callable's time budget: it stops starting pages after this and hands back a cursor. */
+export const VERIFY_CHAIN_BUDGET_MS = 20_000;
+
+/** One call of verifyLogChain: the next pages of the walk, from the cursor, within the budget. */
+export async function verifyTenantChain(
+  db: Firestore,
+  tenantId: string,
+  options: { cursor?: string | null; budgetMs?: number; pageSize?: number; maxLogs?: number; keys?: ChainKeys | null } = {},
+): Promise<VerifyLogChainResponse> {
+  const keys = options.keys === undefined ? configuredChainKeys() : options.keys;
+  const page = await verifyChainPage(db, tenantId, keys, {
+    cursor: options.cursor ?? null,
+    budgetMs: options.budgetMs ?? VERIFY_CHAIN_BUDGET_MS,
+    pageSize: options.pageSize,
+    maxLogs: options.maxLogs,
+  });
+  const response: VerifyLogChainResponse = {
+    tenant_id: tenantId,
+    intact: page.intact,
+    complete: page.done,
+    next_cursor: page.cursor,
+    logs_checked: page.logs_checked,
+    resumed_after_seq: page.resumed_after_seq,
+    head_seq: page.head_seq,
+    keyed: page.keyed,
+    first_break: page.first_break,
+  };
+  logEvent.chainVerified({ ...response, next_cursor: undefined, reads: page.reads, pages: page.pages });
   return response;
 }
 
 export const verifyLogChain = maestroCallable(
-  { name: "verifyLogChain", request: VerifyLogChainRequestSchema, response: VerifyLogChainResponseSchema, role: "admin" },
-  async ({ db, tenantId }) => verifyTenantChain(db, tenantId),
+  {
+    name: "verifyLogChain",
+    request: VerifyLogChainRequestSchema,
+    response: VerifyLogChainResponseSchema,
+    role: "admin",
+    rateLimit: "verify_chain",
+    secrets: [logChainKeys],
+    timeoutSeconds: 60,
+  },
+  async ({ tenantId, data, db }) => {
+    let keys: ChainKeys | null;
+    try {
+      keys = configuredChainKeys();
+    } catch (error) {
+      if (error instanceof ChainKeyError) throw new HttpsError("failed-precondition", error.message);
+      throw error;
+    }
+    try {
+      return await verifyTenantChain(db, tenantId, { cursor: data.cursor, maxLogs: data.max_logs, keys });
+    } catch (error) {
+      if (error instanceof ChainCursorError) throw new HttpsError("invalid-argument", error.message);
+      throw error;
+    }
+  },
 );
 
 export const redeemNonce = maestroCallable(

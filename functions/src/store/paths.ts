@@ -50,6 +50,8 @@ export const paths = {
   findings: (t: string) => `tenants/${t}/findings`,
   nonce: (t: string, nonce: string) => `tenants/${t}/nonces/${nonce}`,
   logChainHead: (t: string) => `tenants/${t}/log_chain/head`,
+  /** Outcome of the latest scheduled whole-chain verification (ChainVerificationStatusSchema). */
+  logChainVerification: (t: string) => `tenants/${t}/log_chain/verification`,
   audits: (t: string) => `tenants/${t}/audits`,
   audit: (t: string, logId: string) => `tenants/${t}/audits/${logId}`,
   /** Messages Maestro gave up on (DeadLetterSchema), by event id. */

@@ -111,7 +111,18 @@ describe("verifyLogChain (admin)", () => {
     const viewer = await memberOf(fundA, "viewer");
     expect((await callCallable("verifyLogChain", { tenant_id: fundA }, viewer.idToken)).error?.status).toBe("PERMISSION_DENIED");
     const intact = await callCallable("verifyLogChain", { tenant_id: fundA }, admin.idToken);
-    expect(intact.result).toEqual({ tenant_id: fundA, intact: true, logs_checked: 5, head_seq: 5, first_break: null });
+    // The emulator runs keyed (scripts/emulators.sh writes a local key into functions/.secret.local).
+    expect(intact.result).toEqual({
+      tenant_id: fundA,
+      intact: true,
+      complete: true,
+      next_cursor: null,
+      logs_checked: 5,
+      resumed_after_seq: 0,
+      head_seq: 5,
+      keyed: true,
+      first_break: null,
+    });
 
     // Someone edits the summary of the third log after the fact.
     const logs = await db.collection(paths.logs()).where("tenant_id", "==", fundA).orderBy("seq").get();

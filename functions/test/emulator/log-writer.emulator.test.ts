@@ -9,11 +9,12 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { verifyChain } from "../../src/core/hash-chain";
 import { OrchestrationSchema, type Orchestration } from "../../src/schemas";
-import { onOrchestrationLogCreated } from "../../src/stages/audit";
+import { auditLog, onOrchestrationLogCreated } from "../../src/stages/audit";
 import { geminiSummaryProvider, onOrchestrationCreated, writeOrchestrationLog } from "../../src/stages/log-writer";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { findUnloggedOrchestrations, verifyTenantChain } from "../../src/stages/monitoring";
 import { paths } from "../../src/store/paths";
+import { configuredChainKeys } from "../../src/params";
 import { adminDb, ampleAccountSnapshot, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
 import { startFakeGemini, type FakeGemini } from "../support/fake-gemini-server";
 
@@ -107,7 +108,7 @@ describe("log writer with the real Gemini client against a loopback server", () 
     const links = logs.docs
       .map((d) => ({ log_id: d.id, seq: d.get("seq"), prev_hash: d.get("prev_hash"), hash: d.get("hash"), content: d.data() }))
       .sort((x, y) => x.seq - y.seq);
-    expect(verifyChain(links)).toMatchObject({ intact: true, checked: 5 });
+    expect(verifyChain(links, configuredChainKeys())).toMatchObject({ intact: true, checked: 5 });
     const head = (await db.doc(paths.logChainHead(tenantId)).get()).data()!;
     expect(head).toMatchObject({ seq: 5, last_hash: links[4].hash, last_log_id: links[4].log_id });
   });
@@ -132,6 +133,26 @@ describe("log writer with the real Gemini client against a loopback server", () 
     const written = (await ref.get()).data()!;
     expect(written.log).toMatchObject({ state: "WRITTEN", attempts: 2, error: null });
     expect((await db.collection(paths.logs()).where("session_id", "==", o.session_id).get()).size).toBe(1);
+  });
+
+  test("a retried write reuses the summary the failed attempt obtained: Gemini is asked once", async () => {
+    gemini.reset();
+    gemini.setMode({ kind: "success", text: "Asked once." });
+    const o = await newTenantOrchestration(uniqueTenantId("gem-once"));
+    const ref = db.doc(paths.orchestration(o.tenant_id, o.session_id));
+    await db.doc(paths.logChainHead(o.tenant_id)).set({ seq: "broken" });
+    await expect(writeOrchestrationLog(db, o, provider())).rejects.toThrow();
+    expect(gemini.requests).toHaveLength(1);
+    expect((await ref.get()).get("log.summary")).toEqual({ text: "Asked once.", source: "gemini", fallback_reason: null });
+
+    gemini.setMode({ kind: "success", text: "A second answer must not be used." });
+    await db.doc(paths.logChainHead(o.tenant_id)).delete();
+    const outcome = await writeOrchestrationLog(db, o, provider());
+    expect(gemini.requests).toHaveLength(1);
+    expect(await storedLog(outcome.log_id)).toMatchObject({ ai_summary: "Asked once.", ai_summary_source: "gemini" });
+    // The kept summary sits under `log`, outside the orchestration digest: the audit still matches.
+    const { audit } = await auditLog(db, outcome.log_id, (await db.doc(paths.log(outcome.log_id)).get()).data());
+    expect(audit.checks.find((c) => c.name === "orchestration_matches_log")).toEqual({ name: "orchestration_matches_log", passed: true, findings: [] });
   });
 
   test("the audit trigger delivered twice for one log writes one audit", async () => {

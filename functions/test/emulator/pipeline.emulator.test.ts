@@ -4,7 +4,9 @@
  * hash-chained log → audit out. Expected figures are worked out by hand below.
  */
 import { FieldValue, type Firestore } from "firebase-admin/firestore";
-import { GENESIS_HASH, logHash } from "../../src/core/hash-chain";
+import { createHmac } from "node:crypto";
+import { parseChainKeys } from "../../src/core/chain-keys";
+import { GENESIS_HASH, canonicalJson } from "../../src/core/hash-chain";
 import { OrchestrationLogSchema } from "../../src/schemas";
 import { rollupStrategyPerformance } from "../../src/stages/performance-rollup";
 import { orchestrateTenant } from "../../src/stages/orchestration";
@@ -201,7 +203,11 @@ describe("ledger trades in, audit out", () => {
     expect(log).toMatchObject({ tenant_id: tenantId, session_id: o.session_id, seq: 1, prev_hash: GENESIS_HASH, prev_log_id: null, systemic_risk_detected: true, ai_summary_source: "written" });
     expect(log.signals_modified).toEqual({ s4: "BUY->HOLD (systemic risk)" });
     expect(log.ai_summary).toMatch(/Systemic risk override/i);
-    expect(log.hash).toBe(logHash(log.prev_hash, log));
+    // Keyed (the emulator's local key): HMAC-SHA256 of the stored document, computed here directly.
+    const key = parseChainKeys(process.env.MAESTRO_LOG_CHAIN_KEYS)!.current;
+    expect(log.hash_key_id).toBe(key.id);
+    const { hash: _hash, ...content } = logSnap.data()!;
+    expect(log.hash).toBe(createHmac("sha256", key.secret).update(`${log.prev_hash}\n${canonicalJson(content)}`, "utf8").digest("hex"));
     const o2 = (await db.doc(paths.orchestration(tenantId, o.session_id)).get()).data();
     expect(o2?.log).toMatchObject({ state: "WRITTEN", log_id: audit.log_id, error: null });
   });

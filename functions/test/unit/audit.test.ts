@@ -1,6 +1,8 @@
 import { AUDIT_CHECK_NAMES, auditOrchestrationLog, type AuditInput } from "../../src/core/audit";
-import { GENESIS_HASH, logHash } from "../../src/core/hash-chain";
-import { DEFAULT_CONFIG, MaestroConfigSchema, type AuditCheck, type EnrichedSignal, type Mode, type OrchestrationLog, type SignalAction } from "../../src/schemas";
+import { createHash, createHmac } from "node:crypto";
+import { parseChainKeys } from "../../src/core/chain-keys";
+import { GENESIS_HASH, canonicalJson, logHash, verifyChain } from "../../src/core/hash-chain";
+import { DEFAULT_CONFIG, MaestroConfigSchema, OrchestrationLogSchema, type AuditCheck, type EnrichedSignal, type Mode, type OrchestrationLog, type SignalAction } from "../../src/schemas";
 
 const SESSION = "maestro_1735560000000_a1b2c3d4e5f60718";
 const SESSION_B = "maestro_1735560060000_0011223344556677";
@@ -53,10 +55,29 @@ const decision = (strategyId: string, mode: Mode, final: number) => ({
   timestamp: TIME,
 });
 
-function seal(log: Omit<OrchestrationLog, "hash"> & { hash?: string }): OrchestrationLog {
+/** A stored orchestration per session; its digest worked by hand: sha256 of the canonical text, `log` left out. */
+function orchestrationDoc(session: string): Record<string, unknown> {
+  return { tenant_id: "t1", session_id: session, log: { state: "WRITTEN" } };
+}
+function orchestrationDigestByHand(session: string): string {
+  return createHash("sha256").update(`{"session_id":"${session}","tenant_id":"t1"}`, "utf8").digest("hex");
+}
+
+type Unsealed = Omit<OrchestrationLog, "hash" | "signals_count" | "overrides_count" | "rejected_count" | "orchestration_digest" | "hash_key_id"> &
+  Partial<Pick<OrchestrationLog, "hash" | "signals_count" | "overrides_count" | "rejected_count" | "orchestration_digest" | "hash_key_id">>;
+
+function seal(log: Unsealed): OrchestrationLog {
   const { hash: _drop, ...rest } = log;
   void _drop;
-  return { ...rest, hash: logHash(rest.prev_hash, rest) };
+  const full = {
+    ...rest,
+    signals_count: rest.signals.length,
+    overrides_count: Object.keys(rest.signals_modified).length,
+    rejected_count: rest.rejected_signals.length,
+    orchestration_digest: orchestrationDigestByHand(rest.session_id),
+    hash_key_id: null,
+  };
+  return { ...full, hash: logHash(full.prev_hash, full) };
 }
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 
@@ -131,8 +152,11 @@ function audit(log: OrchestrationLog, over: Partial<AuditInput> = {}): Record<st
   const checks = auditOrchestrationLog({
     log_id: log.seq === 1 ? "logA" : "logB",
     log,
+    stored: log,
     config: DEFAULT_CONFIG,
-    previous: log.seq === 1 ? null : { log_id: "logA", log: logA() },
+    previous: log.seq === 1 ? null : { log_id: "logA", stored: logA() },
+    orchestration: orchestrationDoc(log.session_id),
+    keys: null,
     nonce_registry: registryFor(log),
     ...over,
   });
@@ -142,8 +166,17 @@ function audit(log: OrchestrationLog, over: Partial<AuditInput> = {}): Record<st
 const failing = (checks: Record<string, AuditCheck>) => Object.values(checks).filter((c) => !c.passed).map((c) => c.name);
 
 describe("auditOrchestrationLog: clean logs", () => {
-  it("lists the seven checks, in order, each passed with no findings (seq 1)", () => {
-    const checks = auditOrchestrationLog({ log_id: "logA", log: logA(), config: DEFAULT_CONFIG, previous: null, nonce_registry: registryFor(logA()) });
+  it("lists the eight checks, in order, each passed with no findings (seq 1)", () => {
+    const checks = auditOrchestrationLog({
+      log_id: "logA",
+      log: logA(),
+      stored: logA(),
+      config: DEFAULT_CONFIG,
+      previous: null,
+      orchestration: orchestrationDoc(SESSION),
+      keys: null,
+      nonce_registry: registryFor(logA()),
+    });
     expect(checks.map((c) => c.name)).toEqual([...AUDIT_CHECK_NAMES]);
     expect(AUDIT_CHECK_NAMES).toEqual([
       "nonces_unique_and_well_formed",
@@ -153,6 +186,7 @@ describe("auditOrchestrationLog: clean logs", () => {
       "override_consistent_with_threshold",
       "buying_power_respected",
       "hash_chain_intact",
+      "orchestration_matches_log",
     ]);
     for (const c of checks) expect(c).toEqual({ name: c.name, passed: true, findings: [] });
   });
@@ -385,7 +419,7 @@ describe("hash_chain_intact", () => {
   it("fails when the previous log was edited after it was written", () => {
     const edited = logA();
     edited.signals[0].allocation = 0.9;
-    const checks = audit(logB(), { previous: { log_id: "logA", log: edited } });
+    const checks = audit(logB(), { previous: { log_id: "logA", stored: edited } });
     expect(failing(checks)).toEqual(["hash_chain_intact"]);
     expect(checks.hash_chain_intact.findings).toHaveLength(1);
     expect(checks.hash_chain_intact.findings[0]).toMatch(/^previous log logA: hash mismatch: stored [0-9a-f]{64}, recomputed [0-9a-f]{64}/);
@@ -394,14 +428,14 @@ describe("hash_chain_intact", () => {
   it("fails when the previous log was replaced by a re-hashed one", () => {
     const replaced = logA();
     replaced.ai_summary = "rewritten";
-    const checks = audit(logB(), { previous: { log_id: "logA", log: seal(replaced) } });
+    const checks = audit(logB(), { previous: { log_id: "logA", stored: seal(replaced) } });
     expect(checks.hash_chain_intact.findings).toEqual([`prev_hash ${logA().hash} is not the hash ${seal(replaced).hash} of the previous log logA`]);
   });
 
   it("fails when the previous log does not sit at seq − 1", () => {
     const prev = clone(logA());
     prev.seq = 3;
-    const checks = audit(logB(), { previous: { log_id: "logA", log: prev } });
+    const checks = audit(logB(), { previous: { log_id: "logA", stored: prev } });
     expect(checks.hash_chain_intact.findings).toContain("previous log logA has seq 3, expected 1");
   });
 
@@ -463,5 +497,120 @@ describe("buying_power_respected", () => {
     const log = guarded();
     const tampered = seal({ ...log, signals: log.signals.map((s) => (s.signal_id === "s5" ? { ...s, executable: true } : s)) });
     expect(audit(tampered).buying_power_respected.findings).toContain("signal s5: held for buying power but original_action \"BUY\", executable true, allocation 0");
+  });
+});
+
+describe("tampering with a stored log: the per-log audit and verifyChain agree", () => {
+  type Stored = Record<string, any>;
+  const cases: [string, (s: Stored) => void][] = [
+    ["a top-level field added", (s) => (s.note = "added later")],
+    ["a nested field added", (s) => (s.signals[0].extra = true)],
+    ["a deeper nested object added", (s) => (s.allocation_decisions[0].meta = { by: "someone" })],
+    ["a top-level field removed", (s) => delete s.ai_summary_fallback_reason],
+    ["a nested field removed", (s) => delete s.signals[0].reasoning],
+    ["a top-level field changed", (s) => (s.ai_summary = "rewritten")],
+    ["a nested field changed", (s) => (s.signals[0].confidence = 0.99)],
+    ["a nested value's type changed", (s) => (s.signals[0].allocation = String(s.signals[0].allocation))],
+    ["a count changed", (s) => (s.signals_count += 1)],
+    ["the orchestration digest changed", (s) => (s.orchestration_digest = "e".repeat(64))],
+  ];
+  const link = (logId: string, stored: Stored) => ({ log_id: logId, seq: stored.seq, prev_hash: stored.prev_hash, hash: stored.hash, content: stored });
+
+  test.each(cases)("in the audited log: %s", (_label, tamper) => {
+    const a = logA();
+    const b: Stored = clone(logB());
+    tamper(b);
+    // The audit stage parses the log for its decision checks; a log that no longer parses fails log_well_formed.
+    const parsed = OrchestrationLogSchema.safeParse(b);
+    const auditFails = parsed.success ? audit(parsed.data, { stored: b }).hash_chain_intact.passed === false : true;
+    if (parsed.success) expect(audit(parsed.data, { stored: b }).hash_chain_intact.findings.join(" ")).toMatch(/hash mismatch/);
+    const chain = verifyChain([link("logA", a), link("logB", b)]);
+    expect({ audit_fails: auditFails, chain_break_at: chain.first_break?.log_id }).toEqual({ audit_fails: true, chain_break_at: "logB" });
+  });
+
+  test.each(cases)("in the previous log: %s", (_label, tamper) => {
+    const a: Stored = clone(logA());
+    tamper(a);
+    const checks = audit(logB(), { previous: { log_id: "logA", stored: a } });
+    expect(checks.hash_chain_intact.findings).toHaveLength(1);
+    expect(checks.hash_chain_intact.findings[0]).toMatch(/^previous log logA: hash mismatch/);
+    expect(verifyChain([link("logA", a), link("logB", logB())]).first_break).toMatchObject({ log_id: "logA", seq: 1 });
+  });
+
+  test("an untouched pair passes both", () => {
+    expect(audit(logB()).hash_chain_intact.passed).toBe(true);
+    expect(verifyChain([link("logA", logA()), link("logB", logB())]).intact).toBe(true);
+  });
+});
+
+describe("a keyed chain against someone holding only the database", () => {
+  const SECRET = "k".repeat(40);
+  const keys = parseChainKeys(`k1:${SECRET}`);
+  const hmac = (text: string) => createHmac("sha256", SECRET).update(text, "utf8").digest("hex");
+  /** Signs a stored log as the log writer does, computed here with node:crypto on the canonical text. */
+  function signKeyed(log: Record<string, any>): Record<string, any> {
+    const content: Record<string, any> = { ...log, hash_key_id: "k1" };
+    delete content.hash;
+    return { ...content, hash: hmac(`${content.prev_hash}\n${canonicalJson(content)}`) };
+  }
+  const keyedA = () => signKeyed(logA());
+  const keyedB = (prev: Record<string, any> = keyedA()) => signKeyed({ ...logB(), prev_hash: prev.hash });
+  const link = (logId: string, s: Record<string, unknown>) => ({ log_id: logId, seq: s.seq as number, prev_hash: s.prev_hash as string, hash: s.hash as string, content: s });
+  const auditKeyed = (b: Record<string, unknown>, a: Record<string, unknown>) =>
+    audit(OrchestrationLogSchema.parse(b), { stored: b, keys, previous: { log_id: "logA", stored: a } });
+
+  test("an untouched keyed chain passes both", () => {
+    const a = keyedA();
+    const b = keyedB(a);
+    expect(auditKeyed(b, a).hash_chain_intact).toEqual({ name: "hash_chain_intact", passed: true, findings: [] });
+    expect(verifyChain([link("logA", a), link("logB", b)], keys)).toMatchObject({ intact: true, checked: 2 });
+  });
+
+  test("log A rewritten and every later hash recomputed with plain sha256: both catch it", () => {
+    const sha = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+    const rewrite = (log: Record<string, any>, prevHash: string) => {
+      const content: Record<string, any> = { ...log, prev_hash: prevHash, hash_key_id: null };
+      delete content.hash;
+      return { ...content, hash: sha(`${prevHash}\n${canonicalJson(content)}`) };
+    };
+    const a = rewrite({ ...keyedA(), ai_summary: "nothing to see" }, GENESIS_HASH);
+    const b = rewrite(keyedB(), a.hash as string);
+    expect(auditKeyed(b, a).hash_chain_intact.findings).toEqual([
+      expect.stringMatching(/^unkeyed \(plain sha256\) although the chain is keyed/),
+      expect.stringMatching(/^previous log logA: unkeyed \(plain sha256\)/),
+    ]);
+    expect(verifyChain([link("logA", a), link("logB", b)], keys).first_break).toMatchObject({ log_id: "logA", problem: expect.stringMatching(/^unkeyed/) });
+  });
+
+  test("the key id kept but the hashes recomputed without the secret: both catch it", () => {
+    const a: Record<string, any> = { ...keyedA(), ai_summary: "nothing to see" };
+    a.hash = createHash("sha256").update(`${a.prev_hash}\n${canonicalJson({ ...a, hash: undefined })}`, "utf8").digest("hex");
+    const b = { ...keyedB(), prev_hash: a.hash };
+    expect(auditKeyed(b, a).hash_chain_intact.passed).toBe(false);
+    expect(verifyChain([link("logA", a), link("logB", b)], keys).first_break).toMatchObject({ log_id: "logA", problem: expect.stringMatching(/^hash mismatch/) });
+  });
+});
+
+describe("orchestration_matches_log", () => {
+  test("an orchestration edited after it was logged (a signal's executable flipped) fails it, naming the field", () => {
+    const b = logB();
+    const edited = {
+      ...orchestrationDoc(SESSION_B),
+      allocation_decisions: b.allocation_decisions,
+      signals_modified: b.signals_modified,
+      rejected_signals: b.rejected_signals,
+      signals: b.signals.map((s) => (s.signal_id === "b4" ? { ...s, executable: true } : s)),
+    };
+    const checks = audit(logB(), { orchestration: edited });
+    expect(failing(checks)).toEqual(["orchestration_matches_log"]);
+    expect(checks.orchestration_matches_log.findings[0]).toMatch(
+      new RegExp(`^orchestration ${SESSION_B} was changed after it was logged: digest [0-9a-f]{64}, the log recorded ${orchestrationDigestByHand(SESSION_B)} \\(differs from the log in signals\\)$`),
+    );
+  });
+
+  test("a missing orchestration fails it; the log writer's own log field does not", () => {
+    expect(audit(logB(), { orchestration: null }).orchestration_matches_log.findings).toEqual([`orchestration ${SESSION_B} of this log does not exist`]);
+    const bookkeeping = { ...orchestrationDoc(SESSION_B), log: { state: "WRITTEN", summary: { text: "x", source: "written", fallback_reason: null } } };
+    expect(audit(logB(), { orchestration: bookkeeping }).orchestration_matches_log.passed).toBe(true);
   });
 });

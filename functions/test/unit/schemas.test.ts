@@ -51,6 +51,8 @@ describe("MaestroConfig", () => {
       [{ systemic_sell_threshold: 0 }, /^systemic_sell_threshold: must be at least 1 \(got 0\)/],
       [{ insufficient_data_mode: "YOLO" }, /^insufficient_data_mode: /],
       [{ ai_summary: { timeout_ms: 5 } }, /^ai_summary\.timeout_ms: must be at least 100 ms \(got 5\)/],
+      // Well under the log writer's 120 s timeout, so a slow model never times out the writer.
+      [{ ai_summary: { timeout_ms: 20_001 } }, /^ai_summary\.timeout_ms: must be at most 20000 ms \(got 20001\)/],
       [{ sharpe_threshold: 1 }, /sharpe_threshold/], // an unknown key (a typo) is refused, not ignored
     ];
     for (const [input, reason] of cases) {
