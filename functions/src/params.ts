@@ -37,3 +37,21 @@ export const cycleMaxInstances = defineInt("MAESTRO_CYCLE_MAX_INSTANCES", {
   default: 200,
   description: "Max instances of onMarketCycle, onOrchestrationCreated and onOrchestrationLogCreated",
 });
+
+/**
+ * Platform ceilings of the client API's per-user rate limits, in calls per user per
+ * minute. A tenant's `rate_limits` above one is refused by updateMaestroConfig, and the
+ * callables never allow more than the ceiling whatever the stored config says.
+ */
+export const rateCeilingOrchestrateNow = defineInt("MAESTRO_RATE_CEILING_ORCHESTRATE_NOW", {
+  default: 60,
+  description: "Most orchestrateNow calls per user per minute any tenant may allow",
+});
+export const rateCeilingWriteCalls = defineInt("MAESTRO_RATE_CEILING_WRITE_CALLS", {
+  default: 60,
+  description: "Most write calls (setStrategyMode, updateMaestroConfig, redeemNonce) per user per minute any tenant may allow",
+});
+export const rateCeilingVerifyChain = defineInt("MAESTRO_RATE_CEILING_VERIFY_CHAIN", {
+  default: 30,
+  description: "Most verifyLogChain calls per user per minute any tenant may allow",
+});

@@ -13,7 +13,8 @@ import { IoCount, isAlreadyExists, maestroDb, plainData } from "../store/firesto
 import { paths, triggerPaths } from "../store/paths";
 import { logEvent } from "../log-events";
 import { cycleMaxInstances } from "../params";
-import { findUnloggedOrchestrations } from "./monitoring";
+import { findUnloggedOrchestrations } from "../store/findings";
+import { retryUntilEndCondition } from "../store/retries";
 
 export interface AuditOutcome {
   audit: Audit;
@@ -94,10 +95,33 @@ async function storeAudit(db: Firestore, audit: Audit, io: IoCount): Promise<Aud
   return { audit, created: true, io: io.toJSON() };
 }
 
-export const onOrchestrationLogCreated = onDocumentCreated({ document: triggerPaths.orchestrationLog, retry: true, maxInstances: cycleMaxInstances }, async (event) => {
-  if (!event.data) return;
-  const db = maestroDb();
-  const { audit } = await auditLog(db, event.params.logId, event.data.data());
-  // Every log also checks its tenant for orchestrations that never got theirs.
-  await findUnloggedOrchestrations(db, audit.tenant_id);
-});
+/** End condition of the audit trigger: a log still failing its audit an hour later is dead-lettered. */
+export const MAX_AUDIT_AGE_MS = 60 * 60_000;
+
+export const onOrchestrationLogCreated = onDocumentCreated(
+  {
+    document: triggerPaths.orchestrationLog,
+    retry: true,
+    maxInstances: cycleMaxInstances,
+    concurrency: 1,
+    timeoutSeconds: 120,
+    memory: "512MiB",
+  },
+  async (event) => {
+    if (!event.data) return;
+    const db = maestroDb();
+    const data = event.data.data();
+    const tenantId = typeof data?.tenant_id === "string" ? data.tenant_id : null;
+    const source = paths.log(event.params.logId);
+    await retryUntilEndCondition(
+      db,
+      { id: event.id, time: new Date(event.time), trigger: "onOrchestrationLogCreated", source, tenant_id: tenantId, body: source },
+      { max_age_ms: MAX_AUDIT_AGE_MS, since: "the log was written" },
+      async () => {
+        const { audit } = await auditLog(db, event.params.logId, data);
+        // Every log also checks its tenant for orchestrations that never got theirs.
+        await findUnloggedOrchestrations(db, audit.tenant_id);
+      },
+    );
+  },
+);
