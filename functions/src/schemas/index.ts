@@ -543,7 +543,7 @@ export const TenantJobMessageSchema = z.discriminatedUnion(
     z.object({ job: z.literal("nightly_rollup"), ...tenantJobFields }).strict(),
     z.object({ job: z.literal("weights"), ...tenantJobFields }).strict(),
   ],
-  { error: `job: must be one of ${TENANT_JOBS.map((j) => `"${j}"`).join(", ")}` },
+  { error: `must be one of ${TENANT_JOBS.map((j) => `"${j}"`).join(", ")}` },
 );
 export type TenantJobMessage = z.infer<typeof TenantJobMessageSchema>;
 export type TenantJobName = TenantJobMessage["job"];

@@ -21,7 +21,8 @@ export type TenantJob = TenantJobFunction<Firestore>;
 
 /** A run id from the schedule's time, so a retried schedule run maps to the same run (and outcomes). */
 export function runIdOf(scheduleTime: Date): string {
-  return scheduleTime.toISOString().replace(/[-:.]/g, "");
+  const at = Number.isNaN(scheduleTime.getTime()) ? new Date() : scheduleTime;
+  return at.toISOString().replace(/[-:.]/g, "");
 }
 
 export interface ActiveTenants {
