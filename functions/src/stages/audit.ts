@@ -8,7 +8,7 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { onDocumentCreated } from "firebase-functions/v2/firestore";
 import { auditOrchestrationLog } from "../core/audit";
-import { DEFAULT_CONFIG, MaestroConfigSchema, OrchestrationLogSchema, parseWithReason, type Audit } from "../schemas";
+import { DEFAULT_CONFIG, DocIdSchema, MaestroConfigSchema, OrchestrationLogSchema, parseWithReason, type Audit } from "../schemas";
 import { IoCount, isAlreadyExists, maestroDb, plainData } from "../store/firestore";
 import { paths, triggerPaths } from "../store/paths";
 import { logEvent } from "../log-events";
@@ -122,6 +122,8 @@ export const onOrchestrationLogCreated = onDocumentCreated(
         // Every log also checks its tenant for orchestrations that never got theirs.
         await findUnloggedOrchestrations(db, audit.tenant_id);
       },
+      // A log that names no tenant has nowhere for its audit to go: no retry can fix that.
+      { permanent: (error) => (tenantId === null || !DocIdSchema.safeParse(tenantId).success ? (error instanceof Error ? error.message : String(error)) : null) },
     );
   },
 );

@@ -25,6 +25,13 @@ import type { TenantJobMessage } from "../../src/schemas";
 import { adminDb, callCallable, memberOf, uniqueTenantId, waitFor } from "../support/emulator";
 
 const db: Firestore = adminDb();
+/** Every tenant this file seeds; made inactive afterwards so later files' fan-outs skip them. */
+const seeded: string[] = [];
+afterAll(async () => {
+  const batch = db.batch();
+  for (const t of seeded) batch.set(db.doc(paths.tenant(t)), { active: false }, { merge: true });
+  await batch.commit();
+});
 const publishJob = jsonPublisher<TenantJobMessage>(TENANT_JOB_TOPIC);
 const registry: Registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob };
 
@@ -36,6 +43,7 @@ const [D2, D1] = [daysAgo(2), daysAgo(1)];
 /** A tenant with strategies s0, s1, each with one BUY 10 @ 100 (fee 1) on D2, marks D2 100 and D1 104. */
 async function seedTenant(label: string, extra: { tenant?: Record<string, unknown>; config?: Record<string, unknown> } = {}): Promise<string> {
   const tenantId = uniqueTenantId(label);
+  seeded.push(tenantId);
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), extra.tenant ?? { name: label, active: true });
   batch.set(db.doc(paths.dailyMark(tenantId, D2)), { prices: { SPY: 100 } });
@@ -283,17 +291,24 @@ describe("retried triggers past their end condition", () => {
     expect(letter.reason).toMatch(/^gave up after 3[67]\d\d s after the write: rollup of .+\/s0: newer rollups kept committing first/);
   }, 60_000);
 
-  test("the audit trigger: a log it cannot audit is dead-lettered once it is past an hour", async () => {
-    const event = {
+  test("the audit trigger: a log that names no tenant is a permanent dead letter at once, never retried", async () => {
+    const noTenant = {
       id: uniqueTenantId("evt"),
-      time: hoursAgo(2),
+      time: new Date().toISOString(),
       params: { logId: "20261124T150000000Z_maestro_x" },
       data: { data: () => ({ session_id: "maestro_x" }) },
     };
-    await onOrchestrationLogCreated.run(event as never);
-    const letter = (await db.doc(paths.deadLetter(event.id)).get()).data()!;
-    expect(letter).toMatchObject({ trigger: "onOrchestrationLogCreated", tenant_id: null, kind: "gave_up" });
-    expect(letter.reason).toMatch(/^gave up after 7\d\d\d s after the log was written: log 20261124T150000000Z_maestro_x is malformed and names no tenant/);
+    await onOrchestrationLogCreated.run(noTenant as never);
+    const permanent = (await db.doc(paths.deadLetter(noTenant.id)).get()).data()!;
+    expect(permanent).toMatchObject({ trigger: "onOrchestrationLogCreated", source: paths.log("20261124T150000000Z_maestro_x"), tenant_id: null, kind: "permanent", attempts: 1 });
+    expect(permanent.reason).toMatch(/^log 20261124T150000000Z_maestro_x is malformed and names no tenant/);
+
+    // A malformed log that names its tenant is audited (failed check), not dead-lettered.
+    const tenantId = await seedTenant("adv-audit-malformed");
+    const named = { ...noTenant, id: uniqueTenantId("evt"), params: { logId: "20261124T150000000Z_maestro_y" }, data: { data: () => ({ tenant_id: tenantId, session_id: "maestro_y" }) } };
+    await onOrchestrationLogCreated.run(named as never);
+    expect((await db.doc(paths.audit(tenantId, "20261124T150000000Z_maestro_y")).get()).get("passed")).toBe(false);
+    expect((await db.doc(paths.deadLetter(named.id)).get()).exists).toBe(false);
   });
 
   test("the log writer: still failing an hour after the orchestration, it leaves the unlogged-orchestration finding", async () => {
