@@ -49,7 +49,7 @@ export const rateCeilingOrchestrateNow = defineInt("MAESTRO_RATE_CEILING_ORCHEST
 });
 export const rateCeilingWriteCalls = defineInt("MAESTRO_RATE_CEILING_WRITE_CALLS", {
   default: 60,
-  description: "Most write calls (setStrategyMode, updateMaestroConfig, redeemNonce) per user per minute any tenant may allow",
+  description: "Most calls in the write_calls bucket (setStrategyMode, updateMaestroConfig, …) per user per minute any tenant may allow",
 });
 export const rateCeilingVerifyChain = defineInt("MAESTRO_RATE_CEILING_VERIFY_CHAIN", {
   default: 30,
