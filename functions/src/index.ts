@@ -2,15 +2,19 @@
  * Every deployed Maestro function and its trigger. Wiring only: the stages live in
  * ./stages, the rules in ./core.
  *
- *   ledger_trades write ─► onLedgerTradeWritten ─┐
- *   daily_marks write   ─► onDailyMarksWritten  ─┼─► strategy_performance (+ weights stale)
- *   nightly schedule    ─► nightlyPerformanceRollup ┘
- *   15-minute schedule  ─► scheduledWeightRecalculation ─► strategy_weights/current
+ *   ledger_trades write ─► onLedgerTradeWritten ─┬─► strategy_performance (+ weights stale)
+ *   daily_marks write   ─► onDailyMarksWritten  ─┘
+ *   nightly schedule    ─► nightlyPerformanceRollup ─┐ one maestro-tenant-jobs message per active
+ *   15-minute schedule  ─► scheduledWeightRecalculation ┘ tenant (run record: systemStatus/tenant_jobs)
+ *   Pub/Sub maestro-tenant-jobs ─► onTenantJob ─► TENANT_JOBS[job] for that tenant alone:
+ *                                  nightly_rollup (strategy_performance), weights (strategy_weights/current)
  *   every 5 minutes     ─► scheduleMarketCycles ─► one maestro-market-cycle message per open tenant
  *   Pub/Sub maestro-market-cycle ─► onMarketCycle ─┐   (dead letters: systemStatus/dead_letters)
  *   callable                      ─► orchestrateNow ┴─► orchestrations/{sessionId}
  *   orchestration created ─► onOrchestrationCreated ─► systemStatus/orchestration_logs/logs/{id}
  *   log created           ─► onOrchestrationLogCreated ─► tenants/{t}/audits/{id}
+ *   Every retried trigger gives up past its end condition by event age (store/retries.ts)
+ *   and leaves a dead letter (systemStatus/dead_letters) or, for the log writer, a finding.
  *
  * Client API (callables; membership and role checked in code, see stages/callable.ts):
  *   orchestrateNow (trader), getStrategyWeights, getOrchestration, listOrchestrationLogs
@@ -18,6 +22,9 @@
  *   the execution side presents a nonce once before it places the order).
  */
 import { setGlobalOptions } from "firebase-functions/v2";
+import { nightlyRollupJob } from "./stages/performance-rollup";
+import { tenantJobFunction, type Registry } from "./stages/tenant-jobs";
+import { weightsJob } from "./stages/weights";
 
 setGlobalOptions({ region: "us-central1", maxInstances: 20 });
 
@@ -30,3 +37,10 @@ export { setStrategyMode, updateMaestroConfig } from "./stages/admin-actions";
 export { onOrchestrationCreated } from "./stages/log-writer";
 export { onOrchestrationLogCreated } from "./stages/audit";
 export { redeemNonce, verifyLogChain } from "./stages/monitoring";
+
+/** The per-tenant jobs by name (TenantJobMessageSchema): adding a job is one entry here. */
+const TENANT_JOBS: Registry = {
+  nightly_rollup: nightlyRollupJob,
+  weights: weightsJob,
+};
+export const onTenantJob = tenantJobFunction(TENANT_JOBS);

@@ -51,3 +51,21 @@ export function configuredChainKeys(): ChainKeys | null {
   // process.env directly when unset, so code run outside a function (tests, tools) gets no warning.
   return process.env[logChainKeys.name] ? parseChainKeys(logChainKeys.value()) : null;
 }
+
+/**
+ * Platform ceilings of the client API's per-user rate limits, in calls per user per
+ * minute. A tenant's `rate_limits` above one is refused by updateMaestroConfig, and the
+ * callables never allow more than the ceiling whatever the stored config says.
+ */
+export const rateCeilingOrchestrateNow = defineInt("MAESTRO_RATE_CEILING_ORCHESTRATE_NOW", {
+  default: 60,
+  description: "Most orchestrateNow calls per user per minute any tenant may allow",
+});
+export const rateCeilingWriteCalls = defineInt("MAESTRO_RATE_CEILING_WRITE_CALLS", {
+  default: 60,
+  description: "Most calls in the write_calls bucket (setStrategyMode, updateMaestroConfig, …) per user per minute any tenant may allow",
+});
+export const rateCeilingVerifyChain = defineInt("MAESTRO_RATE_CEILING_VERIFY_CHAIN", {
+  default: 30,
+  description: "Most verifyLogChain calls per user per minute any tenant may allow",
+});

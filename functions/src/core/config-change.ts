@@ -5,6 +5,7 @@
  * refused naming the field.
  */
 import { MaestroConfigSchema, describeIssues, type MaestroConfig } from "../schemas";
+import { rateCeilingViolations, type RateCeilings } from "./access";
 
 export type ConfigChangeResult =
   | { ok: true; config: MaestroConfig; changed_fields: string[] }
@@ -32,9 +33,15 @@ function changedPaths(before: unknown, after: unknown, prefix = ""): string[] {
   return JSON.stringify(before) === JSON.stringify(after) ? [] : [prefix];
 }
 
-export function applyConfigChanges(current: MaestroConfig, changes: Record<string, unknown>): ConfigChangeResult {
+/**
+ * `ceilings` are the platform's rate-limit ceilings (deploy params): a config whose rate
+ * in any bucket is above its ceiling is refused naming the ceiling, whatever else changed.
+ */
+export function applyConfigChanges(current: MaestroConfig, changes: Record<string, unknown>, ceilings?: RateCeilings): ConfigChangeResult {
   const merged = deepMerge(current as unknown as Record<string, unknown>, changes);
   const parsed = MaestroConfigSchema.safeParse(merged);
   if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error, merged) };
+  const aboveCeiling = ceilings ? rateCeilingViolations(parsed.data.rate_limits, ceilings) : [];
+  if (aboveCeiling.length > 0) return { ok: false, reason: aboveCeiling.join("; ") };
   return { ok: true, config: parsed.data, changed_fields: changedPaths(current, parsed.data) };
 }

@@ -637,9 +637,60 @@ export const MarketCycleMessageSchema = z
   .strict();
 export type MarketCycleMessage = z.infer<typeof MarketCycleMessageSchema>;
 
-/** systemStatus/dead_letters/messages/{eventId}: a message that can never succeed, or that ran out of time. */
+/**
+ * Per-tenant jobs on `maestro-tenant-jobs`: a schedule publishes one message per active
+ * tenant, onTenantJob runs the job for that tenant alone. `run_id` names the schedule run
+ * (its run record and each tenant's outcome); `cursor` and `continuation` carry a job that
+ * ran out of its time budget over to the next message. One object per job, so adding a
+ * job is one entry here and one in the registry (index.ts).
+ */
+const tenantJobFields = {
+  tenant_id: DocIdSchema,
+  run_id: DocIdSchema,
+  /** Where a continued job resumes (opaque to everyone but the job). */
+  cursor: z.string().min(1, "must not be empty").max(1500, "must be at most 1500 characters").optional(),
+  /** How many times this run was continued for the tenant; bounded by the handler. */
+  continuation: z.number().int().min(0, "must be at least 0").max(1000, "must be at most 1000").default(0),
+};
+export const TENANT_JOBS = ["nightly_rollup", "weights"] as const;
+export const TenantJobMessageSchema = z.discriminatedUnion(
+  "job",
+  [
+    z.object({ job: z.literal("nightly_rollup"), ...tenantJobFields }).strict(),
+    z.object({ job: z.literal("weights"), ...tenantJobFields }).strict(),
+  ],
+  { error: `must be one of ${TENANT_JOBS.map((j) => `"${j}"`).join(", ")}` },
+);
+export type TenantJobMessage = z.infer<typeof TenantJobMessageSchema>;
+export type TenantJobName = TenantJobMessage["job"];
+
+/** systemStatus/tenant_jobs/runs/{job}_{runId}/tenants/{t}: one tenant's outcome in a run. */
+export const TenantJobOutcomeSchema = z.object({
+  job: z.string(),
+  run_id: z.string(),
+  tenant_id: z.string(),
+  /** retrying: failed transiently and will be redelivered; continued: a later message goes on from `cursor`. */
+  status: z.enum(["ok", "failed", "skipped", "retrying", "continued"]),
+  reason: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+  attempts: z.number().int(),
+  continuation: z.number().int(),
+  cursor: z.string().nullable(),
+  started_at: z.string(),
+  finished_at: z.string(),
+  duration_ms: z.number(),
+});
+export type TenantJobOutcome = z.infer<typeof TenantJobOutcomeSchema>;
+
+/**
+ * systemStatus/dead_letters/messages/{eventId}: an event a retried trigger gave up on
+ * because it can never succeed (permanent) or ran past its end condition (gave_up).
+ */
 export const DeadLetterSchema = z.object({
-  topic: z.string(),
+  /** The function that gave up (onMarketCycle, onTenantJob, onOrchestrationLogCreated, …). */
+  trigger: z.string(),
+  /** What fired it: the Pub/Sub topic, or the document path of a Firestore trigger. */
+  source: z.string(),
   event_id: z.string(),
   tenant_id: z.string().nullable(),
   /** The message body as received (truncated), for a human to replay. */

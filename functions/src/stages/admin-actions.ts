@@ -18,7 +18,7 @@ import { configInForce } from "../store/config";
 import { plainData, storable } from "../store/firestore";
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
-import { maestroCallable } from "./callable";
+import { maestroCallable, platformRateCeilings } from "./callable";
 
 export const setStrategyMode = maestroCallable(
   {
@@ -94,7 +94,8 @@ export const updateMaestroConfig = maestroCallable(
       }
       // The change applies to the config in force, whatever state the stored document is in.
       const current = configInForce(snap, lastValidSnap).config;
-      const applied = applyConfigChanges(current, data.changes);
+      // The platform's ceilings (deploy params) bound what a tenant may allow its users.
+      const applied = applyConfigChanges(current, data.changes, platformRateCeilings());
       if (!applied.ok) throw new HttpsError("invalid-argument", `changes: ${applied.reason}`);
       const nextVersion = applied.changed_fields.length > 0 ? version + 1 : version;
       if (nextVersion !== version) {

@@ -11,12 +11,13 @@ import type { Firestore } from "firebase-admin/firestore";
 import { onDocumentCreated } from "firebase-functions/v2/firestore";
 import { auditOrchestrationLog, chainKeyStatus } from "../core/audit";
 import type { ChainKeys } from "../core/chain-keys";
-import { DEFAULT_CONFIG, MaestroConfigSchema, OrchestrationLogSchema, parseWithReason, type Audit } from "../schemas";
+import { DEFAULT_CONFIG, DocIdSchema, MaestroConfigSchema, OrchestrationLogSchema, parseWithReason, type Audit } from "../schemas";
 import { IoCount, isAlreadyExists, maestroDb, plainData } from "../store/firestore";
 import { paths, triggerPaths } from "../store/paths";
 import { logEvent } from "../log-events";
 import { configuredChainKeys, cycleMaxInstances, logChainKeys } from "../params";
-import { findUnloggedOrchestrations } from "./monitoring";
+import { findUnloggedOrchestrations } from "../store/findings";
+import { retryUntilEndCondition } from "../store/retries";
 
 export interface AuditOutcome {
   audit: Audit;
@@ -101,10 +102,36 @@ async function storeAudit(db: Firestore, audit: Audit, io: IoCount): Promise<Aud
   return { audit, created: true, io: io.toJSON() };
 }
 
-export const onOrchestrationLogCreated = onDocumentCreated({ document: triggerPaths.orchestrationLog, retry: true, maxInstances: cycleMaxInstances, secrets: [logChainKeys], timeoutSeconds: 60 }, async (event) => {
-  if (!event.data) return;
-  const db = maestroDb();
-  const { audit } = await auditLog(db, event.params.logId, event.data.data());
-  // Every log also checks its tenant for orchestrations that never got theirs.
-  await findUnloggedOrchestrations(db, audit.tenant_id);
-});
+/** End condition of the audit trigger: a log still failing its audit an hour later is dead-lettered. */
+export const MAX_AUDIT_AGE_MS = 60 * 60_000;
+
+export const onOrchestrationLogCreated = onDocumentCreated(
+  {
+    document: triggerPaths.orchestrationLog,
+    retry: true,
+    maxInstances: cycleMaxInstances,
+    secrets: [logChainKeys],
+    concurrency: 1,
+    timeoutSeconds: 120,
+    memory: "512MiB",
+  },
+  async (event) => {
+    if (!event.data) return;
+    const db = maestroDb();
+    const data = event.data.data();
+    const tenantId = typeof data?.tenant_id === "string" ? data.tenant_id : null;
+    const source = paths.log(event.params.logId);
+    await retryUntilEndCondition(
+      db,
+      { id: event.id, time: new Date(event.time), trigger: "onOrchestrationLogCreated", source, tenant_id: tenantId, body: source },
+      { max_age_ms: MAX_AUDIT_AGE_MS, since: "the log was written" },
+      async () => {
+        const { audit } = await auditLog(db, event.params.logId, data);
+        // Every log also checks its tenant for orchestrations that never got theirs.
+        await findUnloggedOrchestrations(db, audit.tenant_id);
+      },
+      // A log that names no tenant has nowhere for its audit to go: no retry can fix that.
+      { permanent: (error) => (tenantId === null || !DocIdSchema.safeParse(tenantId).success ? (error instanceof Error ? error.message : String(error)) : null) },
+    );
+  },
+);

@@ -12,15 +12,31 @@ import type { Firestore } from "firebase-admin/firestore";
 import { HttpsError, onCall, type CallableFunction } from "firebase-functions/v2/https";
 import type { SecretParam } from "firebase-functions/params";
 import type { z } from "zod";
-import { roleAllows, takeRateToken } from "../core/access";
+import { roleAllows, takeRateTokenUnderCeiling, type RateCeilings, type RateLimitBucket } from "../core/access";
 import { MemberSchema, parseWithReason, type Role } from "../schemas";
 import { loadMaestroConfig } from "../store/config";
 import { IoCount, maestroDb, parseDoc } from "../store/firestore";
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
-import { enforceAppCheck } from "../params";
+import { enforceAppCheck, rateCeilingOrchestrateNow, rateCeilingVerifyChain, rateCeilingWriteCalls } from "../params";
 
-export type RateLimitBucket = "orchestrate_now" | "write_calls" | "verify_chain";
+export type { RateLimitBucket };
+
+/** The platform's rate-limit ceilings (deploy params), calls per user per minute. */
+export function platformRateCeilings(): RateCeilings {
+  return {
+    orchestrate_now: rateCeilingOrchestrateNow.value(),
+    write_calls: rateCeilingWriteCalls.value(),
+    verify_chain: rateCeilingVerifyChain.value(),
+  };
+}
+
+/** The deploy param that sets each bucket's ceiling, named in refusals. */
+export const CEILING_PARAMS: Record<RateLimitBucket, string> = {
+  orchestrate_now: "MAESTRO_RATE_CEILING_ORCHESTRATE_NOW",
+  write_calls: "MAESTRO_RATE_CEILING_WRITE_CALLS",
+  verify_chain: "MAESTRO_RATE_CEILING_VERIFY_CHAIN",
+};
 
 const BUCKET_CALLS: Record<RateLimitBucket, string> = {
   orchestrate_now: "orchestrateNow calls",
@@ -38,7 +54,9 @@ export interface CallableSpec<Req extends z.ZodType<{ tenant_id: string }>, Res 
   rateLimit?: RateLimitBucket;
   /** Secrets the handler reads (bound to the function). */
   secrets?: SecretParam[];
+  /** Function options; every callable sets them (defaults 60 s, 256 MiB). */
   timeoutSeconds?: number;
+  memory?: "256MiB" | "512MiB" | "1GiB";
 }
 
 export interface CallContext<Req> {
@@ -78,27 +96,40 @@ export async function authorize(db: Firestore, callable: string, tenantId: strin
   return member.value.role;
 }
 
-/** Takes one call from the caller's allowance in a transaction, or refuses with resource-exhausted. */
-export async function consumeRateLimit(db: Firestore, callable: string, tenantId: string, uid: string, bucket: RateLimitBucket, now: Date): Promise<void> {
+/**
+ * Takes one call from the caller's allowance in a transaction, or refuses with
+ * resource-exhausted. Both the tenant's rule (config.rate_limits) and the platform's
+ * ceiling per minute apply, so a config written around updateMaestroConfig cannot lift
+ * a user above the ceiling.
+ */
+export async function consumeRateLimit(
+  db: Firestore,
+  callable: string,
+  tenantId: string,
+  uid: string,
+  bucket: RateLimitBucket,
+  now: Date,
+  ceilings: RateCeilings = platformRateCeilings(),
+): Promise<void> {
   const { config } = await loadMaestroConfig(db, tenantId, new IoCount());
   const limit = config.rate_limits[bucket];
   const windowMs = config.rate_limits.window_seconds * 1000;
+  const ceiling = ceilings[bucket];
   const ref = db.doc(paths.rateLimit(tenantId, uid));
   const decision = await db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     const previous = snap.get(bucket);
-    const d = takeRateToken(Array.isArray(previous) ? previous : [], now.getTime(), limit, windowMs);
+    const d = takeRateTokenUnderCeiling(Array.isArray(previous) ? previous : [], now.getTime(), { limit, windowMs }, ceiling);
     if (d.allowed) tx.set(ref, { [bucket]: d.calls, updated_at: now.toISOString() }, { merge: true });
     return d;
   });
   if (!decision.allowed) {
     const seconds = Math.ceil(decision.retry_after_ms / 1000);
-    refuse(
-      { name: callable },
-      "resource-exhausted",
-      `rate limit: at most ${limit} ${BUCKET_CALLS[bucket]} per ${config.rate_limits.window_seconds} s per user (rate_limits.${bucket}); retry in ${seconds} s`,
-      { tenant_id: tenantId, uid },
-    );
+    const rule =
+      decision.limited_by === "platform"
+        ? `at most ${ceiling} ${BUCKET_CALLS[bucket]} per 60 s per user (platform ceiling ${CEILING_PARAMS[bucket]})`
+        : `at most ${limit} ${BUCKET_CALLS[bucket]} per ${config.rate_limits.window_seconds} s per user (rate_limits.${bucket})`;
+    refuse({ name: callable }, "resource-exhausted", `rate limit: ${rule}; retry in ${seconds} s`, { tenant_id: tenantId, uid });
   }
 }
 
@@ -135,8 +166,9 @@ export function maestroCallable<Req extends z.ZodType<{ tenant_id: string }>, Re
 ): CallableFunction<unknown, Promise<z.infer<Res>>> {
   const options = {
     enforceAppCheck,
+    timeoutSeconds: spec.timeoutSeconds ?? 60,
+    memory: spec.memory ?? "256MiB",
     ...(spec.secrets ? { secrets: spec.secrets } : {}),
-    ...(spec.timeoutSeconds ? { timeoutSeconds: spec.timeoutSeconds } : {}),
   };
   return onCall<unknown, Promise<z.infer<Res>>>(options, (request) => handleCall(spec, handler, maestroDb(), request));
 }

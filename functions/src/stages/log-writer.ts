@@ -40,6 +40,8 @@ import { configuredChainKeys, cycleMaxInstances, geminiApiKey, geminiBaseUrl, lo
 import { logEvent } from "../log-events";
 import { recordCycle } from "../core/cycle-metrics";
 import { metricsDay, readDailyMetrics } from "../store/metrics";
+import { recordUnloggedOrchestration } from "../store/findings";
+import { retryUntilEndCondition } from "../store/retries";
 
 export interface SummaryProvider {
   (orchestration: Orchestration, config: MaestroConfig): Promise<SummaryResult>;
@@ -203,13 +205,24 @@ export async function writeOrchestrationLog(
   return result;
 }
 
+/**
+ * End condition of the log writer: generous, because the promise is "no orchestrated
+ * signal without its log". Still failing an hour after the orchestration was written, it
+ * stops and leaves the unlogged-orchestration finding (the monitor's sweep would record
+ * the same one).
+ */
+export const MAX_LOG_WRITER_AGE_MS = 60 * 60_000;
+
 export const onOrchestrationCreated = onDocumentCreated(
   {
     document: triggerPaths.orchestration,
     retry: true,
     secrets: [geminiApiKey, logChainKeys],
     maxInstances: cycleMaxInstances,
+    // One orchestration per instance: the tenant's chain head is contended anyway.
+    concurrency: 1,
     timeoutSeconds: LOG_WRITER_TIMEOUT_SECONDS,
+    memory: "512MiB",
   },
   async (event) => {
     if (!event.data) return;
@@ -222,17 +235,37 @@ export const onOrchestrationCreated = onDocumentCreated(
       return;
     }
     const db = maestroDb();
-    try {
-      await writeOrchestrationLog(db, parsed.value, geminiSummaryProvider(geminiApiKey.value() || undefined, geminiBaseUrl.value()), {
-        storedOrchestration: created,
-      });
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      logEvent.logWriteFailed({ tenant_id: event.params.tenantId, session_id: event.params.sessionId, event_id: event.id, error: message });
-      await event.data.ref
-        .update({ "log.attempts": FieldValue.increment(1), "log.error": message, "log.updated_at": new Date().toISOString() })
-        .catch(() => undefined);
-      throw error; // retried by the platform until the log exists
-    }
+    const ref = event.data.ref;
+    const orchestration = parsed.value;
+    await retryUntilEndCondition(
+      db,
+      { id: event.id, time: new Date(event.time), trigger: "onOrchestrationCreated", source: ref.path, tenant_id: event.params.tenantId, body: ref.path },
+      { max_age_ms: MAX_LOG_WRITER_AGE_MS, since: "the orchestration was written" },
+      async () => {
+        try {
+          await writeOrchestrationLog(db, orchestration, geminiSummaryProvider(geminiApiKey.value() || undefined, geminiBaseUrl.value()), {
+            storedOrchestration: created,
+          });
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          logEvent.logWriteFailed({ tenant_id: event.params.tenantId, session_id: event.params.sessionId, event_id: event.id, error: message });
+          await ref
+            .update({ "log.attempts": FieldValue.increment(1), "log.error": message, "log.updated_at": new Date().toISOString() })
+            .catch(() => undefined);
+          throw error; // retried by the platform until the log exists, or until the end condition
+        }
+      },
+      {
+        giveUp: async (kind, reason, attempts) => {
+          await recordUnloggedOrchestration(db, event.params.tenantId, event.params.sessionId, {
+            orchestration_timestamp: orchestration.timestamp,
+            log_attempts: attempts,
+            log_error: reason,
+            detected_at: new Date().toISOString(),
+            detail: `the log writer gave up on orchestration ${event.params.sessionId} (${orchestration.timestamp}): ${reason}${kind === "permanent" ? " (cannot succeed)" : ""}`,
+          });
+        },
+      },
+    );
   },
 );

@@ -25,7 +25,7 @@ import { markReservationRedeemed } from "../store/account";
 import { ChainKeyError, type ChainKeys } from "../core/chain-keys";
 import { ChainCursorError } from "../core/chain-cursor";
 import { RedeemNonceRequestSchema, RedeemNonceResponseSchema, VerifyLogChainRequestSchema, VerifyLogChainResponseSchema, type VerifyLogChainResponse } from "../schemas/api";
-import { isAlreadyExists, plainData } from "../store/firestore";
+import { plainData } from "../store/firestore";
 import { verifyChainPage } from "../store/log-chain";
 import { metricsDay, readDailyMetrics } from "../store/metrics";
 import { paths } from "../store/paths";
@@ -33,47 +33,8 @@ import { logEvent } from "../log-events";
 import { configuredChainKeys, logChainKeys } from "../params";
 import { maestroCallable } from "./callable";
 
-export const LOG_DEADLINE_MS = 60_000;
-
-export interface UnloggedFinding {
-  session_id: string;
-  orchestration_timestamp: string;
-  created: boolean;
-}
-
-export async function findUnloggedOrchestrations(db: Firestore, tenantId: string, now = new Date()): Promise<UnloggedFinding[]> {
-  const cutoff = new Date(now.getTime() - LOG_DEADLINE_MS).toISOString();
-  const snap = await db
-    .collection(paths.orchestrations(tenantId))
-    .where("log.state", "==", "PENDING")
-    .where("timestamp", "<=", cutoff)
-    .orderBy("timestamp")
-    .limit(50)
-    .get();
-  return Promise.all(
-    snap.docs.map(async (doc): Promise<UnloggedFinding> => {
-      const timestamp = String(doc.get("timestamp"));
-      const finding = {
-        kind: "orchestration_without_log",
-        tenant_id: tenantId,
-        session_id: doc.id,
-        orchestration_timestamp: timestamp,
-        log_attempts: doc.get("log.attempts") ?? 0,
-        log_error: doc.get("log.error") ?? null,
-        detected_at: now.toISOString(),
-        detail: `orchestration ${doc.id} (${timestamp}) has no log ${LOG_DEADLINE_MS / 1000} s after it was written`,
-      };
-      try {
-        await db.doc(paths.finding(tenantId, `unlogged_${doc.id}`)).create(finding);
-        logEvent.unloggedOrchestration(finding);
-        return { session_id: doc.id, orchestration_timestamp: timestamp, created: true };
-      } catch (error) {
-        if (!isAlreadyExists(error)) throw error;
-        return { session_id: doc.id, orchestration_timestamp: timestamp, created: false };
-      }
-    }),
-  );
-}
+// The sweep itself is in the store: the market cycle, the audit and the nightly job run it too.
+export { LOG_DEADLINE_MS, findUnloggedOrchestrations, type UnloggedFinding } from "../store/findings";
 
 /** The callable's time budget: it stops starting pages after this and hands back a cursor. */
 export const VERIFY_CHAIN_BUDGET_MS = 20_000;

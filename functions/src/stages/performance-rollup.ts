@@ -18,7 +18,6 @@ import {
   LedgerTradeSchema,
   parseWithReason,
   StrategySchema,
-  TenantSchema,
   TradingDaySchema,
   type StrategyPerformance,
 } from "../schemas";
@@ -26,6 +25,10 @@ import { IoCount, maestroDb, parseDoc, plainData } from "../store/firestore";
 import { paths, triggerPaths } from "../store/paths";
 import { scheduleTimeZone } from "../params";
 import { loadMaestroConfig } from "../store/config";
+import { findUnloggedOrchestrations } from "../store/findings";
+import { jsonPublisher } from "../store/pubsub";
+import { retryUntilEndCondition } from "../store/retries";
+import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../store/tenant-jobs";
 import { logEvent } from "../log-events";
 
 /** Fields Maestro writes on a ledger trade to record that it was rejected. */
@@ -247,26 +250,46 @@ export async function commitRollup(
   return "committed";
 }
 
-/** Nightly: every active tenant, every strategy, the last `lookback_days` rewritten. */
-export async function recomputeRecentPerformance(
-  db: Firestore,
-  options: { now?: Date; lookbackDays?: number } = {},
-): Promise<RollupOutcome[]> {
-  const now = options.now ?? new Date();
-  const tenants = await db.collection(paths.tenants()).get();
-  const outcomes: RollupOutcome[] = [];
-  for (const tenantSnap of tenants.docs) {
-    const tenant = parseDoc(TenantSchema, tenantSnap);
-    if (!tenant.ok || !tenant.value.active) continue;
-    const lookback = options.lookbackDays ?? (await loadMaestroConfig(db, tenantSnap.id, new IoCount())).config.lookback_days;
-    const windowStart = tradingDayOf(new Date(now.getTime() - lookback * 86_400_000));
-    const strategyIds = await strategyIdsOf(db, tenantSnap.id);
-    for (const strategyId of strategyIds) {
-      outcomes.push(await rollupStrategyPerformance(db, tenantSnap.id, strategyId, { now, windowStart }));
+/**
+ * The nightly job for one tenant (onTenantJob, job "nightly_rollup"): every strategy's
+ * last `lookback_days` rewritten, each strategy on its own — one strategy's failure is
+ * recorded in the outcome and the others still run — then the sweep for orchestrations
+ * without a log. Strategies run in id order; out of time budget, the job returns the next
+ * strategy id to continue from.
+ */
+export const nightlyRollupJob: TenantJob = async (db, ctx) => {
+  const started = Date.now();
+  const io = new IoCount();
+  const loaded = await loadMaestroConfig(db, ctx.tenant_id, io);
+  const windowStart = tradingDayOf(new Date(ctx.now.getTime() - loaded.config.lookback_days * 86_400_000));
+  const all = await strategyIdsOf(db, ctx.tenant_id);
+  const todo = ctx.cursor === undefined ? all : all.filter((id) => id >= ctx.cursor!);
+  const failed: Record<string, string> = {};
+  let rolled = 0;
+  let written = 0;
+  for (const [index, strategyId] of todo.entries()) {
+    if (index > 0 && Date.now() - started > ctx.budget_ms) {
+      return { status: "ok", detail: { strategies: rolled, written, failed }, continue_with: strategyId };
+    }
+    try {
+      const outcome = await rollupStrategyPerformance(db, ctx.tenant_id, strategyId, { now: ctx.now, windowStart });
+      written += outcome.written + outcome.deleted;
+      rolled += 1;
+    } catch (error) {
+      failed[strategyId] = error instanceof Error ? error.message : String(error);
     }
   }
-  return outcomes;
-}
+  let sweep: string | number;
+  try {
+    sweep = (await findUnloggedOrchestrations(db, ctx.tenant_id, ctx.now)).length;
+  } catch (error) {
+    sweep = `failed: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  const detail = { strategies: rolled, written, failed, config_rejection: loaded.rejection, unlogged_orchestrations: sweep };
+  const failures = Object.entries(failed);
+  if (failures.length === 0) return { status: "ok", detail };
+  return { status: "failed", reason: `${failures.length} of ${todo.length} strategies failed: ${failures.map(([id, why]) => `${id}: ${why}`).join("; ")}`, detail };
+};
 
 /** After a new day's marks: every strategy of the tenant from that day on. */
 export async function rollupTenantFromDay(db: Firestore, tenantId: string, day: string, now = new Date()): Promise<RollupOutcome[]> {
@@ -354,34 +377,65 @@ function sameFigures(stored: Partial<StrategyPerformance>, row: DailyRollup): bo
 // Cloud Functions
 // ---------------------------------------------------------------------------
 
+/**
+ * End condition of the rollup triggers: a write still failing an hour later gives up with
+ * a dead letter (the nightly job rolls the strategy up again anyway).
+ */
+export const MAX_ROLLUP_TRIGGER_AGE_MS = 60 * 60_000;
+
 /** Keeps the affected strategy's days current on every ledger write. */
-export const onLedgerTradeWritten = onDocumentWritten({ document: triggerPaths.ledgerTrade, retry: true }, async (event) => {
-  const before = event.data?.before.exists ? event.data.before.data() : undefined;
-  const after = event.data?.after.exists ? event.data.after.data() : undefined;
-  const db = maestroDb();
-  const idProblem = strategyIdProblem(after);
-  if (idProblem && after?.maestro_rejection_reason !== idProblem) {
-    await db.doc(paths.ledgerTrade(event.params.tenantId, event.params.tradeId)).update({ maestro_status: "rejected", maestro_rejection_reason: idProblem });
-    logEvent.tradesRejected({ tenant_id: event.params.tenantId, trade_id: event.params.tradeId, reason: idProblem });
-  }
-  for (const strategyId of strategiesAffectedByTradeWrite(before, after)) {
-    await rollupStrategyPerformance(db, event.params.tenantId, strategyId);
-  }
-});
+export const onLedgerTradeWritten = onDocumentWritten(
+  { document: triggerPaths.ledgerTrade, retry: true, timeoutSeconds: 120, memory: "512MiB" },
+  async (event) => {
+    const before = event.data?.before.exists ? event.data.before.data() : undefined;
+    const after = event.data?.after.exists ? event.data.after.data() : undefined;
+    const db = maestroDb();
+    const source = paths.ledgerTrade(event.params.tenantId, event.params.tradeId);
+    await retryUntilEndCondition(
+      db,
+      { id: event.id, time: new Date(event.time), trigger: "onLedgerTradeWritten", source, tenant_id: event.params.tenantId, body: source },
+      { max_age_ms: MAX_ROLLUP_TRIGGER_AGE_MS, since: "the write" },
+      async () => {
+        // An id that names no strategy Firestore can address is rejected here, where it enters.
+        const idProblem = strategyIdProblem(after);
+        if (idProblem && after?.maestro_rejection_reason !== idProblem) {
+          await db.doc(source).update({ maestro_status: "rejected", maestro_rejection_reason: idProblem });
+          logEvent.tradesRejected({ tenant_id: event.params.tenantId, trade_id: event.params.tradeId, reason: idProblem });
+        }
+        for (const strategyId of strategiesAffectedByTradeWrite(before, after)) {
+          await rollupStrategyPerformance(db, event.params.tenantId, strategyId);
+        }
+      },
+    );
+  },
+);
 
 /** A day's closing marks change that day's and later days' unrealized P&L. */
-export const onDailyMarksWritten = onDocumentWritten({ document: triggerPaths.dailyMarks, retry: true }, async (event) => {
-  if (!TradingDaySchema.safeParse(event.params.day).success) {
-    logEvent.marksRejected({ tenant_id: event.params.tenantId, day: event.params.day, reason: "document id: must be a date written YYYY-MM-DD" });
-    return;
-  }
-  await rollupTenantFromDay(maestroDb(), event.params.tenantId, event.params.day);
-});
+export const onDailyMarksWritten = onDocumentWritten(
+  { document: triggerPaths.dailyMarks, retry: true, timeoutSeconds: 300, memory: "512MiB" },
+  async (event) => {
+    if (!TradingDaySchema.safeParse(event.params.day).success) {
+      logEvent.marksRejected({ tenant_id: event.params.tenantId, day: event.params.day, reason: "document id: must be a date written YYYY-MM-DD" });
+      return;
+    }
+    const db = maestroDb();
+    const source = paths.dailyMark(event.params.tenantId, event.params.day);
+    await retryUntilEndCondition(
+      db,
+      { id: event.id, time: new Date(event.time), trigger: "onDailyMarksWritten", source, tenant_id: event.params.tenantId, body: source },
+      { max_age_ms: MAX_ROLLUP_TRIGGER_AGE_MS, since: "the write" },
+      () => rollupTenantFromDay(db, event.params.tenantId, event.params.day),
+    );
+  },
+);
 
-/** Nightly recompute of the last lookback_days for every tenant (after the marks are in). */
+/**
+ * Nightly, after the marks are in: one nightly_rollup message per active tenant
+ * (nightlyRollupJob runs for each in its own invocation).
+ */
 export const nightlyPerformanceRollup = onSchedule(
-  { schedule: "30 1 * * *", timeZone: scheduleTimeZone, retryCount: 2 },
-  async () => {
-    await recomputeRecentPerformance(maestroDb());
+  { schedule: "30 1 * * *", timeZone: scheduleTimeZone, retryCount: 2, timeoutSeconds: 300, memory: "256MiB" },
+  async (event) => {
+    await fanOutTenantJob(maestroDb(), "nightly_rollup", runIdOf(new Date(event.scheduleTime)), jsonPublisher(TENANT_JOB_TOPIC));
   },
 );

@@ -19,12 +19,13 @@ import { dailyReturns } from "../core/fifo";
 import {
   StrategySchema,
   StrategyWeightsSchema,
-  TenantSchema,
   type MaestroConfig,
   type Strategy,
   type StrategyWeights,
 } from "../schemas";
 import { loadMaestroConfig } from "../store/config";
+import { jsonPublisher } from "../store/pubsub";
+import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../store/tenant-jobs";
 import { IoCount, maestroDb, parseDoc, storable } from "../store/firestore";
 import { scheduleTimeZone } from "../params";
 import { paths } from "../store/paths";
@@ -170,28 +171,27 @@ export async function readStrategies(db: Firestore, tenantId: string, io: IoCoun
   return read;
 }
 
-/** Scheduled body: recompute the weights of every active tenant whose weights are stale. */
-export async function recalculateStaleWeights(db: Firestore, now = new Date()): Promise<string[]> {
-  const tenants = await db.collection(paths.tenants()).get();
-  const recomputed: string[] = [];
-  for (const tenantSnap of tenants.docs) {
-    const tenant = parseDoc(TenantSchema, tenantSnap);
-    if (!tenant.ok || !tenant.value.active) continue;
-    const io = new IoCount();
-    const stored = await readStoredWeights(db, tenantSnap.id, io);
-    const { config } = await loadMaestroConfig(db, tenantSnap.id, io);
-    const { strategies } = await readStrategies(db, tenantSnap.id, io);
-    if (weightsAreCurrent(stored, config, strategies)) continue;
-    await recalculateWeights(db, tenantSnap.id, { config, strategies, performanceVersion: stored.performance_version, now, previous: stored.weights }, io);
-    recomputed.push(tenantSnap.id);
-  }
-  return recomputed;
-}
+/** The weights job for one tenant (onTenantJob, job "weights"): recompute them if they are stale. */
+export const weightsJob: TenantJob = async (db, ctx) => {
+  const io = new IoCount();
+  const [stored, loaded, read] = await Promise.all([
+    readStoredWeights(db, ctx.tenant_id, io),
+    loadMaestroConfig(db, ctx.tenant_id, io),
+    readStrategies(db, ctx.tenant_id, io),
+  ]);
+  const detail = { recomputed: false, malformed_strategies: read.malformed, config_rejection: loaded.rejection, io: io.toJSON() };
+  if (weightsAreCurrent(stored, loaded.config, read.strategies)) return { status: "ok", detail };
+  await recalculateWeights(db, ctx.tenant_id, { config: loaded.config, strategies: read.strategies, performanceVersion: stored.performance_version, now: ctx.now, previous: stored.weights }, io);
+  return { status: "ok", detail: { ...detail, recomputed: true, io: io.toJSON() } };
+};
 
-/** Weights are also recomputed at the start of any cycle that finds them stale. */
+/**
+ * Every 15 minutes: one weights message per active tenant (weightsJob runs for each in its
+ * own invocation). Weights are also recomputed at the start of any cycle that finds them stale.
+ */
 export const scheduledWeightRecalculation = onSchedule(
-  { schedule: "every 15 minutes", timeZone: scheduleTimeZone, retryCount: 1 },
-  async () => {
-    await recalculateStaleWeights(maestroDb());
+  { schedule: "every 15 minutes", timeZone: scheduleTimeZone, retryCount: 1, timeoutSeconds: 300, memory: "256MiB" },
+  async (event) => {
+    await fanOutTenantJob(maestroDb(), "weights", runIdOf(new Date(event.scheduleTime)), jsonPublisher(TENANT_JOB_TOPIC));
   },
 );

@@ -27,12 +27,64 @@ export function configFields(data: Record<string, unknown> | undefined): Record<
   return out;
 }
 
+/**
+ * A config document larger than this is rejected without being parsed: no valid config
+ * comes near it (the default one is about 1 KiB), and a huge one written around the
+ * callable (say, fifty thousand holidays) must not cost every job that reads it.
+ */
+export const CONFIG_BYTE_LIMIT = 64 * 1024;
+
+/** Approximate stored size of a document's data (its JSON text). */
+export function approximateBytes(data: unknown): number {
+  return Buffer.byteLength(JSON.stringify(data ?? null), "utf8");
+}
+
 export async function loadMaestroConfig(db: Firestore, tenantId: string, io: IoCount): Promise<LoadedConfig> {
   const snap = await db.doc(paths.config(tenantId)).get();
   io.read(snap);
+  return configFromSnapshot(db, tenantId, snap, io);
+}
+
+/** Many tenants' configs in batched reads (db.getAll), for the fan-outs. */
+export async function readConfigSnapshots(db: Firestore, tenantIds: readonly string[], io: IoCount, batchSize = 100): Promise<Map<string, DocumentSnapshot | Error>> {
+  const out = new Map<string, DocumentSnapshot | Error>();
+  const batches: Promise<void>[] = [];
+  for (let i = 0; i < tenantIds.length; i += batchSize) {
+    const ids = tenantIds.slice(i, i + batchSize);
+    batches.push(
+      db.getAll(...ids.map((t) => db.doc(paths.config(t)))).then(
+        (snaps) => {
+          io.read(snaps);
+          snaps.forEach((snap, k) => out.set(ids[k], snap));
+        },
+        (error: unknown) => {
+          // One failed batch costs its tenants this run, not everyone's.
+          for (const t of ids) out.set(t, error instanceof Error ? error : new Error(String(error)));
+        },
+      ),
+    );
+  }
+  await Promise.all(batches);
+  return out;
+}
+
+/** The config in force from an already-read config document (marking it accepted or rejected). */
+export async function configFromSnapshot(db: Firestore, tenantId: string, snap: DocumentSnapshot, io: IoCount): Promise<LoadedConfig> {
   if (!snap.exists) return { config: DEFAULT_CONFIG, source: "defaults", rejection: null };
 
   const previousValidation = snap.get("validation") as { status?: string; reason?: string } | undefined;
+  const bytes = approximateBytes(snap.data());
+  if (bytes > CONFIG_BYTE_LIMIT) {
+    const reason = `(document): is about ${bytes} bytes, above the ${CONFIG_BYTE_LIMIT}-byte limit of a config`;
+    if (previousValidation?.status !== "rejected" || previousValidation.reason !== reason) {
+      await snap.ref.set({ validation: { status: "rejected", reason, checked_at: new Date().toISOString() } }, { merge: true });
+      io.write();
+    }
+    const lastValid = await db.doc(paths.lastValidConfig(tenantId)).get();
+    io.read(lastValid);
+    const fallback = lastValid.exists ? MaestroConfigSchema.safeParse(lastValid.data()) : null;
+    return fallback?.success ? { config: fallback.data, source: "last_valid", rejection: reason } : { config: DEFAULT_CONFIG, source: "defaults", rejection: reason };
+  }
   const data = configFields(snap.data());
   const parsed = MaestroConfigSchema.safeParse(data);
   if (parsed.success) {

@@ -57,6 +57,13 @@ export const paths = {
   /** Messages Maestro gave up on (DeadLetterSchema), by event id. */
   deadLetter: (eventId: string) => `systemStatus/dead_letters/messages/${eventId}`,
   deadLetters: () => "systemStatus/dead_letters/messages",
+  /** Failed attempts of a retried trigger's event (the market cycle keeps its own, below). */
+  eventAttempts: (eventId: string) => `systemStatus/retries/events/${eventId}`,
+  /** One record per per-tenant job fan-out: `{job}_{runId}`. */
+  tenantJobRun: (job: string, runId: string) => `systemStatus/tenant_jobs/runs/${job}_${runId}`,
+  /** One tenant's outcome in a job run (its own document, so handlers never contend). */
+  tenantJobOutcome: (job: string, runId: string, t: string) => `systemStatus/tenant_jobs/runs/${job}_${runId}/tenants/${t}`,
+  tenantJobOutcomes: (job: string, runId: string) => `systemStatus/tenant_jobs/runs/${job}_${runId}/tenants`,
   /** Delivery attempts of a market-cycle message that failed transiently. */
   cycleAttempts: (eventId: string) => `systemStatus/market_cycles/attempts/${eventId}`,
   /** One record per scheduled fan-out, by slot. */

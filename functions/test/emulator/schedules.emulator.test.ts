@@ -1,12 +1,17 @@
 /**
  * The scheduled jobs. The emulator never runs schedules (TOOLCHAIN.md), so the exported
  * functions are invoked with `.run()`, which calls the same handler a deploy schedules.
- * The background triggers are paused so only the scheduled work touches the documents.
+ * The nightly rollup and the weight schedule publish one maestro-tenant-jobs message per
+ * tenant; with the background triggers paused here (so only the scheduled work touches
+ * the documents), the test hands its tenant's message to handleTenantJob itself, as
+ * onTenantJob would. adversarial-tenants.emulator.test.ts runs them through Pub/Sub.
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { FieldValue } from "firebase-admin/firestore";
-import { nightlyPerformanceRollup } from "../../src/stages/performance-rollup";
-import { scheduledWeightRecalculation } from "../../src/stages/weights";
+import { nightlyPerformanceRollup, nightlyRollupJob } from "../../src/stages/performance-rollup";
+import { scheduledWeightRecalculation, weightsJob } from "../../src/stages/weights";
+import { handleTenantJob } from "../../src/stages/tenant-jobs";
+import { runIdOf } from "../../src/store/tenant-jobs";
 import { scheduleMarketCycles } from "../../src/stages/market-cycles";
 import { paths } from "../../src/store/paths";
 import { adminDb, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
@@ -20,6 +25,38 @@ beforeAll(() => {
 /** Days relative to today, so the nightly's "last lookback_days" window covers them. */
 function daysAgo(n: number): string {
   return new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+}
+
+const registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob };
+
+/**
+ * Runs a schedule for a fresh scheduleTime, checks its run record lists the tenant as
+ * published, and delivers the tenant's message to the job handler; returns its outcome.
+ */
+async function runScheduleFor(
+  schedule: typeof nightlyPerformanceRollup,
+  job: "nightly_rollup" | "weights",
+  tenantId: string,
+  scheduleTime: Date,
+): Promise<Record<string, unknown>> {
+  await schedule.run({ scheduleTime: scheduleTime.toISOString(), jobName: job } as never);
+  const runId = runIdOf(scheduleTime);
+  const run = (await db.doc(paths.tenantJobRun(job, runId)).get()).data()!;
+  expect(run).toMatchObject({ job, run_id: runId, publish_failures: {} });
+  expect(run.published).toBeGreaterThanOrEqual(1);
+  const handled = await handleTenantJob(
+    db,
+    { id: `${job}-${tenantId}-${runId}`, time: new Date(), text: JSON.stringify({ job, tenant_id: tenantId, run_id: runId }) },
+    registry,
+  );
+  expect(handled).toMatchObject({ outcome: "done", status: "ok" });
+  return (await db.doc(paths.tenantJobOutcome(job, runId, tenantId)).get()).data()!;
+}
+
+let scheduleClock = Date.now();
+function nextScheduleTime(): Date {
+  scheduleClock += 60_000;
+  return new Date(scheduleClock);
 }
 
 test("the nightly rollup recomputes every active tenant's recent days and repairs a damaged one", async () => {
@@ -36,7 +73,8 @@ test("the nightly rollup recomputes every active tenant's recent days and repair
   batch.set(db.doc(paths.performanceDay(tenantId, "alpha", d1)), { strategy_id: "alpha", trading_day: d1, daily_pnl: 999 });
   await batch.commit();
 
-  await nightlyPerformanceRollup.run({} as never);
+  const outcome = await runScheduleFor(nightlyPerformanceRollup, "nightly_rollup", tenantId, nextScheduleTime());
+  expect(outcome).toMatchObject({ status: "ok", reason: null, attempts: 1, detail: { strategies: 1, written: 2, failed: {} } });
 
   const day2 = (await db.doc(paths.performanceDay(tenantId, "alpha", d2)).get()).data()!;
   const day1 = (await db.doc(paths.performanceDay(tenantId, "alpha", d1)).get()).data()!;
@@ -46,7 +84,8 @@ test("the nightly rollup recomputes every active tenant's recent days and repair
   expect(weights.performance_version).toBeGreaterThan(0);
 
   // A second run finds nothing to change: the documents keep their computed_at.
-  await nightlyPerformanceRollup.run({} as never);
+  const second = await runScheduleFor(nightlyPerformanceRollup, "nightly_rollup", tenantId, nextScheduleTime());
+  expect(second).toMatchObject({ status: "ok", detail: { strategies: 1, written: 0 } });
   expect((await db.doc(paths.performanceDay(tenantId, "alpha", d1)).get()).data()).toEqual(day1);
 });
 
@@ -65,14 +104,14 @@ test("the weight schedule recomputes stale weights and leaves fresh ones alone",
   batch.set(db.doc(paths.weights(tenantId)), { tenant_id: tenantId, performance_version: FieldValue.increment(1) }, { merge: true });
   await batch.commit();
 
-  await scheduledWeightRecalculation.run({} as never);
+  expect(await runScheduleFor(scheduledWeightRecalculation, "weights", tenantId, nextScheduleTime())).toMatchObject({ status: "ok", detail: { recomputed: true } });
   const weights = (await db.doc(paths.weights(tenantId)).get()).data()!;
   expect(weights.computed_from_version).toBe(weights.performance_version);
   expect(weights.strategies.alpha.data_points).toBe(5);
   expect(weights.strategies.alpha.sharpe_ratio).toBeCloseTo(18.928, 2);
   expect(weights.strategies.alpha).toMatchObject({ mode: "ACTIVE", weight: 1, max_drawdown: 0, win_rate: 0.6 });
 
-  await scheduledWeightRecalculation.run({} as never);
+  expect(await runScheduleFor(scheduledWeightRecalculation, "weights", tenantId, nextScheduleTime())).toMatchObject({ status: "ok", detail: { recomputed: false } });
   expect((await db.doc(paths.weights(tenantId)).get()).data()!.computed_at).toBe(weights.computed_at);
 });
 
