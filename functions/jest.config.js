@@ -19,6 +19,7 @@ module.exports = {
       transform: { "^.+\\.ts$": tsJest },
       testMatch: ["<rootDir>/test/emulator/**/*.emulator.test.ts"],
       setupFiles: ["<rootDir>/test/support/chain-key-env.js"],
+      setupFilesAfterEnv: ["<rootDir>/test/support/retire-tenants.ts"],
     },
   ],
 };

@@ -5,9 +5,11 @@
  *   ledger_trades write ─► onLedgerTradeWritten ─┬─► strategy_performance (+ weights stale)
  *   daily_marks write   ─► onDailyMarksWritten  ─┘
  *   nightly schedule    ─► nightlyPerformanceRollup ─┐ one maestro-tenant-jobs message per active
- *   15-minute schedule  ─► scheduledWeightRecalculation ┘ tenant (run record: systemStatus/tenant_jobs)
+ *   15-minute schedule  ─► scheduledWeightRecalculation ┤ tenant (run record: systemStatus/tenant_jobs)
+ *   daily schedule      ─► scheduledChainVerification ──┘
  *   Pub/Sub maestro-tenant-jobs ─► onTenantJob ─► TENANT_JOBS[job] for that tenant alone:
- *                                  nightly_rollup (strategy_performance), weights (strategy_weights/current)
+ *                                  nightly_rollup (strategy_performance), weights (strategy_weights/current),
+ *                                  chain_verification (whole log chain → log_chain/verification, findings)
  *   every 5 minutes     ─► scheduleMarketCycles ─► one maestro-market-cycle message per open tenant
  *   Pub/Sub maestro-market-cycle ─► onMarketCycle ─┐   (dead letters: systemStatus/dead_letters)
  *   callable                      ─► orchestrateNow ┴─► orchestrations/{sessionId}
@@ -25,6 +27,7 @@ import { setGlobalOptions } from "firebase-functions/v2";
 import { nightlyRollupJob } from "./stages/performance-rollup";
 import { tenantJobFunction, type Registry } from "./stages/tenant-jobs";
 import { weightsJob } from "./stages/weights";
+import { chainVerificationJob } from "./stages/monitoring";
 
 setGlobalOptions({ region: "us-central1", maxInstances: 20 });
 
@@ -36,11 +39,12 @@ export { getStrategyWeights, getOrchestration, listOrchestrationLogs } from "./s
 export { setStrategyMode, updateMaestroConfig } from "./stages/admin-actions";
 export { onOrchestrationCreated } from "./stages/log-writer";
 export { onOrchestrationLogCreated } from "./stages/audit";
-export { redeemNonce, verifyLogChain } from "./stages/monitoring";
+export { redeemNonce, verifyLogChain, scheduledChainVerification } from "./stages/monitoring";
 
 /** The per-tenant jobs by name (TenantJobMessageSchema): adding a job is one entry here. */
 const TENANT_JOBS: Registry = {
   nightly_rollup: nightlyRollupJob,
   weights: weightsJob,
+  chain_verification: chainVerificationJob,
 };
 export const onTenantJob = tenantJobFunction(TENANT_JOBS);

@@ -652,12 +652,13 @@ const tenantJobFields = {
   /** How many times this run was continued for the tenant; bounded by the handler. */
   continuation: z.number().int().min(0, "must be at least 0").max(1000, "must be at most 1000").default(0),
 };
-export const TENANT_JOBS = ["nightly_rollup", "weights"] as const;
+export const TENANT_JOBS = ["nightly_rollup", "weights", "chain_verification"] as const;
 export const TenantJobMessageSchema = z.discriminatedUnion(
   "job",
   [
     z.object({ job: z.literal("nightly_rollup"), ...tenantJobFields }).strict(),
     z.object({ job: z.literal("weights"), ...tenantJobFields }).strict(),
+    z.object({ job: z.literal("chain_verification"), ...tenantJobFields }).strict(),
   ],
   { error: `must be one of ${TENANT_JOBS.map((j) => `"${j}"`).join(", ")}` },
 );

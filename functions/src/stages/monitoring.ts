@@ -25,12 +25,15 @@ import { markReservationRedeemed } from "../store/account";
 import { ChainKeyError, type ChainKeys } from "../core/chain-keys";
 import { ChainCursorError } from "../core/chain-cursor";
 import { RedeemNonceRequestSchema, RedeemNonceResponseSchema, VerifyLogChainRequestSchema, VerifyLogChainResponseSchema, type VerifyLogChainResponse } from "../schemas/api";
-import { plainData } from "../store/firestore";
-import { verifyChainPage } from "../store/log-chain";
+import { maestroDb, plainData } from "../store/firestore";
+import { recordChainVerification, verifyChainPage } from "../store/log-chain";
+import { jsonPublisher } from "../store/pubsub";
+import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../store/tenant-jobs";
 import { metricsDay, readDailyMetrics } from "../store/metrics";
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
-import { configuredChainKeys, logChainKeys } from "../params";
+import { configuredChainKeys, logChainKeys, scheduleTimeZone } from "../params";
+import { onSchedule } from "firebase-functions/v2/scheduler";
 import { maestroCallable } from "./callable";
 
 // The sweep itself is in the store: the market cycle, the audit and the nightly job run it too.
@@ -144,5 +147,42 @@ export const redeemNonce = maestroCallable(
       notional: l.notional,
       expires_at: l.expires_at,
     };
+  },
+);
+
+// ---------------------------------------------------------------------------
+// Daily whole-chain verification (the per-log audit only sees the previous link)
+// ---------------------------------------------------------------------------
+
+/**
+ * The daily job for one tenant (onTenantJob, job "chain_verification"): walks the whole
+ * chain from seq 1 under the configured keys, checking every link and every log's
+ * orchestration digest, in pages within the job's time budget; out of time, it returns
+ * the walk's cursor and a new message goes on from there. At the end (or at a break) it
+ * records tenants/{t}/log_chain/verification and, for a break, one finding.
+ */
+export const chainVerificationJob: TenantJob = async (db, ctx) => {
+  let keys: ChainKeys | null;
+  try {
+    keys = configuredChainKeys();
+  } catch (error) {
+    if (error instanceof ChainKeyError) return { status: "failed", reason: `MAESTRO_LOG_CHAIN_KEYS: ${error.message}` };
+    throw error;
+  }
+  const page = await verifyChainPage(db, ctx.tenant_id, keys, { cursor: ctx.cursor ?? null, budgetMs: ctx.budget_ms, now: ctx.now });
+  const detail = { logs_checked: page.logs_checked, reads: page.reads, pages: page.pages, keyed: page.keyed };
+  if (!page.done && page.cursor !== null) return { status: "ok", detail, continue_with: page.cursor };
+  await recordChainVerification(db, page, ctx.now);
+  logEvent.chainVerified({ tenant_id: ctx.tenant_id, intact: page.intact, logs_checked: page.logs_checked, head_seq: page.head_seq, keyed: page.keyed, first_break: page.first_break, reads: page.reads, scheduled: true });
+  if (page.intact) return { status: "ok", detail: { ...detail, head_seq: page.head_seq } };
+  const b = page.first_break!;
+  return { status: "failed", reason: `log chain broken at seq ${b.seq} (${b.log_id ?? "no log"}): ${b.problem}`, detail };
+};
+
+/** Daily, after the nightly rollup: one chain_verification message per active tenant. */
+export const scheduledChainVerification = onSchedule(
+  { schedule: "30 3 * * *", timeZone: scheduleTimeZone, retryCount: 2, timeoutSeconds: 300, memory: "256MiB" },
+  async (event) => {
+    await fanOutTenantJob(maestroDb(), "chain_verification", runIdOf(new Date(event.scheduleTime)), jsonPublisher(TENANT_JOB_TOPIC));
   },
 );

@@ -23,7 +23,7 @@ import { jsonPublisher, type PublishJson } from "../store/pubsub";
 import { recordDeadLetter, retryUntilEndCondition, type RetriedEvent } from "../store/retries";
 import { TENANT_JOB_TOPIC } from "../store/tenant-jobs";
 import { logEvent } from "../log-events";
-import { cycleMaxInstances } from "../params";
+import { cycleMaxInstances, logChainKeys } from "../params";
 
 export const TENANT_JOB_TIMEOUT_SECONDS = 300;
 /** What a job may spend before it should stop and continue in a new message. */
@@ -150,6 +150,8 @@ export function tenantJobFunction(registry: Registry) {
       maxInstances: cycleMaxInstances,
       timeoutSeconds: TENANT_JOB_TIMEOUT_SECONDS,
       memory: "512MiB",
+      // chain_verification hashes under the log-chain keys.
+      secrets: [logChainKeys],
     },
     async (event) => {
       const message = event.data.message;

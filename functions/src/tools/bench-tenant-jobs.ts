@@ -26,6 +26,7 @@ import { paths } from "../store/paths";
 import { TENANT_JOB_TOPIC, fanOutTenantJob } from "../store/tenant-jobs";
 import type { TenantJobMessage, TenantJobName } from "../schemas";
 import { summarise } from "./bench-core";
+import { chainVerificationJob } from "../stages/monitoring";
 import { PROJECT_ID, emulatorDb, requireEnv } from "./emulator-client";
 
 const TENANTS = Number(process.env.MAESTRO_BENCH_JOB_TENANTS ?? 1000);
@@ -34,7 +35,7 @@ const TIMEOUT_MS = Number(process.env.MAESTRO_BENCH_JOB_TIMEOUT_S ?? 600) * 1000
 const MODE = process.env.MAESTRO_BENCH_JOB_MODE === "inprocess" ? "inprocess" : "functions";
 const CONCURRENCY = Number(process.env.MAESTRO_BENCH_JOB_CONCURRENCY ?? 16);
 const MIN_FREE_MB = Number(process.env.MAESTRO_BENCH_MIN_FREE_MB ?? 3000);
-const registry: Registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob };
+const registry: Registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob, chain_verification: chainVerificationJob };
 
 function availableMb(): number {
   const line = readFileSync("/proc/meminfo", "utf8").split("\n").find((l) => l.startsWith("MemAvailable:"));

@@ -18,7 +18,7 @@ import { orchestrateTenant } from "../../src/stages/orchestration";
 import { recordChainVerification, verifyChainPage } from "../../src/store/log-chain";
 import { paths } from "../../src/store/paths";
 import type { Audit } from "../../src/schemas";
-import { adminDb, callCallable, memberOf, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
+import { ampleAccountSnapshot, adminDb, callCallable, memberOf, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
 
 pauseBackgroundTriggersDuringFile();
 const db = adminDb();
@@ -28,6 +28,7 @@ async function seedTenant(label: string): Promise<string> {
   const tenantId = uniqueTenantId(label);
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: label, active: true });
+  batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
   for (const s of ["alpha", "beta"]) batch.set(db.doc(paths.strategy(tenantId, s)), { name: s, enabled: true, capital_base: 10_000, manual_mode: null });
   await batch.commit();
   return tenantId;

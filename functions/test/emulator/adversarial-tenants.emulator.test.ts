@@ -13,6 +13,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { handleTenantJob, MAX_TENANT_JOB_AGE_MS, type Registry } from "../../src/stages/tenant-jobs";
 import { nightlyRollupJob, onLedgerTradeWritten, MAX_ROLLUP_TRIGGER_AGE_MS } from "../../src/stages/performance-rollup";
 import { weightsJob } from "../../src/stages/weights";
+import { chainVerificationJob } from "../../src/stages/monitoring";
 import { onOrchestrationCreated } from "../../src/stages/log-writer";
 import { onOrchestrationLogCreated } from "../../src/stages/audit";
 import { fanOutMarketCycles, pubsubPublish } from "../../src/stages/market-cycles";
@@ -33,7 +34,7 @@ afterAll(async () => {
   await batch.commit();
 });
 const publishJob = jsonPublisher<TenantJobMessage>(TENANT_JOB_TOPIC);
-const registry: Registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob };
+const registry: Registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob, chain_verification: chainVerificationJob };
 
 function daysAgo(n: number): string {
   return new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);

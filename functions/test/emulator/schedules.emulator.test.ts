@@ -13,6 +13,9 @@ import { scheduledWeightRecalculation, weightsJob } from "../../src/stages/weigh
 import { handleTenantJob } from "../../src/stages/tenant-jobs";
 import { runIdOf } from "../../src/store/tenant-jobs";
 import { scheduleMarketCycles } from "../../src/stages/market-cycles";
+import { chainVerificationJob, scheduledChainVerification } from "../../src/stages/monitoring";
+import { orchestrateTenant } from "../../src/stages/orchestration";
+import { writeOrchestrationLog } from "../../src/stages/log-writer";
 import { paths } from "../../src/store/paths";
 import { adminDb, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
 
@@ -27,7 +30,7 @@ function daysAgo(n: number): string {
   return new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 }
 
-const registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob };
+const registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob, chain_verification: chainVerificationJob };
 
 /**
  * Runs a schedule for a fresh scheduleTime, checks its run record lists the tenant as
@@ -35,7 +38,7 @@ const registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob };
  */
 async function runScheduleFor(
   schedule: typeof nightlyPerformanceRollup,
-  job: "nightly_rollup" | "weights",
+  job: "nightly_rollup" | "weights" | "chain_verification",
   tenantId: string,
   scheduleTime: Date,
 ): Promise<Record<string, unknown>> {
@@ -49,8 +52,10 @@ async function runScheduleFor(
     { id: `${job}-${tenantId}-${runId}`, time: new Date(), text: JSON.stringify({ job, tenant_id: tenantId, run_id: runId }) },
     registry,
   );
-  expect(handled).toMatchObject({ outcome: "done", status: "ok" });
-  return (await db.doc(paths.tenantJobOutcome(job, runId, tenantId)).get()).data()!;
+  expect(handled).toMatchObject({ outcome: "done" });
+  const outcome = (await db.doc(paths.tenantJobOutcome(job, runId, tenantId)).get()).data()!;
+  expect(outcome.status).toBe((handled as { status: string }).status);
+  return outcome;
 }
 
 let scheduleClock = Date.now();
@@ -124,4 +129,34 @@ test("the market-cycle schedule fans out for its scheduleTime: on a Saturday eve
   expect(run).toMatchObject({ slot: "2026-11-28T16:05:00.000Z", published: 0, runs: 1 });
   expect(run.closed).toBeGreaterThanOrEqual(1);
   expect((await db.collection(paths.orchestrations(tenantId)).get()).size).toBe(0);
+});
+
+test("the daily chain verification walks each tenant's whole chain: intact, then a break in an old log is recorded once as a finding", async () => {
+  const tenantId = uniqueTenantId("chainjob");
+  const batch = db.batch();
+  batch.set(db.doc(paths.tenant(tenantId)), { name: "Chain", active: true });
+  batch.set(db.doc(paths.strategy(tenantId, "alpha")), { name: "Alpha", enabled: true, capital_base: 10_000, manual_mode: null });
+  await batch.commit();
+  const written = async () => ({ text: "written", source: "written" as const, fallback_reason: "no_api_key", latency_ms: 0 });
+  const logIds: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    await db.doc(paths.signal(tenantId, `s${i}`)).set({ strategy_id: "alpha", action: "SELL", ticker: "SPY", allocation: 0.1, status: "pending", created_at: FieldValue.serverTimestamp() });
+    const o = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" });
+    logIds.push((await writeOrchestrationLog(db, o, written)).log_id);
+  }
+
+  const intact = await runScheduleFor(scheduledChainVerification, "chain_verification", tenantId, nextScheduleTime());
+  expect(intact).toMatchObject({ status: "ok", detail: { logs_checked: 4, head_seq: 4 } });
+  expect((await db.doc(paths.logChainVerification(tenantId)).get()).data()).toMatchObject({ intact: true, logs_checked: 4 });
+
+  // Someone with database access edits the first log; the per-log audit of later logs
+  // never looks that far back, the daily walk does.
+  await db.doc(paths.log(logIds[0])).update({ systemic_risk_details: "nothing to see" });
+  const broken = await runScheduleFor(scheduledChainVerification, "chain_verification", tenantId, nextScheduleTime());
+  expect(broken).toMatchObject({ status: "failed" });
+  expect(String(broken.reason)).toMatch(/^log chain broken at seq 1 /);
+  await runScheduleFor(scheduledChainVerification, "chain_verification", tenantId, nextScheduleTime());
+  const findings = (await db.collection(paths.findings(tenantId)).get()).docs.map((d) => d.data()).filter((f) => f.kind === "log_chain_break");
+  expect(findings).toHaveLength(1);
+  expect(findings[0]).toMatchObject({ seq: 1 });
 });

@@ -19,8 +19,26 @@ export function ampleAccountSnapshot(buyingPower = 1_000_000_000): { equity: num
   return { equity: buyingPower, buying_power: buyingPower, as_of: new Date().toISOString() };
 }
 
+/** Ids handed out in this test file (jest gives each file its own module registry). */
+const issuedTenantIds = new Set<string>();
+
 export function uniqueTenantId(label: string): string {
-  return `${label}-${randomBytes(4).toString("hex")}`;
+  const id = `${label}-${randomBytes(4).toString("hex")}`;
+  issuedTenantIds.add(id);
+  return id;
+}
+
+/**
+ * Deactivates, after the file, every tenant it created with uniqueTenantId (ids it used
+ * for other things name no tenant and are left alone), so a later file's scheduled
+ * fan-out to "every active tenant" is not a fan-out to every test tenant ever made.
+ * Registered for every emulator file (test/support/retire-tenants.ts).
+ */
+export async function retireIssuedTenants(): Promise<void> {
+  const db = emulatorDb();
+  const ids = [...issuedTenantIds];
+  issuedTenantIds.clear();
+  await Promise.allSettled(ids.map((id) => db.doc(paths.tenant(id)).update({ active: false })));
 }
 
 /** Signs a new user up on the Auth emulator and returns its ID token. */
