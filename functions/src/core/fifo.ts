@@ -13,8 +13,10 @@
  */
 import type { LedgerTrade, StrategyPerformance } from "../schemas";
 
-export interface FifoTrade extends Pick<LedgerTrade, "symbol" | "side" | "quantity" | "price" | "fee" | "executed_at"> {
+export interface FifoTrade extends Pick<LedgerTrade, "symbol" | "side" | "quantity" | "price" | "fee" | "executed_at" | "sequence"> {
   id: string;
+  /** When the ledger received the fill (the document's create time): the last word on execution order. */
+  received_at?: Date;
 }
 
 export type DailyRollup = Pick<
@@ -211,7 +213,13 @@ interface LedgerEntry {
   day: string;
 }
 
-/** Sorted by executed_at, then id, so the result never depends on the input order. */
+/**
+ * Execution order (issue 9, "Exact"): executed_at, then the execution side's `sequence`
+ * (a fill without one after those with one), then the order the ledger received the fills
+ * (create time). The id only breaks a tie that is left after all three, so the result never
+ * depends on the input order — and two fills with one timestamp close in the order they
+ * were executed, not in the order their ids sort.
+ */
 function chronological(trades: readonly FifoTrade[]): LedgerEntry[] {
   const dayOfEpochDay = new Map<number, string>();
   const entries = trades.map((trade) => {
@@ -224,7 +232,20 @@ function chronological(trades: readonly FifoTrade[]): LedgerEntry[] {
     }
     return { trade, time, day };
   });
-  return entries.sort((a, b) => a.time - b.time || (a.trade.id < b.trade.id ? -1 : a.trade.id > b.trade.id ? 1 : 0));
+  const seq = (t: FifoTrade) => t.sequence ?? Number.POSITIVE_INFINITY;
+  const received = (t: FifoTrade) => t.received_at?.getTime() ?? Number.POSITIVE_INFINITY;
+  return entries.sort(
+    (a, b) =>
+      a.time - b.time ||
+      compareNumbers(seq(a.trade), seq(b.trade)) ||
+      compareNumbers(received(a.trade), received(b.trade)) ||
+      (a.trade.id < b.trade.id ? -1 : a.trade.id > b.trade.id ? 1 : 0),
+  );
+}
+
+/** Ascending; equal (including two infinities) is 0. */
+function compareNumbers(a: number, b: number): number {
+  return a === b ? 0 : a < b ? -1 : 1;
 }
 
 /** Trade days and mark days from the first trade day through lastDay, ascending, once each. */

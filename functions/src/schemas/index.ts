@@ -225,6 +225,8 @@ export const LedgerTradeSchema = z.object({
   price: finite().gt(0, "must be greater than 0"),
   fee: finite().min(0, "must not be negative").default(0),
   executed_at: InstantSchema,
+  /** The execution side's order of fills that share an executed_at (optional). */
+  sequence: z.number({ error: "must be a number" }).int("must be a whole number").min(0, "must be at least 0").optional(),
 });
 export type LedgerTrade = z.infer<typeof LedgerTradeSchema>;
 

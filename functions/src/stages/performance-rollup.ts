@@ -166,7 +166,7 @@ async function planRollup(
       statusBatch.update(snap.ref, { maestro_status: FieldValue.delete(), maestro_rejection_reason: FieldValue.delete() });
       statusWrites += 1;
     }
-    if (parsed.ok) trades.push({ id: snap.id, ...parsed.value });
+    if (parsed.ok) trades.push({ id: snap.id, ...parsed.value, received_at: snap.createTime.toDate() });
   }
   if (statusWrites > 0) {
     await statusBatch.commit();

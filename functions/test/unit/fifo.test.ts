@@ -394,3 +394,32 @@ describe("dailyReturns", () => {
   });
 });
 
+
+describe("execution order (issue 9): executed_at, then sequence, then arrival — never the id", () => {
+  // BUY 10 @ 100 then BUY 10 @ 110 at the same instant; SELL 10 @ 120 later that day.
+  // FIFO in execution order closes the @100 lot: (120 − 100) × 10 = 200. Closing the
+  // @110 lot instead (the order the ids sort in) would realize (120 − 110) × 10 = 100.
+  const at = "14:30:00";
+  const sell = () => trade("2026-11-02", "SPY", "SELL", 10, 120, 0, "15:00:00", "m-sell");
+
+  it("fills with one executed_at close in the order the ledger received them", () => {
+    const first = { ...trade("2026-11-02", "SPY", "BUY", 10, 100, 0, at, "z-first"), received_at: new Date("2026-11-02T14:30:01.000Z") };
+    const second = { ...trade("2026-11-02", "SPY", "BUY", 10, 110, 0, at, "a-second"), received_at: new Date("2026-11-02T14:30:02.000Z") };
+    const [day] = rollupStrategyDays([second, sell(), first], NO_MARKS);
+    expect(day.realized_pnl).toBe(200);
+  });
+
+  it("the execution side's sequence outranks arrival", () => {
+    const arrivedFirst = { ...trade("2026-11-02", "SPY", "BUY", 10, 110, 0, at, "a"), sequence: 2, received_at: new Date("2026-11-02T14:30:01.000Z") };
+    const executedFirst = { ...trade("2026-11-02", "SPY", "BUY", 10, 100, 0, at, "b"), sequence: 1, received_at: new Date("2026-11-02T14:30:02.000Z") };
+    const [day] = rollupStrategyDays([arrivedFirst, executedFirst, sell()], NO_MARKS);
+    expect(day.realized_pnl).toBe(200);
+  });
+
+  it("a fill with a sequence goes before one without at the same instant", () => {
+    const unsequenced = { ...trade("2026-11-02", "SPY", "BUY", 10, 110, 0, at, "a"), received_at: new Date("2026-11-02T14:30:01.000Z") };
+    const sequenced = { ...trade("2026-11-02", "SPY", "BUY", 10, 100, 0, at, "b"), sequence: 0, received_at: new Date("2026-11-02T14:30:02.000Z") };
+    const [day] = rollupStrategyDays([unsequenced, sequenced, sell()], NO_MARKS);
+    expect(day.realized_pnl).toBe(200);
+  });
+});
