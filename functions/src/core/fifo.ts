@@ -36,9 +36,11 @@ export function tradingDayOf(instant: Date): string {
  * of the last trade day and the last mark day) on which the strategy traded or a mark
  * was published. Trades after `throughDay` are left out. No trades, no rows.
  *
- * `marks` maps a trading day to that day's closing prices by symbol. A symbol without a
- * mark that day is valued at its most recent earlier mark, or, if it was never marked,
- * at the price of its last trade so far.
+ * `marks` maps a trading day to that day's closing prices by symbol. An open lot is
+ * marked at the latest price known at the day's close (issue 9, "Marks"): the day's
+ * closing mark where there is one; otherwise the more recent of the symbol's last earlier
+ * mark and its last fill price (a fill on a later day than the mark is the more recent;
+ * a mark is the close of its day, so it is more recent than that day's fills).
  */
 export function rollupStrategyDays(
   trades: readonly FifoTrade[],
@@ -57,8 +59,8 @@ export function rollupStrategyDays(
   const days = reportingDays(ledger, markDays, lastDay);
 
   const books = new Map<string, Book>();
-  const lastMark = new Map<string, number>();
-  const lastTradePrice = new Map<string, number>();
+  const lastMark = new Map<string, { price: number; day: string }>();
+  const lastTrade = new Map<string, { price: number; day: string }>();
   const rows: DailyRollup[] = [];
   let t = 0;
   let m = 0;
@@ -76,13 +78,13 @@ export function rollupStrategyDays(
         books.set(trade.symbol, book);
       }
       realized += fill(book, trade.side === "BUY" ? 1 : -1, trade.quantity, trade.price);
-      lastTradePrice.set(trade.symbol, trade.price);
+      lastTrade.set(trade.symbol, { price: trade.price, day });
       fees += trade.fee;
       tradeCount++;
     }
     for (; m < markDays.length && markDays[m] <= day; m++) {
       const prices = marks.get(markDays[m]) ?? {};
-      for (const symbol of Object.keys(prices)) lastMark.set(symbol, prices[symbol]);
+      for (const symbol of Object.keys(prices)) lastMark.set(symbol, { price: prices[symbol], day: markDays[m] });
     }
 
     let unrealized = 0;
@@ -91,7 +93,7 @@ export function rollupStrategyDays(
       const book = books.get(symbol)!;
       if (book.side === 0) continue;
       if (book.stale) resum(book);
-      const markPrice = lastMark.get(symbol) ?? lastTradePrice.get(symbol)!;
+      const markPrice = latestPrice(lastMark.get(symbol), lastTrade.get(symbol)!);
       unrealized += book.side * (markPrice * book.quantity - book.cost);
       positions[symbol] = {
         quantity: round(book.side * book.quantity),
@@ -114,6 +116,11 @@ export function rollupStrategyDays(
     previousUnrealized = unrealizedPnl;
   }
   return rows;
+}
+
+/** The latest price known at a day's close: a mark is its day's close, so it wins over fills of that day or before. */
+function latestPrice(mark: { price: number; day: string } | undefined, trade: { price: number; day: string }): number {
+  return mark !== undefined && mark.day >= trade.day ? mark.price : trade.price;
 }
 
 /** Daily returns as DESIGN.md defines them: daily P&L over the strategy's capital_base. */

@@ -230,25 +230,44 @@ describe("rollupStrategyDays", () => {
     expect(rows[1].positions.Y).toEqual({ quantity: 5, average_price: 21, mark_price: 20 });
   });
 
-  it("carries a mark from before the first trade, and uses the last trade price when never marked", () => {
-    // Mark 01-03 X 99 (no row for that day). 01-06 (no marks that day): BUY 10 X @ 100 → X is
-    //   valued at the carried 99 → -10; BUY 3 Z @ 7, Z never marked → valued at 7 → 0.
-    // 01-07: BUY 1 Z @ 9 → Z valued at its last trade, 9: (9 - 7)·3 + (9 - 9)·1 = 6;
-    //   average (3·7 + 1·9) / 4 = 7.5. X still 99 → -10. unrealized -4, daily -4 - (-10) = 6.
+  it("marks an open lot at the latest price known at the close: the day's mark, else the later of the last mark and the last fill", () => {
+    // Mark 01-03 X 99 (no row for that day). 01-06 (no marks that day): BUY 10 X @ 100 — the
+    //   fill is more recent than the 01-03 mark, so X is valued at 100 → 0 (the old rule used
+    //   the stale 99 → -10); BUY 3 Z @ 7, Z never marked → valued at 7 → 0. Unrealized 0.
+    // 01-07, marks {X: 101}: X at the day's mark: (101 - 100)·10 = 10; BUY 1 Z @ 9 → Z at its
+    //   last fill, 9: (9 - 7)·3 + (9 - 9)·1 = 6, average (3·7 + 1·9) / 4 = 7.5. Unrealized 16, daily 16.
+    // 01-08, marks {Z: 8}: X's last mark (01-07, 101) is later than its last fill (01-06) → 10;
+    //   Z at the day's mark: (8 - 7)·3 + (8 - 9)·1 = 2. Unrealized 12, daily 12 - 16 = -4.
     const rows = rollupStrategyDays(
       [
         trade("2025-01-06", "X", "BUY", 10, 100),
         trade("2025-01-06", "Z", "BUY", 3, 7),
         trade("2025-01-07", "Z", "BUY", 1, 9),
       ],
-      marksOf({ "2025-01-03": { X: 99 } }),
+      marksOf({ "2025-01-03": { X: 99 }, "2025-01-07": { X: 101 }, "2025-01-08": { Z: 8 } }),
     );
     expect(rows.map((r) => [r.trading_day, r.unrealized_pnl, r.daily_pnl])).toEqual([
-      ["2025-01-06", -10, -10],
-      ["2025-01-07", -4, 6],
+      ["2025-01-06", 0, 0],
+      ["2025-01-07", 16, 16],
+      ["2025-01-08", 12, -4],
     ]);
-    expect(rows[0].positions.X.mark_price).toBe(99);
+    expect(rows[0].positions.X.mark_price).toBe(100);
     expect(rows[1].positions.Z).toEqual({ quantity: 4, average_price: 7.5, mark_price: 9 });
+    expect(rows[2].positions.X.mark_price).toBe(101);
+  });
+
+  it("a position added today is not marked at last week's mark (issue 9)", () => {
+    // 10-26: BUY 10 @ 50, mark 50. 11-02: BUY 10 @ 100, no mark that day. The latest price
+    // known at 11-02's close is the 100 fill: 20 × 100 − (500 + 1000) = +500; last week's
+    // mark of 50 would give 20 × 50 − 1500 = −500.
+    const rows = rollupStrategyDays(
+      [trade("2026-10-26", "SPY", "BUY", 10, 50), trade("2026-11-02", "SPY", "BUY", 10, 100)],
+      marksOf({ "2026-10-26": { SPY: 50 } }),
+    );
+    expect(rows.map((r) => [r.trading_day, r.unrealized_pnl])).toEqual([
+      ["2026-10-26", 0],
+      ["2026-11-02", 500],
+    ]);
   });
 
   it("stops at throughDay and otherwise runs to the last mark day", () => {
