@@ -21,7 +21,7 @@ import { loadMaestroConfig } from "../store/config";
 import { IoCount, parseDoc, plainData } from "../store/firestore";
 import { paths } from "../store/paths";
 import { maestroCallable } from "./callable";
-import { readStoredWeights, readStrategies, weightsAreCurrent } from "./weights";
+import { readStoredWeights, readStrategies, weightsAreCurrent } from "../store/weights";
 
 export const getStrategyWeights = maestroCallable(
   { name: "getStrategyWeights", request: GetStrategyWeightsRequestSchema, response: GetStrategyWeightsResponseSchema, role: "viewer" },

@@ -32,7 +32,7 @@ import { IoCount, isAlreadyExists, isContention, parseDoc, plainData, storable }
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
 import { maestroCallable } from "./callable";
-import { readStoredWeights, readStrategies, recalculateWeights, weightsAreCurrent } from "./weights";
+import { readStoredWeights, readStrategies, recalculateWeights, weightsAreCurrent } from "../store/weights";
 
 export const MARKET_CYCLE_TOPIC = "maestro-market-cycle";
 

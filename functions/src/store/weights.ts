@@ -1,0 +1,167 @@
+/**
+ * Reading, judging and writing a tenant's weights (strategy_weights/current), shared by the
+ * weights job, the orchestration cycle (which recomputes stale weights first) and the
+ * getStrategyWeights callable.
+ *
+ * Freshness: every performance write bumps `performance_version` on the weights document;
+ * a calculation records the version it started from as `computed_from_version`. Weights
+ * are fresh exactly when the two are equal, so a rollup that lands while weights are being
+ * computed leaves them stale, and the next cycle recomputes them.
+ */
+import { createHash } from "node:crypto";
+import type { Firestore } from "firebase-admin/firestore";
+import { computeStrategyWeights, type StrategyPerformanceInput } from "../core/allocation";
+import { canonicalJson } from "../core/hash-chain";
+import { modeDowngrades, recordDecay } from "../core/cycle-metrics";
+import { dailyReturns } from "../core/fifo";
+import {
+  StrategySchema,
+  StrategyWeightsSchema,
+  type MaestroConfig,
+  type Strategy,
+  type StrategyWeights,
+} from "../schemas";
+import { logEvent } from "../log-events";
+import { IoCount, parseDoc, storable } from "./firestore";
+import { metricsDay, updateDailyMetrics } from "./metrics";
+import { paths } from "./paths";
+
+export interface StoredWeights {
+  weights: StrategyWeights | null;
+  performance_version: number;
+  fresh: boolean;
+}
+
+export async function readStoredWeights(db: Firestore, tenantId: string, io: IoCount): Promise<StoredWeights> {
+  const snap = await db.doc(paths.weights(tenantId)).get();
+  io.read(snap);
+  const version = typeof snap.get("performance_version") === "number" ? (snap.get("performance_version") as number) : 0;
+  if (!snap.exists || snap.get("strategies") === undefined) return { weights: null, performance_version: version, fresh: false };
+  const parsed = parseDoc(StrategyWeightsSchema, snap);
+  if (!parsed.ok) return { weights: null, performance_version: version, fresh: false };
+  return { weights: parsed.value, performance_version: version, fresh: parsed.value.computed_from_version === version };
+}
+
+/** Identifies the strategy documents (as validated) that weights were computed from. */
+export function strategiesFingerprint(strategies: Readonly<Record<string, Strategy>>): string {
+  return createHash("sha256").update(canonicalJson(storable(strategies)), "utf8").digest("hex");
+}
+
+/**
+ * Stored weights may be used as they are only if no performance was written since
+ * (versions match) and they were computed under this config and these strategies (a
+ * setStrategyMode, or an edit of a strategy document, makes them stale).
+ */
+export function weightsAreCurrent(stored: StoredWeights, config: MaestroConfig, strategies: Readonly<Record<string, Strategy>>): boolean {
+  const w = stored.weights;
+  return (
+    stored.fresh &&
+    w !== null &&
+    canonicalJson(w.config_used ?? null) === canonicalJson(storable(config)) &&
+    w.strategies_fingerprint === strategiesFingerprint(strategies)
+  );
+}
+
+/**
+ * Computes and stores the weights. The caller passes what it has already read (config,
+ * strategies, the performance version) so a cycle that finds its weights stale reads only
+ * the performance documents on top.
+ */
+export async function recalculateWeights(
+  db: Firestore,
+  tenantId: string,
+  input: {
+    config: MaestroConfig;
+    strategies: Readonly<Record<string, Strategy>>;
+    performanceVersion: number;
+    now?: Date;
+    /** The weights being replaced: a strategy moving down a mode is a Sharpe decay event in the day's metrics. */
+    previous?: StrategyWeights | null;
+  },
+  io: IoCount,
+): Promise<StrategyWeights> {
+  const now = input.now ?? new Date();
+  const { config } = input;
+  const strategyIds = Object.keys(input.strategies).sort();
+
+  const perStrategy = await Promise.all(
+    strategyIds.map(async (strategyId): Promise<StrategyPerformanceInput> => {
+      const snap = await db
+        .collection(paths.performance(tenantId))
+        .where("strategy_id", "==", strategyId)
+        .orderBy("trading_day", "desc")
+        .limit(config.lookback_days)
+        .get();
+      io.read(snap);
+      const rows = snap.docs
+        .map((d) => ({ trading_day: d.get("trading_day") as string, daily_pnl: d.get("daily_pnl") as number }))
+        .filter((r) => typeof r.trading_day === "string" && Number.isFinite(r.daily_pnl))
+        .reverse();
+      const strategy = input.strategies[strategyId];
+      return {
+        strategy_id: strategyId,
+        strategy,
+        daily_returns: dailyReturns(rows, strategy.capital_base),
+        period_start: rows.length ? `${rows[0].trading_day}T00:00:00.000Z` : null,
+        period_end: rows.length ? `${rows[rows.length - 1].trading_day}T23:59:59.999Z` : null,
+      };
+    }),
+  );
+
+  const weights: StrategyWeights = {
+    tenant_id: tenantId,
+    strategies: computeStrategyWeights(perStrategy, config),
+    computed_at: now.toISOString(),
+    performance_version: input.performanceVersion,
+    computed_from_version: input.performanceVersion,
+    config_used: storable(config),
+    strategies_fingerprint: strategiesFingerprint(input.strategies),
+  };
+  // mergeFields: replace these fields whole, and never touch performance_version, which
+  // rollups bump concurrently.
+  await db.doc(paths.weights(tenantId)).set(storable(weights), {
+    mergeFields: ["tenant_id", "strategies", "computed_at", "computed_from_version", "config_used", "strategies_fingerprint"],
+  });
+  io.write();
+  if (input.previous) {
+    const modesOf = (w: StrategyWeights) => Object.fromEntries(Object.entries(w.strategies).map(([id, x]) => [id, x.mode]));
+    const decays = modeDowngrades(modesOf(input.previous), modesOf(weights));
+    if (decays.length > 0) {
+      await updateDailyMetrics(db, tenantId, metricsDay(weights.computed_at), (m) => recordDecay(m, decays, weights.computed_at));
+      io.reads += 1;
+      io.write();
+      logEvent.sharpeDecay({ tenant_id: tenantId, events: decays });
+    }
+  }
+  logEvent.weightsComputed({
+    tenant_id: tenantId,
+    strategies: strategyIds.length,
+    performance_version: input.performanceVersion,
+    modes: Object.fromEntries(Object.entries(weights.strategies).map(([id, w]) => [id, w.mode])),
+  });
+  return weights;
+}
+
+export interface StrategyRead {
+  /** Valid strategies by id. */
+  strategies: Record<string, Strategy>;
+  /** Malformed strategies by id, with the reason naming the field. */
+  malformed: Record<string, string>;
+  /** Strategy documents whose rejection mark is out of date: set it (a reason) or clear it (null). */
+  statusChanges: Record<string, string | null>;
+}
+
+export async function readStrategies(db: Firestore, tenantId: string, io: IoCount): Promise<StrategyRead> {
+  const snap = await db.collection(paths.strategies(tenantId)).get();
+  io.read(snap);
+  const read: StrategyRead = { strategies: {}, malformed: {}, statusChanges: {} };
+  for (const doc of snap.docs) {
+    const parsed = parseDoc(StrategySchema, doc);
+    const marked = doc.get("maestro_rejection_reason") ?? null;
+    if (parsed.ok) read.strategies[doc.id] = parsed.value;
+    else read.malformed[doc.id] = parsed.reason;
+    const reason = parsed.ok ? null : parsed.reason;
+    if (reason !== marked) read.statusChanges[doc.id] = reason;
+  }
+  return read;
+}
