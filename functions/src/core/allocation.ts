@@ -5,7 +5,7 @@
  * construction models, so the methods of seeds 003/004 slot in beside `sharpeTiers`.
  */
 import type { MaestroConfig, Mode, PerformanceMetrics, Strategy, StrategyWeight } from "../schemas";
-import { performanceMetrics } from "./metrics";
+import { performanceMetrics, wipedOut } from "./metrics";
 
 export interface StrategyPerformanceInput {
   strategy_id: string;
@@ -122,8 +122,8 @@ export function computeStrategyWeights(
       throw new Error(`computeStrategyWeights: strategy '${input.strategy_id}' appears more than once`);
     }
     const returns = input.daily_returns.slice(-config.lookback_days);
-    const metrics = performanceMetrics(returns, config.risk_free_rate);
-    const decision = method.decide(input.strategy, metrics, config);
+    const metrics = performanceMetrics(returns, config.risk_free_rate, config.min_data_points);
+    const decision = withWipeout(method.decide(input.strategy, metrics, config), metrics);
     weights[input.strategy_id] = toStrategyWeight(input.strategy_id, input.strategy, metrics, decision, input.period_start, input.period_end);
   }
   return weights;
@@ -134,7 +134,7 @@ export function computeStrategyWeights(
  * last weight calculation): DISABLED if switched off, else insufficient_data_mode.
  */
 export function weightWithoutPerformance(strategyId: string, strategy: Strategy, config: MaestroConfig): StrategyWeight {
-  const metrics = performanceMetrics([], config.risk_free_rate);
+  const metrics = performanceMetrics([], config.risk_free_rate, config.min_data_points);
   const decision = manualDecision(strategy) ?? insufficientDataDecision(0, config);
   return toStrategyWeight(strategyId, strategy, metrics, decision, null, null);
 }
@@ -153,6 +153,12 @@ export function currentWeight(
   if (!stored) return weightWithoutPerformance(strategyId, strategy, config);
   const manual = manualDecision(strategy);
   return { ...stored, strategy_id: strategyId, strategy_name: strategy.name, ...(manual ?? {}) };
+}
+
+/** A wipeout is named in the reasoning whatever the mode: the lookback's losses used up the whole capital base. */
+function withWipeout(decision: ModeDecision, metrics: PerformanceMetrics): ModeDecision {
+  if (!wipedOut(metrics)) return decision;
+  return { ...decision, reasoning: `${decision.reasoning} Wipeout: losses over the lookback used up the whole capital_base (drawdown -100%).` };
 }
 
 function toStrategyWeight(

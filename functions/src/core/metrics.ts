@@ -58,17 +58,40 @@ export function sortinoRatio(returns: readonly number[], riskFreeRate: number): 
   return (Math.sqrt(TRADING_DAYS_PER_YEAR) * excess) / downside;
 }
 
-/** Compounded return over the period: Π(1 + r) − 1. */
-export function totalReturn(returns: readonly number[]): number {
-  return returns.reduce((equity, r) => equity * (1 + r), 1) - 1;
+/**
+ * The equity curve of a fixed capital base, as multiples of it: after day k it is
+ * max(0, 1 + r₁ + … + r_k), because each return is that day's P&L over the same
+ * capital_base (DESIGN.md): P&L adds up, it does not compound. A loss beyond the capital
+ * floors equity at zero (a wipeout); later gains lift it again only by what they earn.
+ */
+export function equityCurve(returns: readonly number[]): number[] {
+  const curve: number[] = [];
+  let cumulative = 0;
+  for (const r of returns) {
+    cumulative += r;
+    curve.push(Math.max(0, 1 + cumulative));
+  }
+  return curve;
 }
 
-/** Compound annual growth rate over n trading days: (1 + total)^(252/n) − 1. */
-export function annualizedReturn(returns: readonly number[]): number {
-  if (returns.length === 0) return 0;
-  const growth = 1 + totalReturn(returns);
-  if (growth <= 0) return -1; // the capital base was wiped out
-  return growth ** (TRADING_DAYS_PER_YEAR / returns.length) - 1;
+/** Cumulative P&L over the capital base (the last point of the equity curve − 1), never below −1. */
+export function totalReturn(returns: readonly number[]): number {
+  const curve = equityCurve(returns);
+  return curve.length === 0 ? 0 : curve[curve.length - 1] - 1;
+}
+
+/**
+ * The growth rate per year of the equity curve over n trading days, (E_n)^(252/n) − 1;
+ * −1 after a wipeout that did not recover. null with fewer than `minDataPoints` days
+ * (a week annualized is noise raised to the 50th power), and null where the power
+ * overflows, so the value is always finite or null.
+ */
+export function annualizedReturn(returns: readonly number[], minDataPoints = 1): number | null {
+  if (returns.length === 0 || returns.length < minDataPoints) return null;
+  const final = equityCurve(returns)[returns.length - 1];
+  if (final === 0) return -1;
+  const annualized = final ** (TRADING_DAYS_PER_YEAR / returns.length) - 1;
+  return Number.isFinite(annualized) ? annualized : null;
 }
 
 /** Annualized volatility: population std · sqrt(252). */
@@ -77,21 +100,25 @@ export function annualizedVolatility(returns: readonly number[]): number {
 }
 
 /**
- * Worst peak-to-trough fall of the compounded equity curve, as a fraction ≤ 0.
- * The curve starts at 1 before the first day, so a strategy that loses from its first
- * day has a drawdown (seed 000's reference code reported 0 for it: a defect).
+ * Worst peak-to-trough fall of the equity curve, as a fraction from 0 down to −1 (−1 is a
+ * wipeout: equity reached zero). The curve starts at 1 before the first day, so a
+ * strategy that loses from its first day has a drawdown (seed 000's reference code
+ * reported 0 for it: a defect).
  */
 export function maxDrawdown(returns: readonly number[]): number {
-  let equity = 1;
   let peak = 1;
   let worst = 0;
-  for (const r of returns) {
-    equity *= 1 + r;
+  for (const equity of equityCurve(returns)) {
     if (equity > peak) peak = equity;
     const drawdown = equity / peak - 1;
     if (drawdown < worst) worst = drawdown;
   }
   return worst;
+}
+
+/** Whether the equity curve reached zero at some point: the loss used up the whole capital base. */
+export function wipedOut(metrics: Pick<PerformanceMetrics, "max_drawdown">): boolean {
+  return metrics.max_drawdown <= -1;
 }
 
 /** Fraction of days with a positive return. */
@@ -100,12 +127,16 @@ export function winRate(returns: readonly number[]): number {
   return returns.filter((r) => r > 0).length / returns.length;
 }
 
-export function performanceMetrics(returns: readonly number[], riskFreeRate: number): PerformanceMetrics {
+/**
+ * Every metric of a series of daily returns. `minDataPoints` (config.min_data_points) is
+ * the fewest days for which an annualized return is reported.
+ */
+export function performanceMetrics(returns: readonly number[], riskFreeRate: number, minDataPoints = 1): PerformanceMetrics {
   return {
     sharpe_ratio: sharpeRatio(returns, riskFreeRate),
     sortino_ratio: sortinoRatio(returns, riskFreeRate),
     total_return: totalReturn(returns),
-    annualized_return: annualizedReturn(returns),
+    annualized_return: annualizedReturn(returns, minDataPoints),
     volatility: annualizedVolatility(returns),
     max_drawdown: maxDrawdown(returns),
     win_rate: winRate(returns),

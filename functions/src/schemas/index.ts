@@ -273,10 +273,12 @@ export const PerformanceMetricsSchema = z.object({
   sharpe_ratio: z.number(),
   /** null when no day fell below the risk-free rate (downside deviation 0). */
   sortino_ratio: z.number().nullable(),
+  /** Cumulative P&L over capital_base: the fixed-base equity curve's last point − 1, ≥ −1. */
   total_return: z.number(),
-  annualized_return: z.number(),
+  /** Growth per year of the equity curve; null below min_data_points days or where it overflows. */
+  annualized_return: z.number().nullable(),
   volatility: z.number(),
-  /** Worst peak-to-trough fall of the compounded equity curve, a fraction ≤ 0. */
+  /** Worst peak-to-trough fall of the equity curve capital_base + cumulative P&L (floored at 0), from 0 to −1 (a wipeout). */
   max_drawdown: z.number(),
   win_rate: z.number(),
   data_points: z.number().int(),

@@ -7,7 +7,7 @@ import {
   weightWithoutPerformance,
   type StrategyPerformanceInput,
 } from "../../src/core/allocation";
-import { DEFAULT_CONFIG, MaestroConfigSchema, type PerformanceMetrics, type Strategy, type StrategyWeight } from "../../src/schemas";
+import { DEFAULT_CONFIG, MaestroConfigSchema, type PerformanceMetrics, type Strategy, type StrategyWeight, StrategyWeightSchema } from "../../src/schemas";
 
 const strategy = (over: Partial<Strategy> = {}): Strategy => ({
   name: "Mean Reversion",
@@ -172,9 +172,27 @@ describe("computeStrategyWeights", () => {
   });
 
   it("carries the drawdown of a strategy that loses from its first day (not 0)", () => {
-    // Equity 1 → ×0.989 → ×1.009 → ×0.989 → ×1.009 → ×0.989 → ×1.009; the peak stays 1 (0.989×1.009 = 0.997901 < 1).
-    // Trough after day 5: 0.997901² × 0.989 = 0.995806406 × 0.989 = 0.984852535 → drawdown −0.015147465.
-    expect(weights.loser.max_drawdown).toBeCloseTo(-0.015147465, 8);
+    // Returns −0.011, +0.009 alternating on a fixed base: cumulative −0.011, −0.002, −0.013, −0.004, −0.015, −0.006,
+    // so equity 0.989, 0.998, 0.987, 0.996, 0.985, 0.994; the peak stays 1 → drawdown 0.985 − 1 = −0.015.
+    expect(weights.loser.max_drawdown).toBeCloseTo(-0.015, 10);
+    expect(weights.loser.total_return).toBeCloseTo(-0.006, 10);
+    // 6 days ≥ min_data_points 5: 0.994^(252/6) − 1 = exp(42 · ln 0.994) − 1 = exp(−0.2527590) − 1 = 0.7766550 − 1 = −0.2233450
+    expect(weights.loser.annualized_return).toBeCloseTo(-0.223345, 6);
+  });
+
+  it("reports no annualized return below min_data_points", () => {
+    expect(weights.new.annualized_return).toBeNull();
+  });
+
+  it("names a wipeout in the reasoning", () => {
+    // Day 2 loses 130% of the capital base: equity 1.01, 0 (floored), … → drawdown −100%.
+    const wiped = computeStrategyWeights([input("wiped", [0.01, -1.3, 0.02, 0.01, 0.01, 0.01])], DEFAULT_CONFIG).wiped;
+    expect(wiped.max_drawdown).toBe(-1);
+    expect(wiped.total_return).toBe(-1);
+    expect(wiped.annualized_return).toBe(-1);
+    expect(wiped.reasoning).toContain("Wipeout");
+    expect(wiped.reasoning).toContain("-100%");
+    expect(StrategyWeightSchema.safeParse(wiped).success).toBe(true);
   });
 
   it("uses the insufficient-data rule below min_data_points, whatever the returns", () => {

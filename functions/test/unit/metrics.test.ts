@@ -16,19 +16,22 @@
  *                 squares 0.000406374402 + 0.000000025195 = 0.000406399597; / 5 = 0.0000812799194
  *                 sqrt = 0.00901553766
  *   Sortino     = 0.0927273 / 0.00901553766 = 10.2853
- *   growth      = 1.01 · 0.98 · 1.03 · 1.00 · 1.01 = 0.9898 · 1.03 · 1.01 = 1.019494 · 1.01 = 1.02968894
- *   total       = 0.02968894
- *   annualized  = 1.02968894^(252/5) - 1 = exp(50.4 · ln 1.02968894) - 1
- *               = exp(50.4 · 0.0292567566) - 1 = exp(1.47454053) - 1 = 4.36903 - 1 = 3.36903
+ *   equity      = capital_base + cumulative P&L, in units of capital_base (returns are
+ *                 P&L over a fixed base, so they add up; they do not compound):
+ *                 cumulative 0.01, -0.01, 0.02, 0.02, 0.03 → equity 1.01, 0.99, 1.02, 1.02, 1.03
+ *   total       = 1.03 - 1 = 0.03
+ *   annualized  = 1.03^(252/5) - 1 = exp(50.4 · ln 1.03) - 1 = exp(50.4 · 0.0295588022) - 1
+ *               = exp(1.48976363) - 1 = 4.43604686 - 1 = 3.43604686
  *   volatility  = 0.0162480768 · 15.8745078664 = 0.257930
  *   win rate    = 3 positive days (0.01, 0.03, 0.01; 0.0 is not a win) / 5 = 0.6
- *   equity      = 1.01, 0.9898, 1.019494, 1.019494, 1.02968894
- *   drawdown    = worst 0.9898 / 1.01 - 1 = -0.02
+ *   drawdown    = worst 0.99 / 1.01 - 1 = -0.0198019802
  */
+import fc from "fast-check";
 import {
   TRADING_DAYS_PER_YEAR,
   annualizedReturn,
   annualizedVolatility,
+  equityCurve,
   maxDrawdown,
   performanceMetrics,
   populationStd,
@@ -36,7 +39,9 @@ import {
   sortinoRatio,
   totalReturn,
   winRate,
+  wipedOut,
 } from "../../src/core/metrics";
+import { PerformanceMetricsSchema } from "../../src/schemas";
 
 const R = [0.01, -0.02, 0.03, 0.0, 0.01];
 const RF = 0.04;
@@ -100,31 +105,61 @@ describe("sortinoRatio", () => {
   });
 });
 
+describe("equityCurve", () => {
+  it("adds P&L to the fixed capital base instead of compounding it", () => {
+    const curve = equityCurve(R);
+    [1.01, 0.99, 1.02, 1.02, 1.03].forEach((expected, i) => expect(curve[i]).toBeCloseTo(expected, 12));
+    // +10% of the base then -10% of the same base is back to the base (compounding would say 0.99)
+    expect(equityCurve([0.1, -0.1])[1]).toBeCloseTo(1, 12);
+  });
+
+  it("floors equity at zero when a loss exceeds the capital, and later gains lift it by what they earn", () => {
+    // cumulative 0.05, -1.15, -1.05, 0.45 → 1.05, 0 (floored), 0 (floored), 1.45
+    const curve = equityCurve([0.05, -1.2, 0.1, 1.5]);
+    expect(curve[0]).toBeCloseTo(1.05, 12);
+    expect(curve[1]).toBe(0);
+    expect(curve[2]).toBe(0);
+    expect(curve[3]).toBeCloseTo(1.45, 12);
+  });
+});
+
 describe("totalReturn", () => {
-  it("compounds: Π(1 + r) - 1", () => {
-    expect(totalReturn(R)).toBeCloseTo(0.02968894, 10);
-    // +10% then -10% compounds to 1.1 · 0.9 = 0.99, a 1% loss, not 0
-    expect(totalReturn([0.1, -0.1])).toBeCloseTo(-0.01, 12);
+  it("is cumulative P&L over the capital base", () => {
+    expect(totalReturn(R)).toBeCloseTo(0.03, 12);
+    expect(totalReturn([0.1, -0.1])).toBeCloseTo(0, 12);
     expect(totalReturn([])).toBe(0);
+  });
+
+  it("is -1 at a wipeout, never below", () => {
+    expect(totalReturn([0.05, -1.2])).toBe(-1);
   });
 });
 
 describe("annualizedReturn", () => {
-  it("is (1 + total)^(252 / n) - 1", () => {
-    expect(annualizedReturn(R)).toBeCloseTo(3.36903, 4);
-    // 252 days of 0 except one day of +21%: growth 1.21 over exactly one year → 0.21
+  it("is the equity curve's yearly growth, E_n^(252 / n) - 1", () => {
+    expect(annualizedReturn(R)).toBeCloseTo(3.43604686, 6);
+    // 252 days of 0 except one day of +21%: equity 1.21 after exactly one year → 0.21
     const year = new Array<number>(TRADING_DAYS_PER_YEAR).fill(0);
     year[100] = 0.21;
     expect(annualizedReturn(year)).toBeCloseTo(0.21, 10);
-    // 504 days with growth 1.21 → two years → sqrt(1.21) - 1 = 0.1
+    // 504 days ending at equity 1.21 → two years → sqrt(1.21) - 1 = 0.1
     const twoYears = new Array<number>(2 * TRADING_DAYS_PER_YEAR).fill(0);
     twoYears[7] = 0.21;
     expect(annualizedReturn(twoYears)).toBeCloseTo(0.1, 10);
   });
 
-  it("is -1 once the capital base is wiped out, and 0 for no returns", () => {
-    expect(annualizedReturn([0.05, -1])).toBe(-1);
-    expect(annualizedReturn([])).toBe(0);
+  it("is null with fewer than min_data_points days, and for no returns", () => {
+    expect(annualizedReturn(R, 6)).toBeNull();
+    expect(annualizedReturn(R, 5)).toBeCloseTo(3.43604686, 6);
+    expect(annualizedReturn([])).toBeNull();
+  });
+
+  it("is -1 after an unrecovered wipeout and null where the power overflows, never infinite", () => {
+    expect(annualizedReturn([0.05, -1.2])).toBe(-1);
+    // 101^252 ≈ 10^505 does not fit in a double
+    expect(annualizedReturn([100])).toBeNull();
+    // 1.5^126 - 1 ≈ 1.54e22 still does
+    expect(annualizedReturn([-1.5, 2])).toBeCloseTo(1.5399217e22, -15);
   });
 });
 
@@ -138,20 +173,102 @@ describe("annualizedVolatility", () => {
 
 describe("maxDrawdown", () => {
   it("measures from the starting capital, so a loss on day 1 counts (seed 000 reported 0)", () => {
-    // equity 0.9, 0.945; peak stays 1 → worst 0.9 / 1 - 1 = -0.1
+    // equity 0.9, 0.95; peak stays 1 → worst 0.9 / 1 - 1 = -0.1
     expect(maxDrawdown([-0.1, 0.05])).toBeCloseTo(-0.1, 12);
   });
 
   it("finds a later, deeper trough measured from the new peak", () => {
-    // equity 1.1, 1.045 (-5% from 1.1), 1.254 (new peak), 1.1286, 1.01574, 1.320462
-    // 1.01574 / 1.254 - 1 = 0.81 - 1 = -0.19 (from the old peak 1.1 it would only be -0.0766)
-    expect(maxDrawdown([0.1, -0.05, 0.2, -0.1, -0.1, 0.3])).toBeCloseTo(-0.19, 12);
-    expect(maxDrawdown(R)).toBeCloseTo(-0.02, 12);
+    // cumulative .1 .05 .25 .15 .05 .35 → equity 1.1, 1.05, 1.25 (new peak), 1.15, 1.05, 1.35
+    // 1.05 / 1.25 - 1 = -0.16 (from the old peak 1.1 it would only be -0.0455)
+    expect(maxDrawdown([0.1, -0.05, 0.2, -0.1, -0.1, 0.3])).toBeCloseTo(-0.16, 12);
+    expect(maxDrawdown(R)).toBeCloseTo(-0.0198019802, 10);
+  });
+
+  it("is -1 at a wipeout, even if the strategy earns again afterwards", () => {
+    expect(maxDrawdown([0.05, -1.2, 0.1])).toBe(-1);
+    expect(maxDrawdown([-1.5, 2])).toBe(-1);
+    expect(wipedOut({ max_drawdown: maxDrawdown([-1.5, 2]) })).toBe(true);
+    expect(wipedOut({ max_drawdown: maxDrawdown([-0.99]) })).toBe(false);
   });
 
   it("is 0 for a curve that never falls, and for no returns", () => {
     expect(maxDrawdown([0.01, 0, 0.02])).toBe(0);
     expect(maxDrawdown([])).toBe(0);
+  });
+});
+
+describe("metrics against their definitions (fast-check)", () => {
+  const dailyReturn = fc.double({ min: -0.6, max: 0.6, noNaN: true, noDefaultInfinity: true });
+  const series = fc.array(dailyReturn, { minLength: 0, maxLength: 60 });
+
+  it("total return is max(0, 1 + Σr) - 1: the money, floored at a wipeout", () => {
+    fc.assert(
+      fc.property(series, (returns) => {
+        let sum = 0;
+        for (const r of returns) sum += r;
+        expect(totalReturn(returns)).toBeCloseTo(returns.length === 0 ? 0 : Math.max(0, 1 + sum) - 1, 9);
+      }),
+    );
+  });
+
+  it("max drawdown is the worst fall from any earlier peak (all pairs), within [-1, 0]", () => {
+    fc.assert(
+      fc.property(series, (returns) => {
+        // Brute force over every pair (peak at i ≤ trough at j), the start (equity 1) counting as a peak.
+        const points = [1];
+        let cumulative = 0;
+        for (const r of returns) {
+          cumulative += r;
+          points.push(Math.max(0, 1 + cumulative));
+        }
+        let worst = 0;
+        for (let i = 0; i < points.length; i++) {
+          for (let j = i; j < points.length; j++) {
+            if (points[i] > 0) worst = Math.min(worst, points[j] / points[i] - 1);
+          }
+        }
+        const dd = maxDrawdown(returns);
+        expect(dd).toBeCloseTo(worst, 9);
+        expect(dd).toBeGreaterThanOrEqual(-1);
+        expect(dd).toBeLessThanOrEqual(0);
+      }),
+    );
+  });
+
+  it("annualized return is finite or null, null below min_data_points, and has the sign of the total return", () => {
+    fc.assert(
+      fc.property(series, fc.integer({ min: 1, max: 30 }), (returns, minDataPoints) => {
+        const annualized = annualizedReturn(returns, minDataPoints);
+        if (returns.length < minDataPoints) {
+          expect(annualized).toBeNull();
+          return;
+        }
+        if (annualized === null) return; // overflowed
+        expect(Number.isFinite(annualized)).toBe(true);
+        const total = totalReturn(returns);
+        expect(Math.sign(annualized)).toBe(Math.sign(total));
+      }),
+    );
+  });
+
+  it("a whole metrics record of any series parses as a weight's metrics (no Infinity, no NaN)", () => {
+    const wild = fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }), { maxLength: 40 });
+    fc.assert(
+      fc.property(wild, fc.integer({ min: 2, max: 30 }), (returns, minDataPoints) => {
+        const m = performanceMetrics(returns, RF, minDataPoints);
+        expect(PerformanceMetricsSchema.safeParse(m).success).toBe(true);
+      }),
+    );
+  });
+
+  it("Sharpe with rf 0 is unchanged by scaling the returns by a positive factor or reordering them", () => {
+    fc.assert(
+      fc.property(fc.array(dailyReturn, { minLength: 2, maxLength: 40 }), fc.double({ min: 0.1, max: 10, noNaN: true }), (returns, scale) => {
+        const base = sharpeRatio(returns, 0);
+        expect(sharpeRatio(returns.map((r) => r * scale), 0)).toBeCloseTo(base, 6);
+        expect(sharpeRatio([...returns].reverse(), 0)).toBeCloseTo(base, 6);
+      }),
+    );
   });
 });
 
@@ -168,10 +285,10 @@ describe("performanceMetrics", () => {
     const m = performanceMetrics(R, RF);
     expect(m.sharpe_ratio).toBeCloseTo(5.70697, 4);
     expect(m.sortino_ratio).toBeCloseTo(10.2853, 3);
-    expect(m.total_return).toBeCloseTo(0.02968894, 10);
-    expect(m.annualized_return).toBeCloseTo(3.36903, 4);
+    expect(m.total_return).toBeCloseTo(0.03, 12);
+    expect(m.annualized_return).toBeCloseTo(3.43604686, 6);
     expect(m.volatility).toBeCloseTo(0.25793, 5);
-    expect(m.max_drawdown).toBeCloseTo(-0.02, 12);
+    expect(m.max_drawdown).toBeCloseTo(-0.0198019802, 10);
     expect(m.win_rate).toBeCloseTo(0.6, 12);
     expect(m.data_points).toBe(5);
   });
@@ -181,7 +298,7 @@ describe("performanceMetrics", () => {
       sharpe_ratio: 0,
       sortino_ratio: null,
       total_return: 0,
-      annualized_return: 0,
+      annualized_return: null,
       volatility: 0,
       max_drawdown: 0,
       win_rate: 0,
