@@ -2,8 +2,9 @@
  * Every deployed Maestro function and its trigger. Wiring only: the stages live in
  * ./stages, the rules in ./core.
  *
- *   ledger_trades write ─► onLedgerTradeWritten ─┬─► strategy_performance (+ weights stale)
+ *   ledger_trades write ─► onLedgerTradeWritten ─┬─► rollup_state/{s} dirty (+ a runner scheduled)
  *   daily_marks write   ─► onDailyMarksWritten  ─┘
+ *   rollup_state schedule ─► onRollupScheduled ─► strategy_performance from the checkpoint (+ weights stale)
  *   nightly schedule    ─► nightlyPerformanceRollup ─┐ one maestro-tenant-jobs message per active
  *   15-minute schedule  ─► scheduledWeightRecalculation ┤ tenant (run record: systemStatus/tenant_jobs)
  *   daily schedule      ─► scheduledChainVerification ──┘
@@ -31,7 +32,7 @@ import { chainVerificationJob } from "./stages/monitoring";
 
 setGlobalOptions({ region: "us-central1", maxInstances: 20 });
 
-export { onLedgerTradeWritten, onDailyMarksWritten, nightlyPerformanceRollup } from "./stages/performance-rollup";
+export { onLedgerTradeWritten, onRollupScheduled, onDailyMarksWritten, nightlyPerformanceRollup } from "./stages/performance-rollup";
 export { scheduledWeightRecalculation } from "./stages/weights";
 export { orchestrateNow } from "./stages/orchestration";
 export { onMarketCycle, scheduleMarketCycles } from "./stages/market-cycles";

@@ -11,7 +11,8 @@
  * the cash the strategy paid out in fees that day plus the change in its P&L, and
  * average_price stays the traded price.
  */
-import type { LedgerTrade, StrategyPerformance } from "../schemas";
+import type { LedgerTrade, OpenLots, StrategyPerformance } from "../schemas";
+import { venueDayOf } from "./market-hours";
 
 export interface FifoTrade extends Pick<LedgerTrade, "symbol" | "side" | "quantity" | "price" | "fee" | "executed_at" | "sequence"> {
   id: string;
@@ -19,52 +20,86 @@ export interface FifoTrade extends Pick<LedgerTrade, "symbol" | "side" | "quanti
   received_at?: Date;
 }
 
+/**
+ * One day's figures, and its checkpoint: the open FIFO lots at the day's close, from which
+ * the days after it can be rolled without the trades before it (issue 9, "Cheap").
+ */
 export type DailyRollup = Pick<
   StrategyPerformance,
   "trading_day" | "realized_pnl" | "unrealized_pnl" | "daily_pnl" | "fees" | "trade_count" | "positions"
->;
+> & { open_lots: Record<string, OpenLots> };
+
+/** What a roll resumes from: a stored day's close (its unrealized P&L, its marks, its open lots). */
+export type FifoCheckpoint = Pick<DailyRollup, "trading_day" | "unrealized_pnl" | "positions" | "open_lots">;
 
 type Position = DailyRollup["positions"][string];
 
-/** The UTC calendar date of an instant, `YYYY-MM-DD`. */
-export function tradingDayOf(instant: Date): string {
-  return instant.toISOString().slice(0, 10);
+/** The trading day of an instant at the venue (`market_hours.time_zone`), `YYYY-MM-DD`. */
+export function tradingDayOf(instant: Date, timeZone = "UTC"): string {
+  return venueDayOf(instant, timeZone);
+}
+
+export interface RollupOptions {
+  /** The last day to report (default: the later of the last trade day and the last mark day). */
+  throughDay?: string;
+  /** The venue's time zone: a fill belongs to the venue's calendar day (default UTC). */
+  timeZone?: string;
+  /**
+   * Resume after this stored day: `trades` and `marks` then hold only what comes after it
+   * (a trade on or before it is a caller error), and the rows are the days after it.
+   */
+  from?: FifoCheckpoint;
 }
 
 /**
- * One row per day from the first trade's day through `throughDay` (default: the later
- * of the last trade day and the last mark day) on which the strategy traded or a mark
- * was published. Trades after `throughDay` are left out. No trades, no rows.
+ * One row per day from the first trade's day through `throughDay` on which the strategy
+ * traded or a mark was published. Trades after `throughDay` are left out. No trades (and
+ * no checkpoint), no rows.
  *
  * `marks` maps a trading day to that day's closing prices by symbol. An open lot is
  * marked at the latest price known at the day's close (issue 9, "Marks"): the day's
  * closing mark where there is one; otherwise the more recent of the symbol's last earlier
  * mark and its last fill price (a fill on a later day than the mark is the more recent;
- * a mark is the close of its day, so it is more recent than that day's fills).
+ * a mark is the close of its day, so it is more recent than that day's fills). Marks from
+ * before the first trade day cannot matter (the first fill is more recent) and are ignored.
+ *
+ * Rolling from a checkpoint gives exactly the rows a roll of the whole ledger gives for
+ * the days after it: the lots, the previous unrealized P&L and each open symbol's latest
+ * price (its position's mark_price) are all a later day needs.
  */
 export function rollupStrategyDays(
   trades: readonly FifoTrade[],
   marks: ReadonlyMap<string, Readonly<Record<string, number>>>,
-  options: { throughDay?: string } = {},
+  options: RollupOptions = {},
 ): DailyRollup[] {
   if (options.throughDay !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options.throughDay)) {
     throw new RangeError(`throughDay must be a date written YYYY-MM-DD (got ${JSON.stringify(options.throughDay)})`);
   }
-  if (trades.length === 0) return [];
+  const from = options.from;
+  if (trades.length === 0 && from === undefined) return [];
 
-  const ledger = chronological(trades);
-  const markDays = [...marks.keys()].sort();
+  const ledger = chronological(trades, options.timeZone ?? "UTC");
+  if (from && ledger.length > 0 && ledger[0].day <= from.trading_day) {
+    throw new RangeError(`rolling from ${from.trading_day}: trade ${ledger[0].trade.id} is on ${ledger[0].day}, not after it`);
+  }
+  const firstDay = from ? nextDayOf(from.trading_day) : ledger[0].day;
+  const markDays = [...marks.keys()].filter((day) => day >= firstDay).sort();
   const lastDay =
-    options.throughDay ?? maxDay(ledger[ledger.length - 1].day, markDays.length ? markDays[markDays.length - 1] : "");
-  const days = reportingDays(ledger, markDays, lastDay);
+    options.throughDay ??
+    maxDay(ledger.length ? ledger[ledger.length - 1].day : "", markDays.length ? markDays[markDays.length - 1] : "");
+  const days = reportingDays(ledger, markDays, firstDay, lastDay);
 
   const books = new Map<string, Book>();
   const lastMark = new Map<string, { price: number; day: string }>();
   const lastTrade = new Map<string, { price: number; day: string }>();
+  if (from) {
+    for (const [symbol, open] of Object.entries(from.open_lots)) books.set(symbol, bookOf(open));
+    for (const [symbol, position] of Object.entries(from.positions)) lastMark.set(symbol, { price: position.mark_price, day: from.trading_day });
+  }
   const rows: DailyRollup[] = [];
   let t = 0;
   let m = 0;
-  let previousUnrealized = 0;
+  let previousUnrealized = from?.unrealized_pnl ?? 0;
 
   for (const day of days) {
     let realized = 0;
@@ -89,17 +124,19 @@ export function rollupStrategyDays(
 
     let unrealized = 0;
     const positions: Record<string, Position> = {};
+    const openLots: Record<string, OpenLots> = {};
     for (const symbol of [...books.keys()].sort()) {
       const book = books.get(symbol)!;
       if (book.side === 0) continue;
       if (book.stale) resum(book);
-      const markPrice = latestPrice(lastMark.get(symbol), lastTrade.get(symbol)!);
+      const markPrice = latestPrice(lastMark.get(symbol), lastTrade.get(symbol));
       unrealized += book.side * (markPrice * book.quantity - book.cost);
       positions[symbol] = {
         quantity: round(book.side * book.quantity),
         average_price: round(book.cost / book.quantity),
         mark_price: markPrice,
       };
+      openLots[symbol] = lotsOf(book);
     }
 
     const realizedPnl = round(realized - fees);
@@ -112,6 +149,7 @@ export function rollupStrategyDays(
       fees: round(fees),
       trade_count: tradeCount,
       positions,
+      open_lots: openLots,
     });
     previousUnrealized = unrealizedPnl;
   }
@@ -119,8 +157,9 @@ export function rollupStrategyDays(
 }
 
 /** The latest price known at a day's close: a mark is its day's close, so it wins over fills of that day or before. */
-function latestPrice(mark: { price: number; day: string } | undefined, trade: { price: number; day: string }): number {
-  return mark !== undefined && mark.day >= trade.day ? mark.price : trade.price;
+function latestPrice(mark: { price: number; day: string } | undefined, trade: { price: number; day: string } | undefined): number {
+  if (mark === undefined) return trade!.price; // an open book has a fill or a checkpoint mark
+  return trade === undefined || mark.day >= trade.day ? mark.price : trade.price;
 }
 
 /** Daily returns as DESIGN.md defines them: daily P&L over the strategy's capital_base. */
@@ -138,6 +177,8 @@ export function dailyReturns(rows: readonly { daily_pnl: number }[], capitalBase
 interface Lot {
   quantity: number;
   readonly price: number;
+  /** The quantity the lot opened with. */
+  readonly opened: number;
   /** Below this the lot is float residue of partial closes, not a holding. */
   readonly dust: number;
 }
@@ -192,10 +233,27 @@ function fill(book: Book, direction: 1 | -1, quantity: number, price: number): n
     }
   }
   if (remaining > dust) {
-    book.lots.push({ quantity: remaining, price, dust: remaining * DUST_RATIO });
+    book.lots.push({ quantity: remaining, price, opened: remaining, dust: remaining * DUST_RATIO });
     book.side = direction;
   }
   return realized;
+}
+
+/** The open lots of a book, oldest first, as a checkpoint stores them. */
+function lotsOf(book: Book): OpenLots {
+  const open = book.lots.slice(book.head);
+  return {
+    side: book.side as 1 | -1,
+    quantities: open.map((l) => l.quantity),
+    prices: open.map((l) => l.price),
+    opened: open.map((l) => l.opened),
+  };
+}
+
+/** A book restored from a checkpoint, exactly as it was (the dust threshold comes from the opened quantity). */
+function bookOf(open: OpenLots): Book {
+  const lots = open.quantities.map((quantity, i) => ({ quantity, price: open.prices[i], opened: open.opened[i], dust: open.opened[i] * DUST_RATIO }));
+  return { lots, head: 0, side: lots.length ? open.side : 0, quantity: 0, cost: 0, stale: true };
 }
 
 function resum(book: Book): void {
@@ -227,18 +285,8 @@ interface LedgerEntry {
  * depends on the input order — and two fills with one timestamp close in the order they
  * were executed, not in the order their ids sort.
  */
-function chronological(trades: readonly FifoTrade[]): LedgerEntry[] {
-  const dayOfEpochDay = new Map<number, string>();
-  const entries = trades.map((trade) => {
-    const time = trade.executed_at.getTime();
-    const epochDay = Math.floor(time / 86_400_000);
-    let day = dayOfEpochDay.get(epochDay);
-    if (day === undefined) {
-      day = tradingDayOf(trade.executed_at);
-      dayOfEpochDay.set(epochDay, day);
-    }
-    return { trade, time, day };
-  });
+function chronological(trades: readonly FifoTrade[], timeZone: string): LedgerEntry[] {
+  const entries = trades.map((trade) => ({ trade, time: trade.executed_at.getTime(), day: venueDayOf(trade.executed_at, timeZone) }));
   const seq = (t: FifoTrade) => t.sequence ?? Number.POSITIVE_INFINITY;
   const received = (t: FifoTrade) => t.received_at?.getTime() ?? Number.POSITIVE_INFINITY;
   return entries.sort(
@@ -255,13 +303,16 @@ function compareNumbers(a: number, b: number): number {
   return a === b ? 0 : a < b ? -1 : 1;
 }
 
-/** Trade days and mark days from the first trade day through lastDay, ascending, once each. */
-function reportingDays(ledger: readonly LedgerEntry[], sortedMarkDays: readonly string[], lastDay: string): string[] {
-  const firstDay = ledger[0].day;
+/** Trade days and mark days from firstDay through lastDay, ascending, once each. */
+function reportingDays(ledger: readonly LedgerEntry[], sortedMarkDays: readonly string[], firstDay: string, lastDay: string): string[] {
   const days = new Set<string>();
   for (const entry of ledger) if (entry.day <= lastDay) days.add(entry.day);
   for (const day of sortedMarkDays) if (day >= firstDay && day <= lastDay) days.add(day);
   return [...days].sort();
+}
+
+function nextDayOf(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
 function maxDay(a: string, b: string): string {

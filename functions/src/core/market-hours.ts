@@ -98,3 +98,64 @@ export function cycleSlot(now: Date, minutes = 5): Date {
   const slotMs = minutes * 60_000;
   return new Date(Math.floor(ms / slotMs) * slotMs);
 }
+
+// ---------------------------------------------------------------------------
+// The venue's trading day (issue 9, "The venue's day")
+// ---------------------------------------------------------------------------
+
+/** UTC offsets are whole multiples of 15 minutes and change only on such boundaries. */
+const QUARTER_HOUR_MS = 15 * 60_000;
+const dayOfQuarterHour = new Map<string, Map<number, string>>();
+
+/**
+ * The venue's calendar date of an instant, `YYYY-MM-DD`: an 8 pm New York fill belongs to
+ * that New York day, not to the next UTC day. Cached per quarter hour, so a ledger of a
+ * million fills costs a few thousand Intl calls, not a million.
+ */
+export function venueDayOf(instant: Date, timeZone: string): string {
+  const ms = instant.getTime();
+  if (Number.isNaN(ms)) throw new RangeError(`venueDayOf: invalid time ${String(instant)}`);
+  if (timeZone === "UTC") return instant.toISOString().slice(0, 10);
+  let cache = dayOfQuarterHour.get(timeZone);
+  if (!cache) {
+    cache = new Map();
+    dayOfQuarterHour.set(timeZone, cache);
+  }
+  const slot = Math.floor(ms / QUARTER_HOUR_MS);
+  let day = cache.get(slot);
+  if (day === undefined) {
+    day = localClock(new Date(slot * QUARTER_HOUR_MS), timeZone).date;
+    if (cache.size > 200_000) cache.clear();
+    cache.set(slot, day);
+  }
+  return day;
+}
+
+/**
+ * The first instant of a venue day (local midnight, or the first instant after it where a
+ * DST change skips midnight). Every instant from it up to the next day's start has
+ * `venueDayOf(instant) === day`.
+ */
+export function venueDayStart(day: string, timeZone: string): Date {
+  const [y, m, d] = day.split("-").map(Number);
+  const wall = Date.UTC(y, m - 1, d);
+  if (timeZone === "UTC") return new Date(wall);
+  // The zone's offset at an instant: its wall clock read as if it were UTC, minus the instant.
+  const offsetAt = (ms: number) => {
+    const c = localClock(new Date(ms), timeZone);
+    const [hh, mm] = c.time.split(":").map(Number);
+    const [cy, cm, cd] = c.date.split("-").map(Number);
+    return Date.UTC(cy, cm - 1, cd, hh, mm) - ms;
+  };
+  let start = wall - offsetAt(wall);
+  start = wall - offsetAt(start);
+  // Find the first quarter hour on `day` (a skipped midnight, or an estimate a day off).
+  while (venueDayOf(new Date(start), timeZone) < day) start += QUARTER_HOUR_MS;
+  while (venueDayOf(new Date(start - QUARTER_HOUR_MS), timeZone) >= day) start -= QUARTER_HOUR_MS;
+  return new Date(start);
+}
+
+/** The calendar day after `day`. */
+export function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}

@@ -243,12 +243,27 @@ export const PositionSchema = z.object({
   mark_price: z.number(),
 });
 
+/**
+ * A symbol's open FIFO lots at a day's close, oldest first, all on one side (1 long, −1
+ * short): the checkpoint the next roll resumes from. Parallel arrays, because Firestore
+ * stores them compactly; `opened` is each lot's quantity when it opened.
+ */
+export const OpenLotsSchema = z
+  .object({
+    side: z.union([z.literal(1), z.literal(-1)]),
+    quantities: z.array(z.number().positive()),
+    prices: z.array(z.number().positive()),
+    opened: z.array(z.number().positive()),
+  })
+  .refine((l) => l.quantities.length === l.prices.length && l.prices.length === l.opened.length, "quantities, prices and opened must be the same length");
+export type OpenLots = z.infer<typeof OpenLotsSchema>;
+
 export const StrategyPerformanceSchema = z.object({
   tenant_id: z.string(),
   strategy_id: z.string(),
-  /** ISO-8601, start of the UTC trading day. */
+  /** ISO-8601, the first instant of the venue's trading day (midnight in market_hours.time_zone). */
   period_start: z.string(),
-  /** ISO-8601, start of the next UTC day. */
+  /** ISO-8601, the first instant of the next venue day. */
   period_end: z.string(),
   trading_day: TradingDaySchema,
   /** FIFO realized P&L of lots closed that day, net of that day's fees. */
@@ -260,6 +275,8 @@ export const StrategyPerformanceSchema = z.object({
   fees: z.number(),
   trade_count: z.number().int(),
   positions: z.record(z.string(), PositionSchema),
+  /** The open lots at the day's close: where a re-roll of the days after resumes. Absent on days stored before checkpoints. */
+  open_lots: z.record(z.string(), OpenLotsSchema).optional(),
   computed_at: z.string(),
   source: z.literal("ledger_trades_fifo"),
 });

@@ -1,21 +1,32 @@
 /**
  * Stage 1 — performance rollup: ledger_trades → strategy_performance/{s}_{YYYY-MM-DD}.
  *
- * FIFO is path dependent (a trade on day D changes the lots every later day closes), so a
- * strategy is always rolled up from its whole ledger; only the documents whose figures
- * changed are written, which makes a repeat run a no-op (computed_at included). Every
- * write bumps `strategy_weights/current.performance_version` in the same batch, which is
- * what marks the tenant's weights stale.
+ * Incremental and exact (issue 9). Each stored day keeps its open FIFO lots at the close
+ * (`open_lots`), so a write on day D re-rolls from the stored day before D: it reads that
+ * checkpoint, the trades and marks after it and the stored days after it, never the
+ * whole history, and gets exactly what a roll of the whole ledger gets (core/fifo.ts).
+ *
+ * Writes do not roll: they mark the strategy dirty (store/rollup-state.ts) and one runner
+ * per strategy rolls everything dirty in one pass, so a burst of a thousand fills is
+ * rolled a handful of times, not a thousand. Only the days whose figures changed are
+ * written, which makes a repeat run a no-op (computed_at included). Every commit that
+ * changes a day bumps `strategy_weights/current.performance_version` in the same
+ * transaction, which marks the tenant's weights stale.
+ *
+ * Days are the venue's (`market_hours.time_zone`): a fill at 8 pm in New York belongs to
+ * that New York day.
  */
-import { FieldValue, type Firestore } from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { canonicalJson } from "../core/hash-chain";
-import { rollupStrategyDays, tradingDayOf, type DailyRollup, type FifoTrade } from "../core/fifo";
+import { rollupStrategyDays, tradingDayOf, type DailyRollup, type FifoCheckpoint, type FifoTrade } from "../core/fifo";
+import { nextDay, venueDayStart } from "../core/market-hours";
 import {
   DailyMarksSchema,
   DocIdSchema,
   LedgerTradeSchema,
+  StrategyPerformanceSchema,
   parseWithReason,
   StrategySchema,
   TradingDaySchema,
@@ -26,6 +37,7 @@ import { paths, triggerPaths } from "../store/paths";
 import { scheduleTimeZone } from "../params";
 import { loadMaestroConfig } from "../store/config";
 import { findUnloggedOrchestrations } from "../store/findings";
+import { claimRollupRun, finishRunUpdate, holdsRollupRun, markRollupDirty, ROLLUP_LEASE_MS } from "../store/rollup-state";
 import { jsonPublisher } from "../store/pubsub";
 import { retryUntilEndCondition } from "../store/retries";
 import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../store/tenant-jobs";
@@ -34,79 +46,99 @@ import { logEvent } from "../log-events";
 /** Fields Maestro writes on a ledger trade to record that it was rejected. */
 export const TRADE_STATUS_FIELDS = ["maestro_status", "maestro_rejection_reason"] as const;
 
+/** The beginning of time, for "roll the whole ledger". */
+export const WHOLE_LEDGER = new Date(0);
+
 export interface RollupOutcome {
   tenant_id: string;
   strategy_id: string;
+  /** Passes made: one per claim that found work. */
+  passes: number;
+  /** Days computed (the days after each pass's checkpoint). */
   days: number;
   written: number;
   deleted: number;
   unchanged: number;
+  /** Trades read (the days after each checkpoint), and those rejected among them. */
+  trades_read: number;
   rejected_trades: number;
-  /** A run that read a newer ledger committed first; this one stored nothing. */
-  superseded: boolean;
+  /** Another runner holds the strategy and will roll what this one was asked to. */
+  busy: boolean;
+  /** Out of time with work left: a new runner was scheduled. */
+  rescheduled: boolean;
   io: { reads: number; writes: number };
 }
 
 const BATCH_LIMIT = 450;
-const MAX_ROLLUP_ATTEMPTS = 10;
+
+export interface RunOptions {
+  now?: () => Date;
+  /** Time this runner may spend before it hands what is left to a new runner. */
+  budgetMs?: number;
+}
 
 /**
- * Rolls one strategy's ledger up into daily performance. `windowStart` limits which days
- * are (re)written, as the nightly recompute does; the FIFO state still comes from the
- * whole ledger.
- *
- * Runs for one strategy may overlap (one trigger per trade, plus the nightly). Each run
- * first registers a request, then reads the ledger, so a run holding a higher request
- * number read a ledger at least as new; its commit supersedes lower ones, and a run
- * whose view of the stored days went stale (someone committed since it read them) reads
- * again. See commitRollup.
+ * Runs rollup passes for one strategy as runner `runId` until nothing is dirty (or the
+ * budget is spent, then a new runner is scheduled). Each pass claims every dirty instant,
+ * rolls from the stored day before the earliest one, and commits.
+ */
+export async function runRollups(db: Firestore, tenantId: string, strategyId: string, runId: string, options: RunOptions = {}): Promise<RollupOutcome> {
+  const io = new IoCount();
+  const clock = options.now ?? (() => new Date());
+  const budgetMs = options.budgetMs ?? ROLLUP_LEASE_MS / 2;
+  const started = Date.now();
+  const outcome: RollupOutcome = {
+    tenant_id: tenantId, strategy_id: strategyId, passes: 0, days: 0, written: 0, deleted: 0, unchanged: 0,
+    trades_read: 0, rejected_trades: 0, busy: false, rescheduled: false, io: { reads: 0, writes: 0 },
+  };
+  for (;;) {
+    const claim = await claimRollupRun(db, tenantId, strategyId, runId, io, clock());
+    if (claim.kind === "busy") {
+      outcome.busy = true;
+      break;
+    }
+    if (claim.kind === "idle") break;
+    outcome.passes += 1;
+    const plan = await planRollup(db, tenantId, strategyId, claim.from, clock(), io);
+    const outOfTime = Date.now() - started > budgetMs;
+    const result = await commitRollup(db, tenantId, strategyId, runId, plan.writes, outOfTime, io, clock());
+    if (result.lost) break; // another runner took the lease over; it re-rolls this range
+    const deleted = plan.writes.filter((w) => w.doc === null).length;
+    outcome.days += plan.days;
+    outcome.written += plan.writes.length - deleted;
+    outcome.deleted += deleted;
+    outcome.unchanged += plan.unchanged;
+    outcome.trades_read += plan.trades_read;
+    outcome.rejected_trades += plan.rejected;
+    if (!result.more) break;
+    if (outOfTime) {
+      outcome.rescheduled = true;
+      break;
+    }
+  }
+  outcome.io = io.toJSON();
+  logEvent.rollupFinished({ ...outcome, run_id: runId });
+  return outcome;
+}
+
+/**
+ * Rolls one strategy now, inline: marks it dirty from `from` (default: the whole ledger)
+ * and runs the passes here. The nightly job, the seeding tool and the tests use it; the
+ * triggers schedule a runner instead.
  */
 export async function rollupStrategyPerformance(
   db: Firestore,
   tenantId: string,
   strategyId: string,
-  options: { now?: Date; windowStart?: string } = {},
+  options: { now?: Date; from?: Date; runId?: string; budgetMs?: number } = {},
 ): Promise<RollupOutcome> {
   const io = new IoCount();
-  const now = options.now ?? new Date();
-  for (let attempt = 1; attempt <= MAX_ROLLUP_ATTEMPTS; attempt += 1) {
-    const claim = await claimRollup(db, tenantId, strategyId, io);
-    const plan = await planRollup(db, tenantId, strategyId, now, options.windowStart, io);
-    const result = await commitRollup(db, tenantId, strategyId, claim, plan.writes, io);
-    if (result === "stale") continue;
-    const deleted = result === "committed" ? plan.writes.filter((w) => w.doc === null).length : 0;
-    const outcome: RollupOutcome = {
-      tenant_id: tenantId,
-      strategy_id: strategyId,
-      days: plan.days,
-      written: result === "committed" ? plan.writes.length - deleted : 0,
-      deleted,
-      unchanged: plan.unchanged,
-      rejected_trades: plan.rejected,
-      superseded: result === "superseded",
-      io: io.toJSON(),
-    };
-    logEvent.rollupFinished({ ...outcome });
-    return outcome;
-  }
-  throw new Error(`rollup of ${tenantId}/${strategyId}: newer rollups kept committing first (${MAX_ROLLUP_ATTEMPTS} attempts)`);
-}
-
-/** A registered rollup request: its number, and the state of the stored days when it was taken. */
-export interface RollupClaim {
-  request: number;
-  applied: number;
-  commits: number;
-}
-
-/** Registers a request. The ledger read that follows sees every trade written before it. */
-export async function claimRollup(db: Firestore, tenantId: string, strategyId: string, io: IoCount): Promise<RollupClaim> {
-  const ref = db.doc(paths.rollupState(tenantId, strategyId));
-  await ref.set({ requested: FieldValue.increment(1) }, { merge: true });
-  io.write();
-  const snap = await ref.get();
-  io.read(snap);
-  return { request: snap.get("requested") as number, applied: snap.get("applied") ?? 0, commits: snap.get("commits") ?? 0 };
+  await markRollupDirty(db, tenantId, strategyId, options.from ?? WHOLE_LEDGER, io, { schedule: false, now: options.now });
+  const runId = options.runId ?? `inline_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`;
+  const now = options.now;
+  const outcome = await runRollups(db, tenantId, strategyId, runId, { now: now ? () => now : undefined, budgetMs: options.budgetMs });
+  outcome.io = { reads: outcome.io.reads + io.reads, writes: outcome.io.writes + io.writes };
+  return outcome;
 }
 
 /** One day's document to store, or null to delete it. */
@@ -119,25 +151,20 @@ interface RollupPlan {
   days: number;
   writes: PerformanceWrite[];
   unchanged: number;
+  trades_read: number;
   rejected: number;
 }
 
-/** Reads the strategy, its ledger, the marks and the stored days; works out what changed. */
-async function planRollup(
-  db: Firestore,
-  tenantId: string,
-  strategyId: string,
-  now: Date,
-  windowStart: string | undefined,
-  io: IoCount,
-): Promise<RollupPlan> {
-  const [strategySnap, tradesSnap] = await Promise.all([
-    db.doc(paths.strategy(tenantId, strategyId)).get(),
-    db.collection(paths.ledgerTrades(tenantId)).where("strategy_id", "==", strategyId).get(),
-  ]);
+/**
+ * One pass: the checkpoint (the last stored day before `from`'s venue day), the trades,
+ * marks and stored days after it; works out what changed. Without a usable checkpoint
+ * (none before, one stored before checkpoints existed, or a strategy that cannot be
+ * rolled) the pass reads the whole ledger.
+ */
+async function planRollup(db: Firestore, tenantId: string, strategyId: string, from: Date, now: Date, io: IoCount): Promise<RollupPlan> {
+  const [loaded, strategySnap] = await Promise.all([loadMaestroConfig(db, tenantId, io), db.doc(paths.strategy(tenantId, strategyId)).get()]);
   io.read(strategySnap);
-  io.read(tradesSnap);
-
+  const timeZone = loaded.config.market_hours.time_zone;
   const strategy = strategySnap.exists ? parseDoc(StrategySchema, strategySnap) : null;
   const strategyProblem = !strategySnap.exists
     ? `strategy_id: unknown strategy '${strategyId}'`
@@ -145,7 +172,23 @@ async function planRollup(
       ? `strategy_id: strategy '${strategyId}' is malformed (${strategy.reason})`
       : null;
 
-  // Validate every trade; a malformed one is marked rejected with its reason and left out.
+  const fromDay = tradingDayOf(from, timeZone);
+  const checkpoint = strategyProblem ? null : await checkpointBefore(db, tenantId, strategyId, fromDay, io);
+  const afterDay = checkpoint ? nextDay(checkpoint.trading_day) : null;
+
+  let tradesQuery = db.collection(paths.ledgerTrades(tenantId)).where("strategy_id", "==", strategyId);
+  if (afterDay) tradesQuery = tradesQuery.where("executed_at", ">=", Timestamp.fromDate(venueDayStart(afterDay, timeZone)));
+  let storedQuery = db.collection(paths.performance(tenantId)).where("strategy_id", "==", strategyId);
+  if (afterDay) storedQuery = storedQuery.where("trading_day", ">=", afterDay);
+  const [tradesSnap, existingSnap, marks] = await Promise.all([
+    tradesQuery.get(),
+    storedQuery.get(),
+    readMarksFrom(db, tenantId, afterDay, io),
+  ]);
+  io.read(tradesSnap);
+  io.read(existingSnap);
+
+  // Validate every trade read; a malformed one is marked rejected with its reason and left out.
   const trades: FifoTrade[] = [];
   const statusBatch = db.batch();
   let statusWrites = 0;
@@ -174,80 +217,99 @@ async function planRollup(
     logEvent.tradesRejected({ tenant_id: tenantId, strategy_id: strategyId, rejected });
   }
 
-  const firstDay = trades.length ? trades.map((t) => tradingDayOf(t.executed_at)).sort()[0] : null;
-  const marks = firstDay ? await readMarksFrom(db, tenantId, firstDay, io) : new Map();
-  const rows = strategy?.ok === true ? rollupStrategyDays(trades, marks, { throughDay: tradingDayOf(now) }) : [];
+  const throughDay = tradingDayOf(now, timeZone);
+  const rows = strategyProblem
+    ? []
+    : rollupStrategyDays(trades, marks, { throughDay, timeZone, ...(checkpoint ? { from: checkpoint } : {}) });
 
-  const existingSnap = await db.collection(paths.performance(tenantId)).where("strategy_id", "==", strategyId).get();
-  io.read(existingSnap);
   const existing = new Map(existingSnap.docs.map((d) => [d.id, plainData(d.data()) as Partial<StrategyPerformance>]));
   const docId = (day: string) => `${strategyId}_${day}`;
-
-  const inWindow = (day: string) => windowStart === undefined || day >= windowStart;
   const writes: PerformanceWrite[] = [];
   let unchanged = 0;
   const keep = new Set<string>();
   for (const row of rows) {
     keep.add(docId(row.trading_day));
-    if (!inWindow(row.trading_day)) continue;
     const previous = existing.get(docId(row.trading_day));
     if (previous && sameFigures(previous, row)) {
       unchanged += 1;
       continue;
     }
-    writes.push({ day: row.trading_day, doc: performanceDocument(tenantId, strategyId, row, now) });
+    writes.push({ day: row.trading_day, doc: performanceDocument(tenantId, strategyId, row, now, timeZone) });
   }
   for (const [id, doc] of existing) {
     const day = typeof doc.trading_day === "string" ? doc.trading_day : id.slice(strategyId.length + 1);
-    if (!keep.has(id) && inWindow(day)) writes.push({ day, doc: null });
+    if (!keep.has(id)) writes.push({ day, doc: null });
   }
-  return { days: rows.length, writes, unchanged, rejected };
+  writes.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+  return { days: rows.length, writes, unchanged, trades_read: tradesSnap.size, rejected };
 }
 
 /**
- * Stores a plan unless a newer run got there first. Each chunk is one transaction on the
- * strategy's rollup state: `applied` is the highest request whose plan is stored,
- * `commits` counts commits. A plan whose request is not above `applied` is superseded (a
- * run that read a newer ledger committed); a plan is stale if anything was committed
- * since it read the stored days (its "unchanged" verdicts may be wrong) and is redone.
- * Every commit that changes a day bumps the weights' performance_version in the same
- * transaction, which marks the weights stale.
+ * The last stored day before `day`, if it carries its open lots and parses: where a pass
+ * resumes. One query, one read.
+ */
+async function checkpointBefore(db: Firestore, tenantId: string, strategyId: string, day: string, io: IoCount): Promise<FifoCheckpoint | null> {
+  const snap = await db
+    .collection(paths.performance(tenantId))
+    .where("strategy_id", "==", strategyId)
+    .where("trading_day", "<", day)
+    .orderBy("trading_day", "desc")
+    .limit(1)
+    .get();
+  io.read(snap);
+  if (snap.empty) return null;
+  const parsed = parseDoc(StrategyPerformanceSchema, snap.docs[0]);
+  if (!parsed.ok || parsed.value.open_lots === undefined) return null; // re-roll the whole ledger
+  return { trading_day: parsed.value.trading_day, unrealized_pnl: parsed.value.unrealized_pnl, positions: parsed.value.positions, open_lots: parsed.value.open_lots };
+}
+
+/**
+ * Stores a pass's writes if run `runId` still holds the strategy, in chunks of one
+ * transaction each, oldest day first (a run that dies midway leaves a prefix, which its
+ * successor re-rolls anyway). The last chunk ends the pass (finishRunUpdate): `more` says
+ * whether writes arrived meanwhile. Every chunk that changes a day bumps the weights'
+ * performance_version.
  */
 export async function commitRollup(
   db: Firestore,
   tenantId: string,
   strategyId: string,
-  claim: RollupClaim,
+  runId: string,
   writes: readonly PerformanceWrite[],
+  outOfTime: boolean,
   io: IoCount,
-): Promise<"committed" | "superseded" | "stale"> {
+  now = new Date(),
+): Promise<{ lost: boolean; more: boolean }> {
   const stateRef = db.doc(paths.rollupState(tenantId, strategyId));
   const weightsRef = db.doc(paths.weights(tenantId));
   const chunks: PerformanceWrite[][] = [];
   for (let i = 0; i < writes.length; i += BATCH_LIMIT) chunks.push(writes.slice(i, i + BATCH_LIMIT));
-  if (chunks.length === 0) chunks.push([]); // nothing changed: still record the request as applied
+  if (chunks.length === 0) chunks.push([]); // nothing changed: still end the pass
 
+  let more = false;
   for (const [index, chunk] of chunks.entries()) {
-    const result = await db.runTransaction(async (tx) => {
-      const state = await tx.get(stateRef);
-      io.read(state);
-      const applied: number = state.get("applied") ?? 0;
-      const commits: number = state.get("commits") ?? 0;
-      if (applied > claim.request || (index === 0 && applied === claim.request)) return "superseded" as const;
-      if (commits !== claim.commits + index) return "stale" as const;
+    const last = index === chunks.length - 1;
+    const held = await db.runTransaction(async (tx) => {
+      const state = await holdsRollupRun(tx, db, tenantId, strategyId, runId, io);
+      if (!state) return false;
       for (const w of chunk) {
         const ref = db.doc(paths.performanceDay(tenantId, strategyId, w.day));
         if (w.doc) tx.set(ref, w.doc);
         else tx.delete(ref);
       }
-      tx.set(stateRef, { applied: claim.request, commits: commits + 1, applied_at: new Date().toISOString() }, { merge: true });
+      if (last) {
+        more = state.dirty_from !== null;
+        tx.set(stateRef, finishRunUpdate(state, runId, outOfTime, now), { merge: true });
+      } else {
+        tx.set(stateRef, { run: { id: runId, from: state.run!.from, lease_until: new Date(now.getTime() + ROLLUP_LEASE_MS) } }, { merge: true });
+      }
       if (chunk.length > 0) tx.set(weightsRef, { tenant_id: tenantId, performance_version: FieldValue.increment(1) }, { merge: true });
       io.write(chunk.length + 1 + (chunk.length > 0 ? 1 : 0));
-      return "committed" as const;
+      return true;
     });
-    if (result !== "committed") return result;
+    if (!held) return { lost: true, more: false };
   }
-  return "committed";
+  return { lost: false, more };
 }
 
 /**
@@ -261,7 +323,8 @@ export const nightlyRollupJob: TenantJob = async (db, ctx) => {
   const started = Date.now();
   const io = new IoCount();
   const loaded = await loadMaestroConfig(db, ctx.tenant_id, io);
-  const windowStart = tradingDayOf(new Date(ctx.now.getTime() - loaded.config.lookback_days * 86_400_000));
+  // The last lookback_days re-rolled from the checkpoint before them: a safety net for a lost trigger.
+  const windowStart = new Date(ctx.now.getTime() - loaded.config.lookback_days * 86_400_000);
   const all = await strategyIdsOf(db, ctx.tenant_id);
   const todo = ctx.cursor === undefined ? all : all.filter((id) => id >= ctx.cursor!);
   const failed: Record<string, string> = {};
@@ -272,7 +335,7 @@ export const nightlyRollupJob: TenantJob = async (db, ctx) => {
       return { status: "ok", detail: { strategies: rolled, written, failed }, continue_with: strategyId };
     }
     try {
-      const outcome = await rollupStrategyPerformance(db, ctx.tenant_id, strategyId, { now: ctx.now, windowStart });
+      const outcome = await rollupStrategyPerformance(db, ctx.tenant_id, strategyId, { now: ctx.now, from: windowStart, runId: `nightly_${ctx.run_id}_${strategyId}` });
       written += outcome.written + outcome.deleted;
       rolled += 1;
     } catch (error) {
@@ -291,13 +354,57 @@ export const nightlyRollupJob: TenantJob = async (db, ctx) => {
   return { status: "failed", reason: `${failures.length} of ${todo.length} strategies failed: ${failures.map(([id, why]) => `${id}: ${why}`).join("; ")}`, detail };
 };
 
-/** After a new day's marks: every strategy of the tenant from that day on. */
-export async function rollupTenantFromDay(db: Firestore, tenantId: string, day: string, now = new Date()): Promise<RollupOutcome[]> {
-  const outcomes: RollupOutcome[] = [];
-  for (const strategyId of await strategyIdsOf(db, tenantId)) {
-    outcomes.push(await rollupStrategyPerformance(db, tenantId, strategyId, { now, windowStart: day }));
+/**
+ * After a day's marks are written: every strategy of the tenant is dirty from that venue
+ * day on (each on its own: one strategy's failure does not stop the others; the failures
+ * are thrown together at the end, so the trigger is retried).
+ */
+export async function markTenantDirtyFromDay(db: Firestore, tenantId: string, day: string, now = new Date()): Promise<number> {
+  const io = new IoCount();
+  const loaded = await loadMaestroConfig(db, tenantId, io);
+  const from = venueDayStart(day, loaded.config.market_hours.time_zone);
+  const failures: string[] = [];
+  const ids = await strategyIdsOf(db, tenantId);
+  await Promise.all(
+    ids.map(async (strategyId) => {
+      try {
+        await markRollupDirty(db, tenantId, strategyId, from, io, { now });
+      } catch (error) {
+        failures.push(`${strategyId}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }),
+  );
+  if (failures.length > 0) throw new Error(`marks of ${day}: ${failures.length} of ${ids.length} strategies could not be marked dirty: ${failures.join("; ")}`);
+  return ids.length;
+}
+
+/**
+ * The instants from which each strategy's days need rolling again after a ledger write:
+ * the fill's time before and after (a trade moved between strategies or days changes
+ * both). Only a side whose strategy id can name a strategy and whose executed_at is a
+ * time counts (a write whose executed_at is not a time is rejected where it enters).
+ */
+export function dirtyInstantsOfTradeWrite(
+  before: Record<string, unknown> | undefined,
+  after: Record<string, unknown> | undefined,
+): Map<string, Date> {
+  const out = new Map<string, Date>();
+  for (const strategyId of strategiesAffectedByTradeWrite(before, after)) {
+    for (const d of [before, after]) {
+      if (d?.strategy_id !== strategyId) continue;
+      const at = instantOf(d.executed_at);
+      if (!at) continue;
+      const current = out.get(strategyId);
+      if (!current || at.getTime() < current.getTime()) out.set(strategyId, at);
+    }
   }
-  return outcomes;
+  return out;
+}
+
+function instantOf(value: unknown): Date | null {
+  if (value instanceof Timestamp) return value.toDate();
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
+  return null;
 }
 
 /**
@@ -333,8 +440,10 @@ export function strategyIdProblem(trade: Record<string, unknown> | undefined): s
   return parsed.ok ? null : parsed.reason;
 }
 
-async function readMarksFrom(db: Firestore, tenantId: string, firstDay: string, io: IoCount) {
-  const snap = await db.collection(paths.dailyMarks(tenantId)).where("__name__", ">=", db.doc(paths.dailyMark(tenantId, firstDay))).get();
+/** The marks from `firstDay` on (all of them without one). */
+async function readMarksFrom(db: Firestore, tenantId: string, firstDay: string | null, io: IoCount) {
+  const collection = db.collection(paths.dailyMarks(tenantId));
+  const snap = await (firstDay ? collection.where("__name__", ">=", db.doc(paths.dailyMark(tenantId, firstDay))) : collection).get();
   io.read(snap);
   const marks = new Map<string, Record<string, number>>();
   for (const doc of snap.docs) {
@@ -350,13 +459,12 @@ async function strategyIdsOf(db: Firestore, tenantId: string): Promise<string[]>
   return snap.docs.map((d) => d.id).sort();
 }
 
-function performanceDocument(tenantId: string, strategyId: string, row: DailyRollup, now: Date): StrategyPerformance {
-  const start = new Date(`${row.trading_day}T00:00:00.000Z`);
+function performanceDocument(tenantId: string, strategyId: string, row: DailyRollup, now: Date, timeZone: string): StrategyPerformance {
   return {
     tenant_id: tenantId,
     strategy_id: strategyId,
-    period_start: start.toISOString(),
-    period_end: new Date(start.getTime() + 86_400_000).toISOString(),
+    period_start: venueDayStart(row.trading_day, timeZone).toISOString(),
+    period_end: venueDayStart(nextDay(row.trading_day), timeZone).toISOString(),
     ...row,
     computed_at: now.toISOString(),
     source: "ledger_trades_fifo",
@@ -369,7 +477,8 @@ function sameFigures(stored: Partial<StrategyPerformance>, row: DailyRollup): bo
   return (
     FIGURES.every((f) => stored[f] === row[f]) &&
     stored.source === "ledger_trades_fifo" &&
-    canonicalJson(stored.positions ?? {}) === canonicalJson(row.positions)
+    canonicalJson(stored.positions ?? {}) === canonicalJson(row.positions) &&
+    canonicalJson(stored.open_lots ?? null) === canonicalJson(row.open_lots)
   );
 }
 
@@ -383,9 +492,13 @@ function sameFigures(stored: Partial<StrategyPerformance>, row: DailyRollup): bo
  */
 export const MAX_ROLLUP_TRIGGER_AGE_MS = 60 * 60_000;
 
-/** Keeps the affected strategy's days current on every ledger write. */
+/**
+ * A ledger write marks the strategies it affects dirty from the fill's time and, when no
+ * runner is scheduled, schedules one (onRollupScheduled). A trade that does not parse is
+ * marked rejected here, where it enters, with its reason.
+ */
 export const onLedgerTradeWritten = onDocumentWritten(
-  { document: triggerPaths.ledgerTrade, retry: true, timeoutSeconds: 120, memory: "512MiB" },
+  { document: triggerPaths.ledgerTrade, retry: true, timeoutSeconds: 60, memory: "256MiB" },
   async (event) => {
     const before = event.data?.before.exists ? event.data.before.data() : undefined;
     const after = event.data?.after.exists ? event.data.after.data() : undefined;
@@ -396,23 +509,64 @@ export const onLedgerTradeWritten = onDocumentWritten(
       { id: event.id, time: new Date(event.time), trigger: "onLedgerTradeWritten", source, tenant_id: event.params.tenantId, body: source },
       { max_age_ms: MAX_ROLLUP_TRIGGER_AGE_MS, since: "the write" },
       async () => {
-        // An id that names no strategy Firestore can address is rejected here, where it enters.
-        const idProblem = strategyIdProblem(after);
-        if (idProblem && after?.maestro_rejection_reason !== idProblem) {
-          await db.doc(source).update({ maestro_status: "rejected", maestro_rejection_reason: idProblem });
-          logEvent.tradesRejected({ tenant_id: event.params.tenantId, trade_id: event.params.tradeId, reason: idProblem });
+        const problem = tradeProblem(after);
+        if (problem && after?.maestro_rejection_reason !== problem) {
+          await db.doc(source).update({ maestro_status: "rejected", maestro_rejection_reason: problem });
+          logEvent.tradesRejected({ tenant_id: event.params.tenantId, trade_id: event.params.tradeId, reason: problem });
         }
-        for (const strategyId of strategiesAffectedByTradeWrite(before, after)) {
-          await rollupStrategyPerformance(db, event.params.tenantId, strategyId);
+        const io = new IoCount();
+        for (const [strategyId, from] of dirtyInstantsOfTradeWrite(before, after)) {
+          await markRollupDirty(db, event.params.tenantId, strategyId, from, io);
         }
       },
     );
   },
 );
 
-/** A day's closing marks change that day's and later days' unrealized P&L. */
+/** Why a written trade is rejected where it enters (its fields, including its strategy id), or null. */
+export function tradeProblem(trade: Record<string, unknown> | undefined): string | null {
+  if (!trade) return null;
+  const idProblem = strategyIdProblem(trade);
+  if (idProblem) return idProblem;
+  const copy = { ...trade };
+  for (const f of TRADE_STATUS_FIELDS) delete copy[f];
+  const parsed = parseWithReason(LedgerTradeSchema, plainData(copy));
+  return parsed.ok ? null : parsed.reason;
+}
+
+/** How long a runner waits after being scheduled, so the rest of a burst lands in its first pass. */
+export const ROLLUP_COALESCE_MS = 1_000;
+
+/**
+ * The runner: a new `schedule_id` on a strategy's rollup state starts one, which rolls
+ * everything dirty (runRollups) and, out of time with work left, schedules its successor.
+ * The schedule id is the run id, so a redelivery takes its own lease over.
+ */
+export const onRollupScheduled = onDocumentWritten(
+  { document: triggerPaths.rollupState, retry: true, timeoutSeconds: 540, memory: "512MiB" },
+  async (event) => {
+    const before = event.data?.before.exists ? event.data.before.data() : undefined;
+    const after = event.data?.after.exists ? event.data.after.data() : undefined;
+    const scheduleId = after?.schedule_id;
+    if (typeof scheduleId !== "string" || scheduleId === before?.schedule_id || after?.scheduled !== true) return;
+    const db = maestroDb();
+    const { tenantId, strategyId } = event.params;
+    const source = paths.rollupState(tenantId, strategyId);
+    await retryUntilEndCondition(
+      db,
+      { id: event.id, time: new Date(event.time), trigger: "onRollupScheduled", source, tenant_id: tenantId, body: source },
+      { max_age_ms: MAX_ROLLUP_TRIGGER_AGE_MS, since: "the schedule" },
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, ROLLUP_COALESCE_MS));
+        await runRollups(db, tenantId, strategyId, scheduleId, { budgetMs: 300_000 });
+      },
+    );
+  },
+);
+
+/** A day's closing marks change that day's and later days' unrealized P&L: every strategy is dirty from that day. */
 export const onDailyMarksWritten = onDocumentWritten(
-  { document: triggerPaths.dailyMarks, retry: true, timeoutSeconds: 300, memory: "512MiB" },
+  { document: triggerPaths.dailyMarks, retry: true, timeoutSeconds: 120, memory: "256MiB" },
   async (event) => {
     if (!TradingDaySchema.safeParse(event.params.day).success) {
       logEvent.marksRejected({ tenant_id: event.params.tenantId, day: event.params.day, reason: "document id: must be a date written YYYY-MM-DD" });
@@ -424,7 +578,7 @@ export const onDailyMarksWritten = onDocumentWritten(
       db,
       { id: event.id, time: new Date(event.time), trigger: "onDailyMarksWritten", source, tenant_id: event.params.tenantId, body: source },
       { max_age_ms: MAX_ROLLUP_TRIGGER_AGE_MS, since: "the write" },
-      () => rollupTenantFromDay(db, event.params.tenantId, event.params.day),
+      () => markTenantDirtyFromDay(db, event.params.tenantId, event.params.day),
     );
   },
 );

@@ -7,6 +7,7 @@
 export const triggerPaths = {
   ledgerTrade: "tenants/{tenantId}/ledger_trades/{tradeId}",
   dailyMarks: "tenants/{tenantId}/daily_marks/{day}",
+  rollupState: "tenants/{tenantId}/rollup_state/{strategyId}",
   orchestration: "tenants/{tenantId}/orchestrations/{sessionId}",
   orchestrationLog: "systemStatus/orchestration_logs/logs/{logId}",
 } as const;
@@ -32,7 +33,7 @@ export const paths = {
   dailyMark: (t: string, day: string) => `tenants/${t}/daily_marks/${day}`,
   performance: (t: string) => `tenants/${t}/strategy_performance`,
   performanceDay: (t: string, s: string, day: string) => `tenants/${t}/strategy_performance/${s}_${day}`,
-  /** Per-strategy rollup bookkeeping: requests made, the request applied, commits. */
+  /** Per-strategy rollup bookkeeping: what is dirty, the runner scheduled or running, commits (store/rollup-state.ts). */
   rollupState: (t: string, s: string) => `tenants/${t}/rollup_state/${s}`,
   weights: (t: string) => `tenants/${t}/strategy_weights/current`,
   signals: (t: string) => `tenants/${t}/signals`,

@@ -85,8 +85,8 @@ describe("the per-tenant jobs: each tenant on its own", () => {
     // About 6,000 × 13 bytes ≈ 78 KB of holidays: every field valid, the document too big.
     hugeConfig = await seedTenant("adv-huge-config", { config: { market_hours: { holidays } } });
     failing = await seedTenant("adv-failing");
-    // A corrupt rollup state for s1: its rollup can never commit (commits is not a number).
-    await db.doc(paths.rollupState(failing, "s1")).set({ requested: 0, applied: 0, commits: "corrupt" });
+    // A corrupt rollup state for s1: its rollup can never run (commits is not a number).
+    await db.doc(paths.rollupState(failing, "s1")).set({ commits: "corrupt" });
   });
 
   test("the nightly rollup: good tenants rolled up, the bad ones recorded with their reasons, the run record written", async () => {
@@ -115,7 +115,7 @@ describe("the per-tenant jobs: each tenant on its own", () => {
     // The failing tenant: s1 failed with its reason, s0 was still rolled up.
     const failed = await outcomeOf("nightly_rollup", runId, failing);
     expect(failed.status).toBe("failed");
-    expect(failed.reason).toBe(`1 of 2 strategies failed: s1: rollup of ${failing}/s1: newer rollups kept committing first (10 attempts)`);
+    expect(failed.reason).toBe(`1 of 2 strategies failed: s1: rollup state of ${failing}/s1 is malformed: commits: must be a whole number`);
     expect(failed.detail).toMatchObject({ strategies: 1, failed: { s1: expect.stringMatching(/newer rollups kept committing first/) } });
     expect((await db.doc(paths.performanceDay(failing, "s0", D1)).get()).get("daily_pnl")).toBe(40);
     expect((await db.doc(paths.performanceDay(failing, "s1", D1)).get()).exists).toBe(false);
@@ -278,7 +278,7 @@ describe("retried triggers past their end condition", () => {
 
   test("the ledger-trade rollup trigger: a write that still fails after an hour is dead-lettered", async () => {
     const tenantId = await seedTenant("adv-rollup-old");
-    await db.doc(paths.rollupState(tenantId, "s0")).set({ requested: 0, applied: 0, commits: "corrupt" });
+    await db.doc(paths.rollupState(tenantId, "s0")).set({ commits: "corrupt" });
     const trade = { strategy_id: "s0", symbol: "SPY", side: "SELL", quantity: 1, price: 101, fee: 0, executed_at: new Date(`${D1}T15:00:00Z`) };
     const event = {
       id: uniqueTenantId("evt"),
@@ -289,7 +289,7 @@ describe("retried triggers past their end condition", () => {
     await onLedgerTradeWritten.run(event as never);
     const letter = (await db.doc(paths.deadLetter(event.id)).get()).data()!;
     expect(letter).toMatchObject({ trigger: "onLedgerTradeWritten", source: paths.ledgerTrade(tenantId, "t-late"), tenant_id: tenantId, kind: "gave_up", attempts: 1 });
-    expect(letter.reason).toMatch(/^gave up after 3[67]\d\d s after the write: rollup of .+\/s0: newer rollups kept committing first/);
+    expect(letter.reason).toMatch(/^gave up after 3[67]\d\d s after the write: rollup state of .+\/s0 is malformed: commits: must be a whole number/);
   }, 60_000);
 
   test("the audit trigger: a log that names no tenant is a permanent dead letter at once, never retried", async () => {

@@ -36,11 +36,82 @@ function marksOf(entries: Record<string, Record<string, number>>): Map<string, R
 const NO_MARKS = new Map<string, Record<string, number>>();
 
 describe("tradingDayOf", () => {
-  it("is the UTC calendar date", () => {
+  it("is the venue's calendar date: an 8 pm New York fill is that New York day", () => {
+    // 2025-01-07T01:00Z is 20:00 on 01-06 in New York (UTC-5 in January)
+    expect(tradingDayOf(new Date("2025-01-07T01:00:00Z"), "America/New_York")).toBe("2025-01-06");
+    expect(tradingDayOf(new Date("2025-01-07T01:00:00Z"))).toBe("2025-01-07");
+    // In July New York is UTC-4: 03:59Z is 23:59 the day before, 04:00Z is midnight
+    expect(tradingDayOf(new Date("2025-07-08T03:59:00Z"), "America/New_York")).toBe("2025-07-07");
+    expect(tradingDayOf(new Date("2025-07-08T04:00:00Z"), "America/New_York")).toBe("2025-07-08");
+    // Tokyo (UTC+9): 16:00Z is 01:00 the next day
+    expect(tradingDayOf(new Date("2025-01-06T16:00:00Z"), "Asia/Tokyo")).toBe("2025-01-07");
+  });
+
+  it("defaults to the UTC calendar date", () => {
     expect(tradingDayOf(new Date("2025-01-06T00:00:00Z"))).toBe("2025-01-06");
     expect(tradingDayOf(new Date("2025-01-06T23:59:59.999Z"))).toBe("2025-01-06");
     // 01:00 in UTC+2 is 23:00 the previous day in UTC
     expect(tradingDayOf(new Date("2025-01-07T01:00:00+02:00"))).toBe("2025-01-06");
+  });
+});
+
+describe("rollupStrategyDays on the venue's days", () => {
+  it("puts an 8 pm New York fill on that New York day, not the next UTC day", () => {
+    // BUY 10 @ 100 at 2025-01-06 14:30 NY; SELL 10 @ 105 at 20:00 NY = 2025-01-07T01:00Z.
+    // New York: both on 01-06, realized 50 that day. UTC: the SELL lands on 01-07.
+    const buy = trade("2025-01-06", "SPY", "BUY", 10, 100, 0, "19:30:00");
+    const sell = { ...trade("2025-01-06", "SPY", "SELL", 10, 105), executed_at: new Date("2025-01-07T01:00:00Z") };
+    const ny = rollupStrategyDays([buy, sell], NO_MARKS, { timeZone: "America/New_York" });
+    expect(ny.map((r) => [r.trading_day, r.realized_pnl, r.trade_count])).toEqual([["2025-01-06", 50, 2]]);
+    const utc = rollupStrategyDays([buy, sell], NO_MARKS);
+    expect(utc.map((r) => [r.trading_day, r.realized_pnl, r.trade_count])).toEqual([
+      ["2025-01-06", 0, 1],
+      ["2025-01-07", 50, 1],
+    ]);
+  });
+});
+
+describe("rollupStrategyDays from a checkpoint", () => {
+  // Three days of MSFT and ETH with a partial close, a flip to short and a carried mark.
+  const ledger = [
+    trade("2025-01-06", "MSFT", "BUY", 10, 100, 1, "14:00:00"),
+    trade("2025-01-06", "MSFT", "BUY", 10, 120, 1, "15:00:00"),
+    trade("2025-01-07", "MSFT", "SELL", 15, 130, 1),
+    trade("2025-01-07", "ETH", "SELL", 4, 60, 0.5),
+    trade("2025-01-08", "MSFT", "SELL", 10, 118, 1),
+    trade("2025-01-09", "ETH", "BUY", 6, 55, 0.5),
+  ];
+  const marks = marksOf({ "2025-01-06": { MSFT: 115 }, "2025-01-07": { MSFT: 125, ETH: 58 }, "2025-01-10": { MSFT: 117, ETH: 57 } });
+  const full = rollupStrategyDays(ledger, marks);
+
+  it("gives, for the days after any stored day, exactly the rows of the whole ledger", () => {
+    expect(full.map((r) => r.trading_day)).toEqual(["2025-01-06", "2025-01-07", "2025-01-08", "2025-01-09", "2025-01-10"]);
+    for (const [i, checkpoint] of full.entries()) {
+      const after = ledger.filter((t) => tradingDayOf(t.executed_at) > checkpoint.trading_day);
+      const laterMarks = new Map([...marks].filter(([day]) => day > checkpoint.trading_day));
+      expect(rollupStrategyDays(after, laterMarks, { from: checkpoint })).toEqual(full.slice(i + 1));
+    }
+  });
+
+  it("keeps the open lots at each close, oldest first (the checkpoint)", () => {
+    // 01-07: SELL 15 closes the @100 lot and 5 of the @120 lot → MSFT 5 left of a lot opened with 10;
+    //        ETH SELL 4 opens a short.
+    expect(full[1].open_lots).toEqual({
+      MSFT: { side: 1, quantities: [5], prices: [120], opened: [10] },
+      ETH: { side: -1, quantities: [4], prices: [60], opened: [4] },
+    });
+    // 01-08: SELL 10 closes the last 5 and opens a 5 short @ 118.
+    expect(full[2].open_lots.MSFT).toEqual({ side: -1, quantities: [5], prices: [118], opened: [5] });
+    // 01-09: ETH BUY 6 covers the 4 short and opens 2 long @ 55.
+    expect(full[3].open_lots.ETH).toEqual({ side: 1, quantities: [2], prices: [55], opened: [2] });
+  });
+
+  it("refuses a trade on or before the checkpoint's day", () => {
+    expect(() => rollupStrategyDays(ledger.slice(2), marks, { from: full[1] })).toThrow(/not after it/);
+  });
+
+  it("gives no rows after a checkpoint with nothing after it", () => {
+    expect(rollupStrategyDays([], NO_MARKS, { from: full[4] })).toEqual([]);
   });
 });
 
@@ -67,6 +138,7 @@ describe("rollupStrategyDays", () => {
         fees: 0,
         trade_count: 1,
         positions: { AAPL: { quantity: 10, average_price: 100, mark_price: 104 } },
+        open_lots: { AAPL: { side: 1, quantities: [10], prices: [100], opened: [10] } },
       },
       {
         trading_day: "2025-01-07",
@@ -76,6 +148,7 @@ describe("rollupStrategyDays", () => {
         fees: 0,
         trade_count: 1,
         positions: {},
+        open_lots: {},
       },
     ]);
   });
@@ -212,6 +285,7 @@ describe("rollupStrategyDays", () => {
       fees: 0,
       trade_count: 0,
       positions: { X: { quantity: 10, average_price: 100, mark_price: 97 } },
+      open_lots: { X: { side: 1, quantities: [10], prices: [100], opened: [10] } },
     });
     expect(rows[2]).toMatchObject({ realized_pnl: 0, unrealized_pnl: -10, daily_pnl: 20, trade_count: 0 });
   });

@@ -4,7 +4,7 @@
  * next to it: New York is UTC−5 (EST) until 2026-03-08 07:00Z and from 2026-11-01 06:00Z,
  * UTC−4 (EDT) in between; Tokyo is UTC+9 all year.
  */
-import { cycleSlot, localClock, marketSession } from "../../src/core/market-hours";
+import { cycleSlot, localClock, marketSession, nextDay, venueDayOf, venueDayStart } from "../../src/core/market-hours";
 import { MarketHoursSchema } from "../../src/schemas";
 
 /** The default venue: NYSE, 09:30–16:00 America/New_York, Mon–Fri, 2026–2027 holidays. */
@@ -309,5 +309,42 @@ describe("cycleSlot", () => {
 
   it("an invalid Date is a RangeError", () => {
     expect(() => cycleSlot(new Date("nope"))).toThrow(RangeError);
+  });
+});
+
+describe("venueDayOf / venueDayStart", () => {
+  it("starts a New York day at its local midnight, 05:00Z in winter and 04:00Z in summer", () => {
+    expect(venueDayStart("2026-01-15", "America/New_York").toISOString()).toBe("2026-01-15T05:00:00.000Z");
+    expect(venueDayStart("2026-07-15", "America/New_York").toISOString()).toBe("2026-07-15T04:00:00.000Z");
+    expect(venueDayStart("2026-01-15", "Asia/Tokyo").toISOString()).toBe("2026-01-14T15:00:00.000Z");
+    expect(venueDayStart("2026-01-15", "UTC").toISOString()).toBe("2026-01-15T00:00:00.000Z");
+  });
+
+  it("handles the days the clocks change: 23 and 25 hours long", () => {
+    // 2026-03-08: New York springs forward at 02:00 (the day has 23 hours)
+    const spring = venueDayStart("2026-03-08", "America/New_York");
+    expect(spring.toISOString()).toBe("2026-03-08T05:00:00.000Z");
+    expect(venueDayStart("2026-03-09", "America/New_York").getTime() - spring.getTime()).toBe(23 * 3_600_000);
+    // 2026-11-01: falls back at 02:00 (25 hours)
+    const fall = venueDayStart("2026-11-01", "America/New_York");
+    expect(fall.toISOString()).toBe("2026-11-01T04:00:00.000Z");
+    expect(venueDayStart("2026-11-02", "America/New_York").getTime() - fall.getTime()).toBe(25 * 3_600_000);
+  });
+
+  it("finds the first instant of a day whose midnight is skipped (Santiago springs forward at midnight)", () => {
+    // America/Santiago moved clocks from 00:00 to 01:00 on 2026-09-06: the day starts at 01:00 local (04:00Z).
+    const start = venueDayStart("2026-09-06", "America/Santiago");
+    expect(venueDayOf(start, "America/Santiago")).toBe("2026-09-06");
+    expect(venueDayOf(new Date(start.getTime() - 1), "America/Santiago")).toBe("2026-09-05");
+  });
+
+  it("puts every instant between a day's start and the next day's start on that day", () => {
+    for (const tz of ["America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Lord_Howe"]) {
+      const start = venueDayStart("2026-10-04", tz).getTime();
+      const end = venueDayStart(nextDay("2026-10-04"), tz).getTime();
+      for (let t = start; t < end; t += 7 * 60_000) expect(venueDayOf(new Date(t), tz)).toBe("2026-10-04");
+      expect(venueDayOf(new Date(end), tz)).toBe("2026-10-05");
+      expect(venueDayOf(new Date(start - 1), tz)).toBe("2026-10-03");
+    }
   });
 });
