@@ -4,7 +4,7 @@
  *
  *   ledger_trades write ─► onLedgerTradeWritten ─┬─► rollup_state/{s} dirty (+ a runner scheduled)
  *   daily_marks write   ─► onDailyMarksWritten  ─┘
- *   rollup_state schedule ─► onRollupScheduled ─► strategy_performance from the checkpoint (+ weights stale)
+ *   rollup_runs created   ─► onRollupScheduled ─► strategy_performance from the checkpoint (+ weights stale)
  *   nightly schedule    ─► nightlyPerformanceRollup ─┐ one maestro-tenant-jobs message per active
  *   15-minute schedule  ─► scheduledWeightRecalculation ┤ tenant (run record: systemStatus/tenant_jobs)
  *   daily schedule      ─► scheduledChainVerification ──┘

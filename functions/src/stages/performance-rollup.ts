@@ -17,7 +17,7 @@
  * that New York day.
  */
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { onDocumentWritten } from "firebase-functions/v2/firestore";
+import { onDocumentCreated, onDocumentWritten } from "firebase-functions/v2/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { canonicalJson } from "../core/hash-chain";
 import { rollupStrategyDays, tradingDayOf, type DailyRollup, type FifoCheckpoint, type FifoTrade } from "../core/fifo";
@@ -37,7 +37,7 @@ import { paths, triggerPaths } from "../store/paths";
 import { scheduleTimeZone } from "../params";
 import { loadMaestroConfig } from "../store/config";
 import { findUnloggedOrchestrations } from "../store/findings";
-import { claimRollupRun, finishRunUpdate, holdsRollupRun, markRollupDirty, ROLLUP_LEASE_MS } from "../store/rollup-state";
+import { claimRollupRun, finishRun, holdsRollupRun, markRollupDirty, ROLLUP_LEASE_MS } from "../store/rollup-state";
 import { jsonPublisher } from "../store/pubsub";
 import { retryUntilEndCondition } from "../store/retries";
 import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../store/tenant-jobs";
@@ -99,9 +99,10 @@ export async function runRollups(db: Firestore, tenantId: string, strategyId: st
     }
     if (claim.kind === "idle") break;
     outcome.passes += 1;
+    const passStart = io.reads - 1; // the claim's read
     const plan = await planRollup(db, tenantId, strategyId, claim.from, clock(), io);
     const outOfTime = Date.now() - started > budgetMs;
-    const result = await commitRollup(db, tenantId, strategyId, runId, plan.writes, outOfTime, io, clock());
+    const result = await commitRollup(db, tenantId, strategyId, runId, plan.writes, outOfTime, io, clock(), () => io.reads - passStart);
     if (result.lost) break; // another runner took the lease over; it re-rolls this range
     const deleted = plan.writes.filter((w) => w.doc === null).length;
     outcome.days += plan.days;
@@ -279,6 +280,7 @@ export async function commitRollup(
   outOfTime: boolean,
   io: IoCount,
   now = new Date(),
+  passReads: () => number = () => 0,
 ): Promise<{ lost: boolean; more: boolean }> {
   const stateRef = db.doc(paths.rollupState(tenantId, strategyId));
   const weightsRef = db.doc(paths.weights(tenantId));
@@ -299,7 +301,7 @@ export async function commitRollup(
       }
       if (last) {
         more = state.dirty_from !== null;
-        tx.set(stateRef, finishRunUpdate(state, runId, outOfTime, now), { merge: true });
+        tx.set(stateRef, finishRun(tx, db, { tenantId, strategyId }, state, runId, outOfTime, now, passReads()), { merge: true });
       } else {
         tx.set(stateRef, { run: { id: runId, from: state.run!.from, lease_until: new Date(now.getTime() + ROLLUP_LEASE_MS) } }, { merge: true });
       }
@@ -534,31 +536,30 @@ export function tradeProblem(trade: Record<string, unknown> | undefined): string
   return parsed.ok ? null : parsed.reason;
 }
 
-/** How long a runner waits after being scheduled, so the rest of a burst lands in its first pass. */
-export const ROLLUP_COALESCE_MS = 1_000;
-
 /**
- * The runner: a new `schedule_id` on a strategy's rollup state starts one, which rolls
- * everything dirty (runRollups) and, out of time with work left, schedules its successor.
- * The schedule id is the run id, so a redelivery takes its own lease over.
+ * The runner: a scheduled run's document (`rollup_runs/{id}`, created with the schedule,
+ * see store/rollup-state.ts) starts one, which rolls everything dirty for its strategy
+ * (runRollups) and, out of time with work left, schedules its successor. It does not
+ * wait for a burst to end: the writes that land during a pass are all taken by the next
+ * pass, so a burst costs a few passes however many writes it has. The document id
+ * is the run id, so a redelivery takes its own lease over; the outcome is written back.
  */
-export const onRollupScheduled = onDocumentWritten(
-  { document: triggerPaths.rollupState, retry: true, timeoutSeconds: 540, memory: "512MiB" },
+export const onRollupScheduled = onDocumentCreated(
+  { document: triggerPaths.rollupRun, retry: true, timeoutSeconds: 540, memory: "512MiB" },
   async (event) => {
-    const before = event.data?.before.exists ? event.data.before.data() : undefined;
-    const after = event.data?.after.exists ? event.data.after.data() : undefined;
-    const scheduleId = after?.schedule_id;
-    if (typeof scheduleId !== "string" || scheduleId === before?.schedule_id || after?.scheduled !== true) return;
+    const strategyId = event.data?.get("strategy_id");
+    const { tenantId, runId } = event.params;
+    if (typeof strategyId !== "string" || !DocIdSchema.safeParse(strategyId).success) return;
     const db = maestroDb();
-    const { tenantId, strategyId } = event.params;
-    const source = paths.rollupState(tenantId, strategyId);
+    const source = paths.rollupRun(tenantId, runId);
     await retryUntilEndCondition(
       db,
       { id: event.id, time: new Date(event.time), trigger: "onRollupScheduled", source, tenant_id: tenantId, body: source },
       { max_age_ms: MAX_ROLLUP_TRIGGER_AGE_MS, since: "the schedule" },
       async () => {
-        await new Promise((resolve) => setTimeout(resolve, ROLLUP_COALESCE_MS));
-        await runRollups(db, tenantId, strategyId, scheduleId, { budgetMs: 300_000 });
+        const outcome = await runRollups(db, tenantId, strategyId, runId, { budgetMs: 300_000 });
+        const { tenant_id: _t, strategy_id: _s, ...figures } = outcome;
+        await db.doc(source).set({ status: outcome.busy ? "busy" : "finished", finished_at: new Date(), outcome: figures }, { merge: true });
       },
     );
   },

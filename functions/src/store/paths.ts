@@ -7,7 +7,7 @@
 export const triggerPaths = {
   ledgerTrade: "tenants/{tenantId}/ledger_trades/{tradeId}",
   dailyMarks: "tenants/{tenantId}/daily_marks/{day}",
-  rollupState: "tenants/{tenantId}/rollup_state/{strategyId}",
+  rollupRun: "tenants/{tenantId}/rollup_runs/{runId}",
   orchestration: "tenants/{tenantId}/orchestrations/{sessionId}",
   orchestrationLog: "systemStatus/orchestration_logs/logs/{logId}",
 } as const;
@@ -35,6 +35,8 @@ export const paths = {
   performanceDay: (t: string, s: string, day: string) => `tenants/${t}/strategy_performance/${s}_${day}`,
   /** Per-strategy rollup bookkeeping: what is dirty, the runner scheduled or running, commits (store/rollup-state.ts). */
   rollupState: (t: string, s: string) => `tenants/${t}/rollup_state/${s}`,
+  /** One scheduled rollup runner: created with the schedule (its creation starts the runner), then its outcome. */
+  rollupRun: (t: string, runId: string) => `tenants/${t}/rollup_runs/${runId}`,
   weights: (t: string) => `tenants/${t}/strategy_weights/current`,
   signals: (t: string) => `tenants/${t}/signals`,
   signal: (t: string, id: string) => `tenants/${t}/signals/${id}`,

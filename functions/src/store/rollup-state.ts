@@ -6,9 +6,13 @@
  *   scheduled    a runner has been asked for (schedule_id, scheduled_at) and has not finished
  *   run          the runner holding the strategy: { id, from, lease_until }; one at a time
  *   commits      how many commits the runs made
+ *   stats        reads the runners and the dirty-marking transactions made (the benchmark
+ *                adds one read per ledger write for the quick check that wrote nothing)
  *
  * A ledger write lowers `dirty_from` to its fill's time and, when no runner is scheduled,
- * schedules one by writing a new `schedule_id` (onRollupScheduled runs it). A burst of
+ * schedules one: a new `schedule_id`, and in the same transaction the run's own document
+ * `tenants/{t}/rollup_runs/{schedule_id}`, whose creation starts it (onRollupScheduled)
+ * and which ends with the run's outcome. The state document itself triggers nothing. A burst of
  * writes while a runner is scheduled or running costs each write one read and no write:
  * the runner takes everything dirty when it claims, rolls it in one pass, and claims again
  * if more arrived meanwhile. Because the run that claims takes the earliest dirty instant
@@ -78,6 +82,23 @@ function newScheduleId(): string {
   return `${Date.now().toString(36)}_${randomBytes(6).toString("hex")}`;
 }
 
+/** How long a run's record is kept (a Firestore TTL policy on `expires_at` deletes it). */
+const RUN_RECORD_TTL_MS = 7 * 86_400_000;
+
+/** Schedules a runner inside `tx`: the state's schedule fields and the run's document, whose creation starts it. */
+function scheduleRunner(tx: Transaction, db: Firestore, tenantId: string, strategyId: string, now: Date, why: string): Record<string, unknown> {
+  const id = newScheduleId();
+  tx.create(db.doc(paths.rollupRun(tenantId, id)), {
+    tenant_id: tenantId,
+    strategy_id: strategyId,
+    scheduled_at: now,
+    why,
+    status: "scheduled",
+    expires_at: new Date(now.getTime() + RUN_RECORD_TTL_MS),
+  });
+  return { scheduled: true, schedule_id: id, scheduled_at: now };
+}
+
 /**
  * Records that the strategy's days from `from` on need rolling again, and schedules a
  * runner unless one is already scheduled (`schedule: false` leaves that to the caller,
@@ -113,9 +134,10 @@ export async function markRollupDirty(
     const update: Record<string, unknown> = { dirty_from: earlier(state.dirty_from, from) };
     const stale = state.scheduled_at === null || now.getTime() - state.scheduled_at.getTime() >= ROLLUP_SCHEDULE_STALE_MS;
     const scheduling = schedule && (!state.scheduled || stale);
-    if (scheduling) Object.assign(update, { scheduled: true, schedule_id: newScheduleId(), scheduled_at: now });
+    if (scheduling) Object.assign(update, scheduleRunner(tx, db, tenantId, strategyId, now, stale && state.scheduled ? "a write found the last schedule stale" : "a write"));
+    update.stats = { dirty_transactions: FieldValue.increment(1) };
     tx.set(ref, update, { merge: true });
-    io.write();
+    io.write(scheduling ? 2 : 1);
     return { scheduled: scheduling };
   });
 }
@@ -161,14 +183,23 @@ export async function holdsRollupRun(tx: Transaction, db: Firestore, tenantId: s
 }
 
 /**
- * The state update of a run's last commit: the run's range is done. Whatever became dirty
+ * The state update of a run's last commit (in its transaction): the run's range is done. Whatever became dirty
  * meanwhile stays dirty for the same runner's next claim (`more`), or, out of time, for a
  * new runner (`reschedule`: a new schedule id).
  */
-export function finishRunUpdate(state: RollupState, runId: string, reschedule: boolean, now = new Date()): Record<string, unknown> {
-  const base = { commits: FieldValue.increment(1), applied_at: now.toISOString() };
+export function finishRun(
+  tx: Transaction,
+  db: Firestore,
+  where: { tenantId: string; strategyId: string },
+  state: RollupState,
+  runId: string,
+  reschedule: boolean,
+  now = new Date(),
+  passReads = 0,
+): Record<string, unknown> {
+  const base = { commits: FieldValue.increment(1), applied_at: now.toISOString(), stats: { runner_reads: FieldValue.increment(passReads), passes: FieldValue.increment(1) } };
   if (state.dirty_from !== null && reschedule) {
-    return { ...base, run: null, scheduled: true, schedule_id: newScheduleId(), scheduled_at: now };
+    return { ...base, run: null, ...scheduleRunner(tx, db, where.tenantId, where.strategyId, now, `run ${runId} ran out of time with work left`) };
   }
   if (state.dirty_from !== null) return { ...base, run: { id: runId, from: null, lease_until: new Date(now.getTime() + ROLLUP_LEASE_MS) } };
   return { ...base, run: null, scheduled: false };

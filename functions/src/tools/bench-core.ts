@@ -370,7 +370,7 @@ export function runCoreBenchmarks(): CoreBenchResult {
     orchestration_target_ms: ORCHESTRATION_TARGET_MS,
     orchestration_small: benchOrchestration(20, 500, 2_000, 0x20),
     orchestration_large: benchOrchestration(1_000, 20, 200, 0x1000),
-    fifo: benchFifo(100_000, 50, 250, 5),
+    fifo: benchFifo(Number(process.env.MAESTRO_BENCH_FIFO_TRADES ?? 1_000_000), 50, 250, 3),
     weights: benchWeights(1_000, 30, 5, 20),
   };
 }
