@@ -3,8 +3,9 @@
  * ./stages, the rules in ./core.
  *
  *   ledger_trades write ─► onLedgerTradeWritten ─┬─► rollup_state/{s} dirty (+ a runner scheduled)
- *   daily_marks write   ─► onDailyMarksWritten  ─┘
- *   rollup_runs created   ─► onRollupScheduled ─► strategy_performance from the checkpoint (+ weights stale)
+ *   daily_marks write   ─► onDailyMarksWritten  ─┤   (marks also price paper fills awaiting them)
+ *   paper_trades write  ─► onPaperTradeWritten  ─┘─► paper_rollup_state/{s} dirty (SHADOW_MODE paper fills)
+ *   rollup_runs created   ─► onRollupScheduled ─► strategy_performance / paper_performance from the checkpoint (+ weights stale)
  *   nightly schedule    ─► nightlyPerformanceRollup ─┐ one maestro-tenant-jobs message per active
  *   15-minute schedule  ─► scheduledWeightRecalculation ┤ tenant (run record: systemStatus/tenant_jobs)
  *   daily schedule      ─► scheduledChainVerification ──┘
@@ -32,7 +33,7 @@ import { chainVerificationJob } from "./stages/monitoring";
 
 setGlobalOptions({ region: "us-central1", maxInstances: 20 });
 
-export { onLedgerTradeWritten, onRollupScheduled, onDailyMarksWritten, nightlyPerformanceRollup } from "./stages/performance-rollup";
+export { onLedgerTradeWritten, onPaperTradeWritten, onRollupScheduled, onDailyMarksWritten, nightlyPerformanceRollup } from "./stages/performance-rollup";
 export { scheduledWeightRecalculation } from "./stages/weights";
 export { orchestrateNow } from "./stages/orchestration";
 export { onMarketCycle, scheduleMarketCycles } from "./stages/market-cycles";

@@ -12,6 +12,8 @@ export interface StrategyPerformanceInput {
   strategy: Strategy;
   /** Daily returns (daily P&L / capital_base), oldest first. */
   daily_returns: number[];
+  /** How many of those days carry paper P&L (SHADOW_MODE's paper fills); 0 when absent. */
+  paper_days?: number;
   period_start: string | null;
   period_end: string | null;
 }
@@ -123,8 +125,9 @@ export function computeStrategyWeights(
     }
     const returns = input.daily_returns.slice(-config.lookback_days);
     const metrics = performanceMetrics(returns, config.risk_free_rate, config.min_data_points);
-    const decision = withWipeout(method.decide(input.strategy, metrics, config), metrics);
-    weights[input.strategy_id] = toStrategyWeight(input.strategy_id, input.strategy, metrics, decision, input.period_start, input.period_end);
+    const paperDays = Math.min(input.paper_days ?? 0, returns.length);
+    const decision = withPaperNote(withWipeout(method.decide(input.strategy, metrics, config), metrics), paperDays, returns.length);
+    weights[input.strategy_id] = toStrategyWeight(input.strategy_id, input.strategy, metrics, decision, input.period_start, input.period_end, paperDays);
   }
   return weights;
 }
@@ -161,6 +164,12 @@ function withWipeout(decision: ModeDecision, metrics: PerformanceMetrics): ModeD
   return { ...decision, reasoning: `${decision.reasoning} Wipeout: losses over the lookback used up the whole capital_base (drawdown -100%).` };
 }
 
+/** How much of the record is paper, said in the reasoning (issue 9): a recovered strategy earned its way back on paper. */
+function withPaperNote(decision: ModeDecision, paperDays: number, days: number): ModeDecision {
+  if (paperDays === 0) return decision;
+  return { ...decision, reasoning: `${decision.reasoning} ${paperDays} of the ${days} days are paper trading (SHADOW_MODE fills).` };
+}
+
 function toStrategyWeight(
   strategyId: string,
   strategy: Strategy,
@@ -168,9 +177,11 @@ function toStrategyWeight(
   decision: ModeDecision,
   periodStart: string | null,
   periodEnd: string | null,
+  paperDays = 0,
 ): StrategyWeight {
   return {
     ...metrics,
+    paper_days: paperDays,
     strategy_id: strategyId,
     strategy_name: strategy.name,
     weight: decision.weight,

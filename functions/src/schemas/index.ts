@@ -230,6 +230,32 @@ export const LedgerTradeSchema = z.object({
 });
 export type LedgerTrade = z.infer<typeof LedgerTradeSchema>;
 
+/**
+ * A SHADOW_MODE strategy's paper fill, `tenants/{t}/paper_trades/{session}_{signal}`
+ * (issue 9): what its orchestrated BUY or SELL would have filled, at the price the signal
+ * named, or at the symbol's next mark (then `awaiting_mark` until that mark is written,
+ * with quantity and price null). Rolled up like the real ledger, into paper_performance.
+ */
+export const PaperTradeSchema = z.object({
+  strategy_id: DocIdSchema,
+  symbol: z.string().min(1).max(32),
+  side: TradeSideSchema,
+  quantity: z.number().positive().nullable(),
+  price: z.number().positive().nullable(),
+  fee: z.number().min(0),
+  executed_at: InstantSchema,
+  /** allocation × capital_base: what the fill is worth at its price. */
+  notional: z.number().positive(),
+  price_source: z.enum(["reference_price", "next_mark"]),
+  status: z.enum(["filled", "awaiting_mark"]),
+  /** The venue day of the mark that priced a next_mark fill. */
+  priced_by_mark: TradingDaySchema.nullable(),
+  session_id: z.string(),
+  signal_id: z.string(),
+  paper: z.literal(true),
+});
+export type PaperTrade = z.infer<typeof PaperTradeSchema>;
+
 export const DailyMarksSchema = z.object({
   prices: z.record(z.string(), finite().gt(0, "must be greater than 0")),
 });
@@ -278,7 +304,10 @@ export const StrategyPerformanceSchema = z.object({
   /** The open lots at the day's close: where a re-roll of the days after resumes. Absent on days stored before checkpoints. */
   open_lots: z.record(z.string(), OpenLotsSchema).optional(),
   computed_at: z.string(),
-  source: z.literal("ledger_trades_fifo"),
+  /** ledger_trades_fifo for the real ledger; paper_trades_fifo for SHADOW_MODE's paper fills (paper_performance). */
+  source: z.enum(["ledger_trades_fifo", "paper_trades_fifo"]),
+  /** true on a paper day (tenants/{t}/paper_performance): what the strategy would have made in SHADOW_MODE. */
+  paper: z.boolean().optional(),
 });
 export type StrategyPerformance = z.infer<typeof StrategyPerformanceSchema>;
 
@@ -310,6 +339,8 @@ export const StrategyWeightSchema = PerformanceMetricsSchema.extend({
   reasoning: z.string(),
   period_start: z.string().nullable(),
   period_end: z.string().nullable(),
+  /** Days of the lookback with paper P&L (SHADOW_MODE's paper fills standing in). */
+  paper_days: z.number().int().min(0).default(0),
 });
 export type StrategyWeight = z.infer<typeof StrategyWeightSchema>;
 
@@ -350,6 +381,8 @@ export const RawSignalSchema = z.object({
   allocation: z.number({ error: "must be a number" }).min(0, "must be within [0, 1]").max(1, "must be within [0, 1]"),
   confidence: z.number({ error: "must be a number" }).min(0, "must be within [0, 1]").max(1, "must be within [0, 1]").default(0.5),
   reasoning: textOfAtMost(2000).default(""),
+  /** The price the strategy expects to trade at; a SHADOW_MODE strategy's paper fill uses it (else the next mark). */
+  reference_price: z.number({ error: "must be a number" }).refine(Number.isFinite, "must be finite").gt(0, "must be greater than 0").optional(),
   status: z.enum(SIGNAL_STATUSES),
 });
 export type RawSignal = z.infer<typeof RawSignalSchema>;

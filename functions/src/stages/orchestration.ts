@@ -4,8 +4,8 @@
  *
  * Reads: tenant, config, weights, strategies, pending signals (plus the performance
  * documents only when the weights are stale). Writes, in one atomic batch: the
- * orchestration, one create-only nonce registration per orchestrated signal, and each
- * signal's new status. Each signal update is conditioned on the update time it was read
+ * orchestration, one create-only nonce registration per orchestrated signal, each
+ * signal's new status, and a paper fill per BUY or SELL of a SHADOW_MODE strategy. Each signal update is conditioned on the update time it was read
  * at, so two cycles racing for the same signal cannot both take it: the loser's batch
  * fails whole and it runs again on what is still pending.
  */
@@ -23,6 +23,7 @@ import {
 import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
 import { assessBuyingPower, guardInput, readAccount, writeReservations } from "../store/account";
 import { notExecutableReason } from "../core/nonce-license";
+import { paperFillsOf } from "../core/paper";
 import { readSignalQueue } from "../store/signals";
 import { takeSignals } from "../core/signal-queue";
 import { loadMaestroConfig } from "../store/config";
@@ -157,9 +158,18 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     : [];
   const reservedNonces = new Set(reservations.map((r) => r.nonce));
 
+  // SHADOW_MODE trades on paper: each of its BUYs and SELLs becomes a paper fill (core/paper.ts).
+  const referencePrices = new Map<string, number>();
+  for (const c of candidates) {
+    const price = (c.data as Record<string, unknown>).reference_price;
+    if (typeof price === "number") referencePrices.set(c.id, price);
+  }
+  const paperFills = paperFillsOf({ signals: cycle.signals, reference_prices: referencePrices, strategies, session_id: sessionId, now });
+
   const batch = db.batch();
   const reservationWrites = writeReservations(batch, buyingPower, reservations, sessionId, now, expiresAt);
-  const batchWrites = 1 + cycle.signals.length * 2 + rejected.length + reservationWrites;
+  for (const [id, fill] of paperFills) batch.create(db.doc(paths.paperTrade(tenantId, id)), fill);
+  const batchWrites = 1 + cycle.signals.length * 2 + rejected.length + reservationWrites + paperFills.size;
   io.write(batchWrites);
   const orchestration: Orchestration = storable({
     tenant_id: tenantId,

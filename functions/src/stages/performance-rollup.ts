@@ -22,10 +22,12 @@ import { onSchedule } from "firebase-functions/v2/scheduler";
 import { canonicalJson } from "../core/hash-chain";
 import { rollupStrategyDays, tradingDayOf, type DailyRollup, type FifoCheckpoint, type FifoTrade } from "../core/fifo";
 import { nextDay, venueDayStart } from "../core/market-hours";
+import { priceAwaitingFill } from "../core/paper";
 import {
   DailyMarksSchema,
   DocIdSchema,
   LedgerTradeSchema,
+  PaperTradeSchema,
   StrategyPerformanceSchema,
   parseWithReason,
   StrategySchema,
@@ -33,7 +35,7 @@ import {
   type StrategyPerformance,
 } from "../schemas";
 import { IoCount, maestroDb, parseDoc, plainData } from "../store/firestore";
-import { paths, triggerPaths } from "../store/paths";
+import { LEDGERS, paths, triggerPaths, type LedgerKind, type LedgerPaths } from "../store/paths";
 import { scheduleTimeZone } from "../params";
 import { loadMaestroConfig } from "../store/config";
 import { findUnloggedOrchestrations } from "../store/findings";
@@ -72,6 +74,8 @@ export interface RollupOutcome {
 const BATCH_LIMIT = 450;
 
 export interface RunOptions {
+  /** Which ledger to roll: the real fills (default) or the paper fills of SHADOW_MODE. */
+  ledger?: LedgerKind;
   now?: () => Date;
   /** Time this runner may spend before it hands what is left to a new runner. */
   budgetMs?: number;
@@ -84,6 +88,7 @@ export interface RunOptions {
  */
 export async function runRollups(db: Firestore, tenantId: string, strategyId: string, runId: string, options: RunOptions = {}): Promise<RollupOutcome> {
   const io = new IoCount();
+  const ledger = options.ledger ?? "real";
   const clock = options.now ?? (() => new Date());
   const budgetMs = options.budgetMs ?? ROLLUP_LEASE_MS / 2;
   const started = Date.now();
@@ -92,7 +97,7 @@ export async function runRollups(db: Firestore, tenantId: string, strategyId: st
     trades_read: 0, rejected_trades: 0, busy: false, rescheduled: false, io: { reads: 0, writes: 0 },
   };
   for (;;) {
-    const claim = await claimRollupRun(db, tenantId, strategyId, runId, io, clock());
+    const claim = await claimRollupRun(db, tenantId, strategyId, runId, io, clock(), ledger);
     if (claim.kind === "busy") {
       outcome.busy = true;
       break;
@@ -100,9 +105,9 @@ export async function runRollups(db: Firestore, tenantId: string, strategyId: st
     if (claim.kind === "idle") break;
     outcome.passes += 1;
     const passStart = io.reads - 1; // the claim's read
-    const plan = await planRollup(db, tenantId, strategyId, claim.from, clock(), io);
+    const plan = await planRollup(db, LEDGERS[ledger], tenantId, strategyId, claim.from, clock(), io);
     const outOfTime = Date.now() - started > budgetMs;
-    const result = await commitRollup(db, tenantId, strategyId, runId, plan.writes, outOfTime, io, clock(), () => io.reads - passStart);
+    const result = await commitRollup(db, tenantId, strategyId, runId, plan.writes, outOfTime, io, clock(), () => io.reads - passStart, ledger);
     if (result.lost) break; // another runner took the lease over; it re-rolls this range
     const deleted = plan.writes.filter((w) => w.doc === null).length;
     outcome.days += plan.days;
@@ -118,7 +123,7 @@ export async function runRollups(db: Firestore, tenantId: string, strategyId: st
     }
   }
   outcome.io = io.toJSON();
-  logEvent.rollupFinished({ ...outcome, run_id: runId });
+  logEvent.rollupFinished({ ...outcome, ledger, run_id: runId });
   return outcome;
 }
 
@@ -131,13 +136,13 @@ export async function rollupStrategyPerformance(
   db: Firestore,
   tenantId: string,
   strategyId: string,
-  options: { now?: Date; from?: Date; runId?: string; budgetMs?: number } = {},
+  options: { now?: Date; from?: Date; runId?: string; budgetMs?: number; ledger?: LedgerKind } = {},
 ): Promise<RollupOutcome> {
   const io = new IoCount();
-  await markRollupDirty(db, tenantId, strategyId, options.from ?? WHOLE_LEDGER, io, { schedule: false, now: options.now });
+  await markRollupDirty(db, tenantId, strategyId, options.from ?? WHOLE_LEDGER, io, { schedule: false, now: options.now, ledger: options.ledger });
   const runId = options.runId ?? `inline_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`;
   const now = options.now;
-  const outcome = await runRollups(db, tenantId, strategyId, runId, { now: now ? () => now : undefined, budgetMs: options.budgetMs });
+  const outcome = await runRollups(db, tenantId, strategyId, runId, { now: now ? () => now : undefined, budgetMs: options.budgetMs, ledger: options.ledger });
   outcome.io = { reads: outcome.io.reads + io.reads, writes: outcome.io.writes + io.writes };
   return outcome;
 }
@@ -162,7 +167,7 @@ interface RollupPlan {
  * (none before, one stored before checkpoints existed, or a strategy that cannot be
  * rolled) the pass reads the whole ledger.
  */
-async function planRollup(db: Firestore, tenantId: string, strategyId: string, from: Date, now: Date, io: IoCount): Promise<RollupPlan> {
+async function planRollup(db: Firestore, ledger: LedgerPaths, tenantId: string, strategyId: string, from: Date, now: Date, io: IoCount): Promise<RollupPlan> {
   const [loaded, strategySnap] = await Promise.all([loadMaestroConfig(db, tenantId, io), db.doc(paths.strategy(tenantId, strategyId)).get()]);
   io.read(strategySnap);
   const timeZone = loaded.config.market_hours.time_zone;
@@ -174,12 +179,12 @@ async function planRollup(db: Firestore, tenantId: string, strategyId: string, f
       : null;
 
   const fromDay = tradingDayOf(from, timeZone);
-  const checkpoint = strategyProblem ? null : await checkpointBefore(db, tenantId, strategyId, fromDay, io);
+  const checkpoint = strategyProblem ? null : await checkpointBefore(db, ledger, tenantId, strategyId, fromDay, io);
   const afterDay = checkpoint ? nextDay(checkpoint.trading_day) : null;
 
-  let tradesQuery = db.collection(paths.ledgerTrades(tenantId)).where("strategy_id", "==", strategyId);
+  let tradesQuery = db.collection(ledger.trades(tenantId)).where("strategy_id", "==", strategyId);
   if (afterDay) tradesQuery = tradesQuery.where("executed_at", ">=", Timestamp.fromDate(venueDayStart(afterDay, timeZone)));
-  let storedQuery = db.collection(paths.performance(tenantId)).where("strategy_id", "==", strategyId);
+  let storedQuery = db.collection(ledger.performance(tenantId)).where("strategy_id", "==", strategyId);
   if (afterDay) storedQuery = storedQuery.where("trading_day", ">=", afterDay);
   const [tradesSnap, existingSnap, marks] = await Promise.all([
     tradesQuery.get(),
@@ -195,6 +200,8 @@ async function planRollup(db: Firestore, tenantId: string, strategyId: string, f
   let statusWrites = 0;
   let rejected = 0;
   for (const snap of tradesSnap.docs) {
+    // A paper fill waiting for the next mark has no price yet: not a fill, not an error.
+    if (ledger.kind === "paper" && snap.get("status") === "awaiting_mark") continue;
     const parsed = parseDoc(LedgerTradeSchema, snap);
     const reason = parsed.ok ? strategyProblem : parsed.reason;
     const current = snap.get("maestro_rejection_reason") ?? null;
@@ -231,11 +238,11 @@ async function planRollup(db: Firestore, tenantId: string, strategyId: string, f
   for (const row of rows) {
     keep.add(docId(row.trading_day));
     const previous = existing.get(docId(row.trading_day));
-    if (previous && sameFigures(previous, row)) {
+    if (previous && sameFigures(ledger, previous, row)) {
       unchanged += 1;
       continue;
     }
-    writes.push({ day: row.trading_day, doc: performanceDocument(tenantId, strategyId, row, now, timeZone) });
+    writes.push({ day: row.trading_day, doc: performanceDocument(ledger, tenantId, strategyId, row, now, timeZone) });
   }
   for (const [id, doc] of existing) {
     const day = typeof doc.trading_day === "string" ? doc.trading_day : id.slice(strategyId.length + 1);
@@ -249,9 +256,9 @@ async function planRollup(db: Firestore, tenantId: string, strategyId: string, f
  * The last stored day before `day`, if it carries its open lots and parses: where a pass
  * resumes. One query, one read.
  */
-async function checkpointBefore(db: Firestore, tenantId: string, strategyId: string, day: string, io: IoCount): Promise<FifoCheckpoint | null> {
+async function checkpointBefore(db: Firestore, ledger: LedgerPaths, tenantId: string, strategyId: string, day: string, io: IoCount): Promise<FifoCheckpoint | null> {
   const snap = await db
-    .collection(paths.performance(tenantId))
+    .collection(ledger.performance(tenantId))
     .where("strategy_id", "==", strategyId)
     .where("trading_day", "<", day)
     .orderBy("trading_day", "desc")
@@ -281,8 +288,9 @@ export async function commitRollup(
   io: IoCount,
   now = new Date(),
   passReads: () => number = () => 0,
+  ledger: LedgerKind = "real",
 ): Promise<{ lost: boolean; more: boolean }> {
-  const stateRef = db.doc(paths.rollupState(tenantId, strategyId));
+  const stateRef = db.doc(LEDGERS[ledger].state(tenantId, strategyId));
   const weightsRef = db.doc(paths.weights(tenantId));
   const chunks: PerformanceWrite[][] = [];
   for (let i = 0; i < writes.length; i += BATCH_LIMIT) chunks.push(writes.slice(i, i + BATCH_LIMIT));
@@ -292,16 +300,16 @@ export async function commitRollup(
   for (const [index, chunk] of chunks.entries()) {
     const last = index === chunks.length - 1;
     const held = await db.runTransaction(async (tx) => {
-      const state = await holdsRollupRun(tx, db, tenantId, strategyId, runId, io);
+      const state = await holdsRollupRun(tx, db, tenantId, strategyId, runId, io, ledger);
       if (!state) return false;
       for (const w of chunk) {
-        const ref = db.doc(paths.performanceDay(tenantId, strategyId, w.day));
+        const ref = db.doc(LEDGERS[ledger].performanceDay(tenantId, strategyId, w.day));
         if (w.doc) tx.set(ref, w.doc);
         else tx.delete(ref);
       }
       if (last) {
         more = state.dirty_from !== null;
-        tx.set(stateRef, finishRun(tx, db, { tenantId, strategyId }, state, runId, outOfTime, now, passReads()), { merge: true });
+        tx.set(stateRef, finishRun(tx, db, { tenantId, strategyId, ledger }, state, runId, outOfTime, now, passReads()), { merge: true });
       } else {
         tx.set(stateRef, { run: { id: runId, from: state.run!.from, lease_until: new Date(now.getTime() + ROLLUP_LEASE_MS) } }, { merge: true });
       }
@@ -328,6 +336,7 @@ export const nightlyRollupJob: TenantJob = async (db, ctx) => {
   // The last lookback_days re-rolled from the checkpoint before them: a safety net for a lost trigger.
   const windowStart = new Date(ctx.now.getTime() - loaded.config.lookback_days * 86_400_000);
   const all = await strategyIdsOf(db, ctx.tenant_id);
+  const paper = new Set(await paperStrategyIdsOf(db, ctx.tenant_id));
   const todo = ctx.cursor === undefined ? all : all.filter((id) => id >= ctx.cursor!);
   const failed: Record<string, string> = {};
   let rolled = 0;
@@ -339,6 +348,10 @@ export const nightlyRollupJob: TenantJob = async (db, ctx) => {
     try {
       const outcome = await rollupStrategyPerformance(db, ctx.tenant_id, strategyId, { now: ctx.now, from: windowStart, runId: `nightly_${ctx.run_id}_${strategyId}` });
       written += outcome.written + outcome.deleted;
+      if (paper.has(strategyId)) {
+        const onPaper = await rollupStrategyPerformance(db, ctx.tenant_id, strategyId, { now: ctx.now, from: windowStart, runId: `nightly_${ctx.run_id}_${strategyId}_paper`, ledger: "paper" });
+        written += onPaper.written + onPaper.deleted;
+      }
       rolled += 1;
     } catch (error) {
       failed[strategyId] = error instanceof Error ? error.message : String(error);
@@ -364,20 +377,51 @@ export const nightlyRollupJob: TenantJob = async (db, ctx) => {
 export async function markTenantDirtyFromDay(db: Firestore, tenantId: string, day: string, now = new Date()): Promise<number> {
   const io = new IoCount();
   const loaded = await loadMaestroConfig(db, tenantId, io);
-  const from = venueDayStart(day, loaded.config.market_hours.time_zone);
+  const timeZone = loaded.config.market_hours.time_zone;
+  const from = venueDayStart(day, timeZone);
   const failures: string[] = [];
-  const ids = await strategyIdsOf(db, tenantId);
+  const [ids, paperIds] = await Promise.all([strategyIdsOf(db, tenantId), paperStrategyIdsOf(db, tenantId)]);
+  const marking = [
+    ...ids.map((strategyId) => ({ strategyId, ledger: "real" as const })),
+    ...paperIds.map((strategyId) => ({ strategyId, ledger: "paper" as const })),
+  ];
   await Promise.all(
-    ids.map(async (strategyId) => {
+    marking.map(async ({ strategyId, ledger }) => {
       try {
-        await markRollupDirty(db, tenantId, strategyId, from, io, { now });
+        await markRollupDirty(db, tenantId, strategyId, from, io, { now, ledger });
       } catch (error) {
-        failures.push(`${strategyId}: ${error instanceof Error ? error.message : String(error)}`);
+        failures.push(`${strategyId}${ledger === "paper" ? " (paper)" : ""}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }),
   );
-  if (failures.length > 0) throw new Error(`marks of ${day}: ${failures.length} of ${ids.length} strategies could not be marked dirty: ${failures.join("; ")}`);
+  if (failures.length > 0) throw new Error(`marks of ${day}: ${failures.length} of ${marking.length} rollups could not be marked dirty: ${failures.join("; ")}`);
   return ids.length;
+}
+
+/**
+ * Paper fills waiting for the next mark (core/paper.ts) that this day's marks price: their
+ * venue day is this day or earlier and the marks name their symbol. Each update is a paper
+ * ledger write, so its strategy's paper days are rolled again.
+ */
+export async function pricePaperFills(db: Firestore, tenantId: string, day: string, prices: Readonly<Record<string, number>>): Promise<number> {
+  const io = new IoCount();
+  const snap = await db.collection(paths.paperTrades(tenantId)).where("status", "==", "awaiting_mark").get();
+  io.read(snap);
+  if (snap.empty) return 0;
+  const loaded = await loadMaestroConfig(db, tenantId, io);
+  const batch = db.batch();
+  let priced = 0;
+  for (const doc of snap.docs) {
+    const parsed = parseDoc(PaperTradeSchema, doc);
+    if (!parsed.ok) continue;
+    const update = priceAwaitingFill(parsed.value, tradingDayOf(parsed.value.executed_at, loaded.config.market_hours.time_zone), day, prices);
+    if (!update) continue;
+    // Only if it is still waiting: a racing run of these marks must not price it twice.
+    batch.update(doc.ref, update, { lastUpdateTime: doc.updateTime });
+    priced += 1;
+  }
+  if (priced > 0) await batch.commit();
+  return priced;
 }
 
 /**
@@ -456,12 +500,18 @@ async function readMarksFrom(db: Firestore, tenantId: string, firstDay: string |
   return marks;
 }
 
+/** Strategies that have traded on paper: those with a paper rollup state. */
+async function paperStrategyIdsOf(db: Firestore, tenantId: string): Promise<string[]> {
+  const snap = await db.collection(paths.paperRollupStates(tenantId)).select().get();
+  return snap.docs.map((d) => d.id).sort();
+}
+
 async function strategyIdsOf(db: Firestore, tenantId: string): Promise<string[]> {
   const snap = await db.collection(paths.strategies(tenantId)).select().get();
   return snap.docs.map((d) => d.id).sort();
 }
 
-function performanceDocument(tenantId: string, strategyId: string, row: DailyRollup, now: Date, timeZone: string): StrategyPerformance {
+function performanceDocument(ledger: LedgerPaths, tenantId: string, strategyId: string, row: DailyRollup, now: Date, timeZone: string): StrategyPerformance {
   return {
     tenant_id: tenantId,
     strategy_id: strategyId,
@@ -469,16 +519,17 @@ function performanceDocument(tenantId: string, strategyId: string, row: DailyRol
     period_end: venueDayStart(nextDay(row.trading_day), timeZone).toISOString(),
     ...row,
     computed_at: now.toISOString(),
-    source: "ledger_trades_fifo",
+    source: ledger.source,
+    ...(ledger.kind === "paper" ? { paper: true } : {}),
   };
 }
 
 const FIGURES = ["realized_pnl", "unrealized_pnl", "daily_pnl", "fees", "trade_count"] as const;
 
-function sameFigures(stored: Partial<StrategyPerformance>, row: DailyRollup): boolean {
+function sameFigures(ledger: LedgerPaths, stored: Partial<StrategyPerformance>, row: DailyRollup): boolean {
   return (
     FIGURES.every((f) => stored[f] === row[f]) &&
-    stored.source === "ledger_trades_fifo" &&
+    stored.source === ledger.source &&
     canonicalJson(stored.positions ?? {}) === canonicalJson(row.positions) &&
     canonicalJson(stored.open_lots ?? null) === canonicalJson(row.open_lots)
   );
@@ -525,6 +576,33 @@ export const onLedgerTradeWritten = onDocumentWritten(
   },
 );
 
+/**
+ * A paper fill written (by a cycle) or priced (by a mark) marks its strategy's paper
+ * ledger dirty; a fill still waiting for its mark changes nothing yet.
+ */
+export const onPaperTradeWritten = onDocumentWritten(
+  { document: triggerPaths.paperTrade, retry: true, timeoutSeconds: 60, memory: "256MiB" },
+  async (event) => {
+    const before = event.data?.before.exists ? event.data.before.data() : undefined;
+    const after = event.data?.after.exists ? event.data.after.data() : undefined;
+    const waiting = (d: Record<string, unknown> | undefined) => d === undefined || d.status === "awaiting_mark";
+    if (waiting(before) && waiting(after)) return;
+    const db = maestroDb();
+    const source = paths.paperTrade(event.params.tenantId, event.params.tradeId);
+    await retryUntilEndCondition(
+      db,
+      { id: event.id, time: new Date(event.time), trigger: "onPaperTradeWritten", source, tenant_id: event.params.tenantId, body: source },
+      { max_age_ms: MAX_ROLLUP_TRIGGER_AGE_MS, since: "the write" },
+      async () => {
+        const io = new IoCount();
+        for (const [strategyId, from] of dirtyInstantsOfTradeWrite(before, after)) {
+          await markRollupDirty(db, event.params.tenantId, strategyId, from, io, { ledger: "paper" });
+        }
+      },
+    );
+  },
+);
+
 /** Why a written trade is rejected where it enters (its fields, including its strategy id), or null. */
 export function tradeProblem(trade: Record<string, unknown> | undefined): string | null {
   if (!trade) return null;
@@ -548,6 +626,7 @@ export const onRollupScheduled = onDocumentCreated(
   { document: triggerPaths.rollupRun, retry: true, timeoutSeconds: 540, memory: "512MiB" },
   async (event) => {
     const strategyId = event.data?.get("strategy_id");
+    const ledger: LedgerKind = event.data?.get("ledger") === "paper" ? "paper" : "real";
     const { tenantId, runId } = event.params;
     if (typeof strategyId !== "string" || !DocIdSchema.safeParse(strategyId).success) return;
     const db = maestroDb();
@@ -557,7 +636,7 @@ export const onRollupScheduled = onDocumentCreated(
       { id: event.id, time: new Date(event.time), trigger: "onRollupScheduled", source, tenant_id: tenantId, body: source },
       { max_age_ms: MAX_ROLLUP_TRIGGER_AGE_MS, since: "the schedule" },
       async () => {
-        const outcome = await runRollups(db, tenantId, strategyId, runId, { budgetMs: 300_000 });
+        const outcome = await runRollups(db, tenantId, strategyId, runId, { budgetMs: 300_000, ledger });
         const { tenant_id: _t, strategy_id: _s, ...figures } = outcome;
         await db.doc(source).set({ status: outcome.busy ? "busy" : "finished", finished_at: new Date(), outcome: figures }, { merge: true });
       },
@@ -579,7 +658,11 @@ export const onDailyMarksWritten = onDocumentWritten(
       db,
       { id: event.id, time: new Date(event.time), trigger: "onDailyMarksWritten", source, tenant_id: event.params.tenantId, body: source },
       { max_age_ms: MAX_ROLLUP_TRIGGER_AGE_MS, since: "the write" },
-      () => markTenantDirtyFromDay(db, event.params.tenantId, event.params.day),
+      async () => {
+        const marks = event.data?.after.exists ? parseWithReason(DailyMarksSchema, plainData(event.data.after.data())) : null;
+        if (marks?.ok) await pricePaperFills(db, event.params.tenantId, event.params.day, marks.value.prices);
+        await markTenantDirtyFromDay(db, event.params.tenantId, event.params.day);
+      },
     );
   },
 );

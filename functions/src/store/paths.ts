@@ -6,6 +6,7 @@
 /** Trigger patterns, in the syntax of firebase-functions' document paths. */
 export const triggerPaths = {
   ledgerTrade: "tenants/{tenantId}/ledger_trades/{tradeId}",
+  paperTrade: "tenants/{tenantId}/paper_trades/{tradeId}",
   dailyMarks: "tenants/{tenantId}/daily_marks/{day}",
   rollupRun: "tenants/{tenantId}/rollup_runs/{runId}",
   orchestration: "tenants/{tenantId}/orchestrations/{sessionId}",
@@ -35,6 +36,13 @@ export const paths = {
   performanceDay: (t: string, s: string, day: string) => `tenants/${t}/strategy_performance/${s}_${day}`,
   /** Per-strategy rollup bookkeeping: what is dirty, the runner scheduled or running, commits (store/rollup-state.ts). */
   rollupState: (t: string, s: string) => `tenants/${t}/rollup_state/${s}`,
+  /** Shadow strategies' paper fills (issue 9), their daily performance and rollup state. */
+  paperTrades: (t: string) => `tenants/${t}/paper_trades`,
+  paperTrade: (t: string, id: string) => `tenants/${t}/paper_trades/${id}`,
+  paperPerformance: (t: string) => `tenants/${t}/paper_performance`,
+  paperPerformanceDay: (t: string, s: string, day: string) => `tenants/${t}/paper_performance/${s}_${day}`,
+  paperRollupStates: (t: string) => `tenants/${t}/paper_rollup_state`,
+  paperRollupState: (t: string, s: string) => `tenants/${t}/paper_rollup_state/${s}`,
   /** One scheduled rollup runner: created with the schedule (its creation starts the runner), then its outcome. */
   rollupRun: (t: string, runId: string) => `tenants/${t}/rollup_runs/${runId}`,
   weights: (t: string) => `tenants/${t}/strategy_weights/current`,
@@ -79,3 +87,37 @@ export const paths = {
 export function orchestrationLogId(timestampIso: string, sessionId: string): string {
   return `${timestampIso.replace(/[-:.]/g, "")}_${sessionId}`;
 }
+
+/** The two ledgers a strategy is rolled up from: its real fills, and its paper fills while in SHADOW_MODE. */
+export type LedgerKind = "real" | "paper";
+
+export interface LedgerPaths {
+  kind: LedgerKind;
+  trades: (t: string) => string;
+  trade: (t: string, id: string) => string;
+  performance: (t: string) => string;
+  performanceDay: (t: string, s: string, day: string) => string;
+  state: (t: string, s: string) => string;
+  source: "ledger_trades_fifo" | "paper_trades_fifo";
+}
+
+export const LEDGERS: Readonly<Record<LedgerKind, LedgerPaths>> = {
+  real: {
+    kind: "real",
+    trades: paths.ledgerTrades,
+    trade: paths.ledgerTrade,
+    performance: paths.performance,
+    performanceDay: paths.performanceDay,
+    state: paths.rollupState,
+    source: "ledger_trades_fifo",
+  },
+  paper: {
+    kind: "paper",
+    trades: paths.paperTrades,
+    trade: paths.paperTrade,
+    performance: paths.paperPerformance,
+    performanceDay: paths.paperPerformanceDay,
+    state: paths.paperRollupState,
+    source: "paper_trades_fifo",
+  },
+};

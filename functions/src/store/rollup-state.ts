@@ -26,7 +26,7 @@
 import { FieldValue, Timestamp, type Firestore, type Transaction } from "firebase-admin/firestore";
 import { randomBytes } from "node:crypto";
 import type { IoCount } from "./firestore";
-import { paths } from "./paths";
+import { LEDGERS, paths, type LedgerKind } from "./paths";
 
 /** A runner's hold on a strategy; longer than the runner function's timeout. */
 export const ROLLUP_LEASE_MS = 10 * 60_000;
@@ -86,11 +86,12 @@ function newScheduleId(): string {
 const RUN_RECORD_TTL_MS = 7 * 86_400_000;
 
 /** Schedules a runner inside `tx`: the state's schedule fields and the run's document, whose creation starts it. */
-function scheduleRunner(tx: Transaction, db: Firestore, tenantId: string, strategyId: string, now: Date, why: string): Record<string, unknown> {
+function scheduleRunner(tx: Transaction, db: Firestore, tenantId: string, strategyId: string, ledger: LedgerKind, now: Date, why: string): Record<string, unknown> {
   const id = newScheduleId();
   tx.create(db.doc(paths.rollupRun(tenantId, id)), {
     tenant_id: tenantId,
     strategy_id: strategyId,
+    ledger,
     scheduled_at: now,
     why,
     status: "scheduled",
@@ -111,10 +112,11 @@ export async function markRollupDirty(
   strategyId: string,
   from: Date,
   io: IoCount,
-  options: { schedule?: boolean; now?: Date } = {},
+  options: { schedule?: boolean; now?: Date; ledger?: LedgerKind } = {},
 ): Promise<{ scheduled: boolean }> {
-  const ref = db.doc(paths.rollupState(tenantId, strategyId));
-  const where = `${tenantId}/${strategyId}`;
+  const ledger = options.ledger ?? "real";
+  const ref = db.doc(LEDGERS[ledger].state(tenantId, strategyId));
+  const where = `${tenantId}/${strategyId}${ledger === "paper" ? " (paper)" : ""}`;
   const schedule = options.schedule ?? true;
   const covered = (state: RollupState, now: Date) =>
     state.dirty_from !== null &&
@@ -134,7 +136,7 @@ export async function markRollupDirty(
     const update: Record<string, unknown> = { dirty_from: earlier(state.dirty_from, from) };
     const stale = state.scheduled_at === null || now.getTime() - state.scheduled_at.getTime() >= ROLLUP_SCHEDULE_STALE_MS;
     const scheduling = schedule && (!state.scheduled || stale);
-    if (scheduling) Object.assign(update, scheduleRunner(tx, db, tenantId, strategyId, now, stale && state.scheduled ? "a write found the last schedule stale" : "a write"));
+    if (scheduling) Object.assign(update, scheduleRunner(tx, db, tenantId, strategyId, ledger, now, stale && state.scheduled ? "a write found the last schedule stale" : "a write"));
     update.stats = { dirty_transactions: FieldValue.increment(1) };
     tx.set(ref, update, { merge: true });
     io.write(scheduling ? 2 : 1);
@@ -150,8 +152,16 @@ export type RollupClaim =
   | { kind: "busy"; holder: string };
 
 /** Takes everything dirty for run `runId` (taking over its own or an expired lease). */
-export async function claimRollupRun(db: Firestore, tenantId: string, strategyId: string, runId: string, io: IoCount, now = new Date()): Promise<RollupClaim> {
-  const ref = db.doc(paths.rollupState(tenantId, strategyId));
+export async function claimRollupRun(
+  db: Firestore,
+  tenantId: string,
+  strategyId: string,
+  runId: string,
+  io: IoCount,
+  now = new Date(),
+  ledger: LedgerKind = "real",
+): Promise<RollupClaim> {
+  const ref = db.doc(LEDGERS[ledger].state(tenantId, strategyId));
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     io.read(snap);
@@ -175,8 +185,16 @@ export async function claimRollupRun(db: Firestore, tenantId: string, strategyId
  * Inside a commit transaction: whether run `runId` still holds the strategy. A run that
  * lost its lease to another must not write (the other re-rolls its range).
  */
-export async function holdsRollupRun(tx: Transaction, db: Firestore, tenantId: string, strategyId: string, runId: string, io: IoCount): Promise<RollupState | null> {
-  const snap = await tx.get(db.doc(paths.rollupState(tenantId, strategyId)));
+export async function holdsRollupRun(
+  tx: Transaction,
+  db: Firestore,
+  tenantId: string,
+  strategyId: string,
+  runId: string,
+  io: IoCount,
+  ledger: LedgerKind = "real",
+): Promise<RollupState | null> {
+  const snap = await tx.get(db.doc(LEDGERS[ledger].state(tenantId, strategyId)));
   io.read(snap);
   const state = readRollupState(snap.data(), `${tenantId}/${strategyId}`);
   return state.run?.id === runId ? state : null;
@@ -190,7 +208,7 @@ export async function holdsRollupRun(tx: Transaction, db: Firestore, tenantId: s
 export function finishRun(
   tx: Transaction,
   db: Firestore,
-  where: { tenantId: string; strategyId: string },
+  where: { tenantId: string; strategyId: string; ledger: LedgerKind },
   state: RollupState,
   runId: string,
   reschedule: boolean,
@@ -199,7 +217,7 @@ export function finishRun(
 ): Record<string, unknown> {
   const base = { commits: FieldValue.increment(1), applied_at: now.toISOString(), stats: { runner_reads: FieldValue.increment(passReads), passes: FieldValue.increment(1) } };
   if (state.dirty_from !== null && reschedule) {
-    return { ...base, run: null, ...scheduleRunner(tx, db, where.tenantId, where.strategyId, now, `run ${runId} ran out of time with work left`) };
+    return { ...base, run: null, ...scheduleRunner(tx, db, where.tenantId, where.strategyId, where.ledger, now, `run ${runId} ran out of time with work left`) };
   }
   if (state.dirty_from !== null) return { ...base, run: { id: runId, from: null, lease_until: new Date(now.getTime() + ROLLUP_LEASE_MS) } };
   return { ...base, run: null, scheduled: false };

@@ -9,11 +9,12 @@
  * computed leaves them stale, and the next cycle recomputes them.
  */
 import { createHash } from "node:crypto";
-import type { Firestore } from "firebase-admin/firestore";
+import type { Firestore, QuerySnapshot } from "firebase-admin/firestore";
 import { computeStrategyWeights, type StrategyPerformanceInput } from "../core/allocation";
 import { canonicalJson } from "../core/hash-chain";
 import { modeDowngrades, recordDecay } from "../core/cycle-metrics";
 import { dailyReturns } from "../core/fifo";
+import { withPaperDays } from "../core/paper";
 import {
   StrategySchema,
   StrategyWeightsSchema,
@@ -86,22 +87,23 @@ export async function recalculateWeights(
 
   const perStrategy = await Promise.all(
     strategyIds.map(async (strategyId): Promise<StrategyPerformanceInput> => {
-      const snap = await db
-        .collection(paths.performance(tenantId))
-        .where("strategy_id", "==", strategyId)
-        .orderBy("trading_day", "desc")
-        .limit(config.lookback_days)
-        .get();
-      io.read(snap);
-      const rows = snap.docs
-        .map((d) => ({ trading_day: d.get("trading_day") as string, daily_pnl: d.get("daily_pnl") as number }))
-        .filter((r) => typeof r.trading_day === "string" && Number.isFinite(r.daily_pnl))
-        .reverse();
+      // The real days and the paper days (SHADOW_MODE's paper fills), newest lookback_days of each.
+      const lastDays = (collection: string) =>
+        db.collection(collection).where("strategy_id", "==", strategyId).orderBy("trading_day", "desc").limit(config.lookback_days).get();
+      const [realSnap, paperSnap] = await Promise.all([lastDays(paths.performance(tenantId)), lastDays(paths.paperPerformance(tenantId))]);
+      io.read(realSnap);
+      io.read(paperSnap);
+      const rowsOf = (snap: QuerySnapshot) =>
+        snap.docs
+          .map((d) => ({ trading_day: d.get("trading_day") as string, daily_pnl: d.get("daily_pnl") as number }))
+          .filter((r) => typeof r.trading_day === "string" && Number.isFinite(r.daily_pnl));
+      const { rows, paper_days } = withPaperDays(rowsOf(realSnap), rowsOf(paperSnap), config.lookback_days);
       const strategy = input.strategies[strategyId];
       return {
         strategy_id: strategyId,
         strategy,
         daily_returns: dailyReturns(rows, strategy.capital_base),
+        paper_days,
         period_start: rows.length ? `${rows[0].trading_day}T00:00:00.000Z` : null,
         period_end: rows.length ? `${rows[rows.length - 1].trading_day}T23:59:59.999Z` : null,
       };

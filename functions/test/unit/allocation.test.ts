@@ -184,6 +184,13 @@ describe("computeStrategyWeights", () => {
     expect(weights.new.annualized_return).toBeNull();
   });
 
+  it("says in the reasoning how many of the days were paper, and records it", () => {
+    const paper = computeStrategyWeights([{ ...input("recovering", alternating(0.0012, 0.01, 3)), paper_days: 4 }], DEFAULT_CONFIG).recovering;
+    expect(paper.paper_days).toBe(4);
+    expect(paper.reasoning).toBe("Sharpe Ratio 1.65 >= 1.00. Full allocation maintained. 4 of the 6 days are paper trading (SHADOW_MODE fills).");
+    expect(weights.healthy.paper_days).toBe(0);
+  });
+
   it("names a wipeout in the reasoning", () => {
     // Day 2 loses 130% of the capital base: equity 1.01, 0 (floored), … → drawdown −100%.
     const wiped = computeStrategyWeights([input("wiped", [0.01, -1.3, 0.02, 0.01, 0.01, 0.01])], DEFAULT_CONFIG).wiped;

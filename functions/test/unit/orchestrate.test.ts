@@ -23,6 +23,7 @@ function weight(id: string, name: string, mode: Mode, w: number, sharpe: number,
     data_points: 30,
     period_start: "2024-11-30T00:00:00.000Z",
     period_end: "2024-12-30T00:00:00.000Z",
+    paper_days: 0,
   };
 }
 
