@@ -6,8 +6,10 @@
  *  - at the price the signal names (`reference_price`), filled at once;
  *  - without one, at the symbol's next mark: the fill waits (`awaiting_mark`) until the
  *    first mark of its venue day or a later one is written, then takes that price.
- * A HOLD places nothing, on paper too; so does a BUY the systemic override turned into HOLD
- * (paper shows what Maestro would have done, override included).
+ * A HOLD places nothing, on paper too. A BUY the systemic override turned into HOLD is
+ * still filled on paper: the paper ledger measures the strategy's own calls, which is what
+ * decides whether it earns its way back, not the portfolio-level risk decisions made
+ * around it (those protect real capital, and a shadow strategy has none at stake).
  */
 import type { EnrichedSignal, PaperTrade, Strategy } from "../schemas";
 
@@ -24,7 +26,8 @@ export interface PaperFillInput {
 export function paperFillsOf(input: PaperFillInput): Map<string, PaperTrade> {
   const fills = new Map<string, PaperTrade>();
   for (const signal of input.signals) {
-    if (signal.mode !== "SHADOW_MODE" || (signal.action !== "BUY" && signal.action !== "SELL")) continue;
+    const action = signal.original_action ?? signal.action;
+    if (signal.mode !== "SHADOW_MODE" || (action !== "BUY" && action !== "SELL")) continue;
     const strategy = input.strategies[signal.strategy_id];
     if (!strategy) continue;
     const notional = signal.original_allocation * strategy.capital_base;
@@ -34,7 +37,7 @@ export function paperFillsOf(input: PaperFillInput): Map<string, PaperTrade> {
     fills.set(`${input.session_id}_${signal.signal_id}`, {
       strategy_id: signal.strategy_id,
       symbol: signal.ticker,
-      side: signal.action,
+      side: action,
       quantity: priced ? notional / price : null,
       price: priced ? price : null,
       fee: 0,

@@ -54,7 +54,10 @@ export interface DemoDataset {
   dailyMarks: Record<string /*tenant*/, Record<string /*YYYY-MM-DD*/, { prices: Record<string, number> }>>;
   signals: Record<
     string /*tenant*/,
-    Record<string /*signal id*/, { strategy_id: string; action: "BUY" | "SELL" | "HOLD"; ticker: string; allocation: number; confidence: number; reasoning: string; status: "pending" }>
+    Record<
+      string /*signal id*/,
+      { strategy_id: string; action: "BUY" | "SELL" | "HOLD"; ticker: string; allocation: number; confidence: number; reasoning: string; reference_price?: number; status: "pending" }
+    >
   >;
   /** tenants/{t}/account/snapshot as the execution side reports it (as_of is stamped when written). */
   accounts: Record<string /*tenant*/, { equity: number; buying_power: number }>;
@@ -620,6 +623,10 @@ function membersOf(users: readonly DemoUser[]): DemoDataset["members"] {
 export function buildDemoDataset(): DemoDataset {
   const days = weekdaysEndingOn(DEMO_LAST_TRADING_DAY, DEMO_TRADING_DAY_COUNT);
   const closes = marketCloses(days.length, new Rng(20261120));
+  const demoMarks = marksFor(days, closes, 0);
+  const signals = demoSignals();
+  // The shadow strategy names its price: its paper fill is made at the last close of AAPL.
+  signals.sig_007 = { ...signals.sig_007, reference_price: demoMarks[DEMO_LAST_TRADING_DAY].prices.AAPL };
 
   return {
     tenants: {
@@ -636,11 +643,11 @@ export function buildDemoDataset(): DemoDataset {
       [SECOND_TENANT_ID]: ledgerFor(OTHER_DESK_PLANS, days, closes),
     },
     dailyMarks: {
-      [DEMO_TENANT_ID]: marksFor(days, closes, 0),
+      [DEMO_TENANT_ID]: demoMarks,
       [SECOND_TENANT_ID]: marksFor(days, closes, DEMO_TRADING_DAY_COUNT - OTHER_DESK_DAYS),
     },
     signals: {
-      [DEMO_TENANT_ID]: demoSignals(),
+      [DEMO_TENANT_ID]: signals,
       [SECOND_TENANT_ID]: otherDeskSignals(),
     },
     accounts: {

@@ -9,7 +9,11 @@ import { clientAppDemo } from "./demo-client";
 import { emulatorDb, publish, waitFor } from "./emulator-client";
 import { MARKET_CYCLE_TOPIC } from "../stages/orchestration";
 import { paths } from "../store/paths";
-import type { Audit, EnrichedSignal, OrchestrationLog, StrategyWeight } from "../schemas";
+import { venueDayOf } from "../core/market-hours";
+import { loadMaestroConfig } from "../store/config";
+import { IoCount } from "../store/firestore";
+import { type Audit, type EnrichedSignal, type OrchestrationLog, type PaperTrade, type StrategyWeight } from "../schemas";
+import type { Firestore } from "firebase-admin/firestore";
 
 const exitAfter = process.argv.includes("--exit");
 
@@ -99,6 +103,8 @@ async function main(): Promise<void> {
   console.log(`Cycle: ${orchestration.io.reads} document reads, ${orchestration.io.writes} writes, ${orchestration.latency_ms} ms in the orchestration stage` +
     `${orchestration.inputs.weights_recomputed ? " (weights were stale and recomputed first)" : ""}`);
 
+  await paperTradingDemo(db, tenantId, log.session_id, strategyWeights);
+
   await clientAppDemo(tenantId);
 
   if (exitAfter) return;
@@ -113,6 +119,48 @@ async function main(): Promise<void> {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
+}
+
+/**
+ * The shadow strategy's paper fills from this cycle, priced, rolled up and shown beside its
+ * real figures: the demo writes today's close for the symbols the paper fills bought, as
+ * the market-data feed would, and waits for the paper days.
+ */
+async function paperTradingDemo(db: Firestore, tenantId: string, sessionId: string, strategyWeights: StrategyWeight[]): Promise<void> {
+  const fills = await db.collection(paths.paperTrades(tenantId)).where("session_id", "==", sessionId).get();
+  if (fills.empty) return;
+  const { config } = await loadMaestroConfig(db, tenantId, new IoCount());
+  const today = venueDayOf(new Date(), config.market_hours.time_zone);
+  const closes: Record<string, number> = {};
+  for (const doc of fills.docs) {
+    const fill = doc.data() as PaperTrade;
+    if (fill.price !== null) closes[fill.symbol] = Math.round(fill.price * 1.012 * 100) / 100; // the close came in 1.2 % higher
+  }
+  console.log(`\nPaper trading (SHADOW_MODE): ${fills.size} paper fill(s) from this cycle; writing today's close (${today}) ${JSON.stringify(closes)}…`);
+  await db.doc(paths.dailyMark(tenantId, today)).set({ prices: closes }, { merge: true });
+  const shadow = strategyWeights.filter((w) => w.mode === "SHADOW_MODE");
+  const rows: string[][] = [];
+  for (const w of shadow) {
+    const paperDay = await waitFor(
+      `${w.strategy_name}'s paper day ${today}`,
+      async () => {
+        const snap = await db.doc(paths.paperPerformanceDay(tenantId, w.strategy_id, today)).get();
+        const positions = (snap.get("positions") ?? {}) as Record<string, { mark_price: number }>;
+        // Rolled up after today's close: every position this cycle bought is marked at it.
+        const marked = Object.entries(closes).every(([symbol, close]) => positions[symbol] === undefined || positions[symbol].mark_price === close);
+        return snap.exists && marked ? snap.data() : undefined;
+      },
+      60_000,
+      250,
+    ).catch(() => undefined);
+    // The real figures the cycle's weights were computed from: total return × capital_base.
+    const capitalBase = (await db.doc(paths.strategy(tenantId, w.strategy_id)).get()).get("capital_base") as number;
+    const realPnl = w.total_return * capitalBase;
+    const positions = paperDay ? Object.entries(paperDay.positions as Record<string, { quantity: number; average_price: number; mark_price: number }>).map(([symbol, p]) => `${Number(p.quantity.toFixed(4))} ${symbol} @ ${fixed(p.average_price)} → ${fixed(p.mark_price)}`).join(", ") : "(not rolled up yet)";
+    rows.push([w.strategy_name, w.mode, `$${fixed(realPnl)}`, paperDay ? `$${fixed(paperDay.daily_pnl as number)}` : "–", positions]);
+  }
+  console.log(table(["Strategy", "Mode", `Real P&L (${config.lookback_days}-day lookback)`, `Paper P&L ${today}`, "Paper positions"], rows, new Set([2, 3])));
+  console.log("Paper days stand in for the days in shadow when the weights are next computed; the reasoning says how many.");
 }
 
 main().then(

@@ -27,8 +27,9 @@ describe("paperFillsOf", () => {
       signal("sell", "shadow", "SHADOW_MODE", "SELL", 0.1),
       signal("hold", "shadow", "SHADOW_MODE", "HOLD", 0.3),
       signal("real", "active", "ACTIVE", "BUY", 0.2),
+      { ...signal("overridden", "shadow", "SHADOW_MODE", "HOLD", 0.3), original_action: "BUY" as const, override_reason: "systemic risk" },
     ],
-    reference_prices: new Map([["buy", 400]]),
+    reference_prices: new Map([["buy", 400], ["overridden", 100]]),
     strategies,
     session_id: "maestro_1",
     now: NOW,
@@ -47,8 +48,12 @@ describe("paperFillsOf", () => {
     expect(fills.get("maestro_1_sell")).toMatchObject({ side: "SELL", quantity: null, price: null, notional: 5_000, status: "awaiting_mark", price_source: "next_mark" });
   });
 
+  it("fills the strategy's own call when the systemic override held it: 0.3 × 50,000 / 100 = 150", () => {
+    expect(fills.get("maestro_1_overridden")).toMatchObject({ side: "BUY", quantity: 150, price: 100, status: "filled" });
+  });
+
   it("places nothing for a HOLD, nor for a strategy that trades for real", () => {
-    expect([...fills.keys()].sort()).toEqual(["maestro_1_buy", "maestro_1_sell"]);
+    expect([...fills.keys()].sort()).toEqual(["maestro_1_buy", "maestro_1_overridden", "maestro_1_sell"]);
   });
 });
 
