@@ -136,7 +136,9 @@ export function rollupStrategyDays(
         average_price: round(book.cost / book.quantity),
         mark_price: markPrice,
       };
-      openLots[symbol] = lotsOf(book);
+      // A book no fill touched today keeps yesterday's snapshot (shared, never mutated).
+      book.snapshot ??= lotsOf(book);
+      openLots[symbol] = book.snapshot;
     }
 
     const realizedPnl = round(realized - fees);
@@ -197,6 +199,8 @@ interface Book {
   quantity: number;
   cost: number;
   stale: boolean;
+  /** The open lots as last reported (a checkpoint); dropped by the next fill. */
+  snapshot?: OpenLots;
 }
 
 /** Relative size under which a remaining quantity is float residue (1e-12 of the original). */
@@ -212,6 +216,7 @@ function fill(book: Book, direction: 1 | -1, quantity: number, price: number): n
   const dust = quantity * DUST_RATIO;
   let realized = 0;
   book.stale = true;
+  book.snapshot = undefined;
 
   if (book.side === -direction) {
     while (remaining > dust && book.head < book.lots.length) {

@@ -115,7 +115,6 @@ const dayOfQuarterHour = new Map<string, Map<number, string>>();
 export function venueDayOf(instant: Date, timeZone: string): string {
   const ms = instant.getTime();
   if (Number.isNaN(ms)) throw new RangeError(`venueDayOf: invalid time ${String(instant)}`);
-  if (timeZone === "UTC") return instant.toISOString().slice(0, 10);
   let cache = dayOfQuarterHour.get(timeZone);
   if (!cache) {
     cache = new Map();
@@ -124,7 +123,8 @@ export function venueDayOf(instant: Date, timeZone: string): string {
   const slot = Math.floor(ms / QUARTER_HOUR_MS);
   let day = cache.get(slot);
   if (day === undefined) {
-    day = localClock(new Date(slot * QUARTER_HOUR_MS), timeZone).date;
+    const start = new Date(slot * QUARTER_HOUR_MS);
+    day = timeZone === "UTC" ? start.toISOString().slice(0, 10) : localClock(start, timeZone).date;
     if (cache.size > 200_000) cache.clear();
     cache.set(slot, day);
   }
