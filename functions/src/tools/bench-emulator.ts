@@ -184,6 +184,7 @@ export async function runFanOutBenchmark(): Promise<void> {
     { label: "Per tenant: max", value: ms(result.latency.max_ms) },
     { label: "Orchestration stage latency: median / p95", value: `${ms(result.orchestration_latency.median_ms)} / ${ms(result.orchestration_latency.p95_ms)}` },
     { label: "Orchestrated, logged, audited exactly once", value: `${exactlyOnce}/${LOAD_TENANTS}` },
+    { label: "Cycle messages redelivered (lost by the emulator)", value: `${result.redelivered.length}`, note: result.redelivered.join(", ") },
   ];
   console.log(
     formatBenchTable(`Maestro benchmarks — scheduled fan-out (${LOAD_TENANTS} tenants × ${LOAD_STRATEGIES} strategies, 5 signals each)`, rows, [
