@@ -6,6 +6,7 @@
  */
 import type { MaestroConfig, Mode, PerformanceMetrics, Strategy, StrategyWeight } from "../schemas";
 import { performanceMetrics, wipedOut } from "./metrics";
+import { intervene, type CycleStep } from "./pipeline";
 
 export interface StrategyPerformanceInput {
   strategy_id: string;
@@ -209,3 +210,26 @@ export function formatComparison(value: number, threshold: number): [string, str
 export function formatPercent(fraction: number): string {
   return `${Number((fraction * 100).toFixed(2))}%`;
 }
+
+/** What the weights step records when a mode changes a signal's allocation. */
+const MODE_CODES = { REDUCED: "REDUCED_ALLOCATION", SHADOW_MODE: "SHADOW_MODE_PAPER_ONLY", DISABLED: "STRATEGY_DISABLED" } as const;
+
+/**
+ * The Sharpe weighting as a step of the cycle (config.cycle_steps "weights", always first):
+ * allocation = original_allocation × the strategy's weight (seed 000's enriched-signal
+ * rule), recorded as an intervention when the mode changes it.
+ */
+export const weightsStep: CycleStep = {
+  name: "weights",
+  run(signals, ctx) {
+    return {
+      signals: signals.map((s) => {
+        const w = ctx.weights.get(s.strategy_id)!;
+        const allocation = s.allocation * w.weight;
+        const code = w.mode === "ACTIVE" ? null : MODE_CODES[w.mode];
+        if (code === null || allocation === s.allocation) return { ...s, weight_multiplier: w.weight };
+        return intervene(s, "weights", code, w.reasoning, { action: s.action, allocation }, { weight_multiplier: w.weight });
+      }),
+    };
+  },
+};

@@ -36,6 +36,7 @@ export const AUDIT_CHECK_NAMES = [
   "allocations_consistent_with_mode",
   "override_consistent_with_threshold",
   "buying_power_respected",
+  "interventions_consistent",
   "hash_chain_intact",
   "orchestration_matches_log",
 ] as const;
@@ -54,6 +55,7 @@ export function auditOrchestrationLog(input: AuditInput): AuditCheck[] {
     check("allocations_consistent_with_mode", allocationsConsistentWithMode(input.log, input.config)),
     check("override_consistent_with_threshold", overrideConsistentWithThreshold(input.log, input.config)),
     check("buying_power_respected", buyingPowerRespected(input.log)),
+    check("interventions_consistent", interventionsConsistent(input.log)),
     check("hash_chain_intact", hashChainIntact(input)),
     check("orchestration_matches_log", orchestrationMatchesLog(input)),
   ];
@@ -65,11 +67,20 @@ function check(name: (typeof AUDIT_CHECK_NAMES)[number], findings: string[]): Au
 
 const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
-/** DESIGN.md: nonce = 32 hex characters; registered with a create-only write; a second use is a finding. */
+/**
+ * DESIGN.md: nonce = 32 hex characters; registered with a create-only write; a second use
+ * is a finding. Identity is stamped last (issue 10): an executable signal has a nonce, a
+ * signal a step dropped has none.
+ */
 function noncesUniqueAndWellFormed({ log, nonce_registry }: AuditInput): string[] {
   const findings: string[] = [];
   const signalsByNonce = new Map<string, string[]>();
   for (const s of log.signals) {
+    if (s.nonce === null) {
+      if (s.executable) findings.push(`signal ${s.signal_id}: executable but carries no nonce`);
+      continue;
+    }
+    if (!s.executable) findings.push(`signal ${s.signal_id}: not executable but was issued nonce ${s.nonce}`);
     if (!isWellFormedNonce(s.nonce)) {
       findings.push(`signal ${s.signal_id}: nonce ${show(s.nonce)} is not 32 lowercase hex characters`);
     }
@@ -218,7 +229,8 @@ function overrideConsistentWithThreshold(log: OrchestrationLog, config: MaestroC
   const modified = new Set(Object.keys(log.signals_modified).filter((id) => !guarded.has(id)));
   if (shouldDetect) {
     for (const s of log.signals) {
-      if (s.action === "BUY") findings.push(`signal ${s.signal_id}: BUY left standing although ${sellers.size} strategies signaled SELL`);
+      // An exit (a BUY covering a short) passes every risk step, the override included.
+      if (s.action === "BUY" && s.exposure !== "exit") findings.push(`signal ${s.signal_id}: BUY left standing although ${sellers.size} strategies signaled SELL`);
     }
     for (const s of overridden) {
       if (s.original_action !== "BUY") findings.push(`signal ${s.signal_id}: original_action ${show(s.original_action)}, only a BUY is overridden`);
@@ -254,7 +266,8 @@ function buyingPowerRespected(log: OrchestrationLog): string[] {
   const bp = log.buying_power;
   if (!bp) return [];
   const findings: string[] = [];
-  const buys = log.signals.filter((s) => s.executable && s.action === "BUY");
+  // Exits pass the guard and spend outside its cap: only entries count against it.
+  const buys = log.signals.filter((s) => s.executable && s.action === "BUY" && s.exposure !== "exit");
   const spent = buys.reduce((sum, s) => sum + (s.notional ?? 0), 0);
   for (const s of buys) if (s.notional === undefined) findings.push(`signal ${s.signal_id}: executable BUY without its notional`);
   if (Math.abs(spent - bp.approved_notional) > 1e-6) findings.push(`approved_notional ${bp.approved_notional} but the executable BUYs add up to ${spent}`);
@@ -266,6 +279,52 @@ function buyingPowerRespected(log: OrchestrationLog): string[] {
   for (const s of log.signals) {
     if (isHeldForBuyingPower(s) && (s.original_action !== "BUY" || s.executable || s.allocation !== 0)) {
       findings.push(`signal ${s.signal_id}: held for buying power but original_action ${show(s.original_action)}, executable ${s.executable}, allocation ${s.allocation}`);
+    }
+  }
+  return findings;
+}
+
+/** The steps that are about risk: they may hold or scale an entry, never an exit. */
+const RISK_STEPS = new Set(["systemic_override", "buying_power"]);
+/** Which step may record which code. */
+const STEP_OF_CODE: Record<string, string> = {
+  REDUCED_ALLOCATION: "weights",
+  SHADOW_MODE_PAPER_ONLY: "weights",
+  STRATEGY_DISABLED: "weights",
+  SYSTEMIC_RISK_OVERRIDE: "systemic_override",
+  BUYING_POWER_SCALED: "buying_power",
+  BUYING_POWER_HELD: "buying_power",
+};
+
+/**
+ * Each step's invariants, from the interventions themselves (issue 10): replayed from the
+ * signal as the strategy sent it (original action and allocation), each intervention's
+ * `before` is where the previous one left it and the last `after` is the signal as logged;
+ * each code comes from its own step; a risk step never acted on an exit; a scaling only
+ * ever lowers an allocation, and a hold ends at HOLD with 0.
+ */
+function interventionsConsistent(log: OrchestrationLog): string[] {
+  const findings: string[] = [];
+  for (const s of log.signals) {
+    const label = `signal ${s.signal_id}`;
+    let state = { action: s.original_action ?? s.action, allocation: s.original_allocation };
+    for (const [i, x] of s.interventions.entries()) {
+      const at = `${label}: intervention ${i + 1} (${x.step} ${x.code})`;
+      if (STEP_OF_CODE[x.code] !== x.step) findings.push(`${at}: code ${x.code} does not belong to step ${x.step}`);
+      if (x.before.action !== state.action || Math.abs(x.before.allocation - state.allocation) > TOLERANCE) {
+        findings.push(`${at}: before ${show(x.before)} is not where the signal stood (${show(state)})`);
+      }
+      if (RISK_STEPS.has(x.step) && s.exposure === "exit") findings.push(`${at}: a risk step acted on an exit`);
+      if ((x.code === "SYSTEMIC_RISK_OVERRIDE" || x.code === "BUYING_POWER_HELD") && (x.after.action !== "HOLD" || x.after.allocation !== 0)) {
+        findings.push(`${at}: a hold must end at HOLD with allocation 0 (got ${show(x.after)})`);
+      }
+      if (x.code === "BUYING_POWER_SCALED" && !(x.after.allocation > 0 && x.after.allocation < x.before.allocation + TOLERANCE && x.after.action === x.before.action)) {
+        findings.push(`${at}: a scaling must lower the allocation and keep the action (got ${show(x.before)} → ${show(x.after)})`);
+      }
+      state = x.after;
+    }
+    if (state.action !== s.action || Math.abs(state.allocation - s.allocation) > TOLERANCE) {
+      findings.push(`${label}: its interventions end at ${show(state)} but the signal is ${show({ action: s.action, allocation: s.allocation })}`);
     }
   }
   return findings;

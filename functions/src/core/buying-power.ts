@@ -3,9 +3,12 @@
  * exceeds the buying power left for the account. A BUY's notional is its final allocation
  * × its strategy's capital_base. BUYs take buying power in priority order (confidence
  * high to low, then signal id); the one that would cross the limit is scaled down to what
- * is left, and the rest are held, each with the reason on the signal.
+ * is left, and the rest are held, each with the reason on the signal and an intervention
+ * (BUYING_POWER_SCALED, BUYING_POWER_HELD). Only entries are capped: a BUY that covers a
+ * short is an exit, passes, and carries its notional outside the cap.
  */
-import type { BuyingPowerSummary, EnrichedSignal } from "../schemas";
+import type { BuyingPowerSummary } from "../schemas";
+import { intervene, isEntry, wouldTrade, type CycleStep, type DraftSignal } from "./pipeline";
 
 export interface BuyingPowerInput {
   /**
@@ -24,18 +27,28 @@ const money = (x: number) => `$${x.toFixed(2)}`;
 /** Notional below one cent is nothing: such a BUY is held rather than scaled to dust. */
 const MIN_NOTIONAL = 0.01;
 
-export function capBuyNotional(signals: readonly EnrichedSignal[], input: BuyingPowerInput): { signals: EnrichedSignal[]; summary: BuyingPowerSummary } {
-  const notionalOf = (s: EnrichedSignal) => s.allocation * (input.capitalBase.get(s.strategy_id) ?? 0);
+export function capBuyNotional<T extends DraftSignal>(signals: readonly T[], input: BuyingPowerInput): { signals: T[]; summary: BuyingPowerSummary } {
+  const notionalOf = (s: DraftSignal) => s.allocation * (input.capitalBase.get(s.strategy_id) ?? 0);
+  const isBuy = (s: DraftSignal) => wouldTrade(s) && s.action === "BUY";
+  // Exits pass every risk step: their notional is recorded, never capped.
+  const withExits = signals.map((s): T => (isBuy(s) && !isEntry(s) ? { ...s, notional: notionalOf(s) } : s));
+  signals = withExits;
   const buys = signals
-    .filter((s) => s.executable && s.action === "BUY")
+    .filter((s) => isBuy(s) && isEntry(s))
     .sort((a, b) => b.confidence - a.confidence || (a.signal_id < b.signal_id ? -1 : a.signal_id > b.signal_id ? 1 : 0));
   const requested = buys.reduce((sum, s) => sum + notionalOf(s), 0);
 
   if (input.available === "hold") {
     const held = buys.map((s) => s.signal_id).sort();
-    const out = signals.map((s): EnrichedSignal =>
-      s.executable && s.action === "BUY"
-        ? { ...s, action: "HOLD", original_action: s.original_action ?? "BUY", allocation: 0, executable: false, notional: 0, buying_power_reason: `Held: ${input.source}.` }
+    const heldIds = new Set(held);
+    const out = signals.map((s): T =>
+      heldIds.has(s.signal_id)
+        ? (intervene(s, "buying_power", "BUYING_POWER_HELD", `Held: ${input.source}.`, { action: "HOLD", allocation: 0 }, {
+            original_action: s.original_action ?? "BUY",
+            executable: false,
+            notional: 0,
+            buying_power_reason: `Held: ${input.source}.`,
+          }) as T)
         : s,
     );
     return {
@@ -45,7 +58,7 @@ export function capBuyNotional(signals: readonly EnrichedSignal[], input: Buying
   }
 
   if (input.available === null) {
-    const out = signals.map((s) => (s.executable && s.action === "BUY" ? { ...s, notional: notionalOf(s) } : s));
+    const out = signals.map((s) => (isBuy(s) && isEntry(s) ? { ...s, notional: notionalOf(s) } : s));
     return {
       signals: out,
       summary: { available: null, source: input.source, requested_notional: requested, approved_notional: requested, remaining: null, scaled: [], held: [] },
@@ -54,7 +67,7 @@ export function capBuyNotional(signals: readonly EnrichedSignal[], input: Buying
 
   const available = input.available;
   let remaining = Math.max(0, available);
-  const changed = new Map<string, EnrichedSignal>();
+  const changed = new Map<string, T>();
   const scaled: string[] = [];
   const held: string[] = [];
   for (const s of buys) {
@@ -65,24 +78,18 @@ export function capBuyNotional(signals: readonly EnrichedSignal[], input: Buying
     } else if (remaining >= MIN_NOTIONAL) {
       const capital = input.capitalBase.get(s.strategy_id) ?? 0;
       const allocation = remaining / capital;
-      changed.set(s.signal_id, {
-        ...s,
-        allocation,
-        notional: remaining,
-        buying_power_reason: `Scaled from ${money(notional)} to ${money(remaining)}: only ${money(remaining)} of ${money(available)} buying power was left.`,
-      });
+      const reason = `Scaled from ${money(notional)} to ${money(remaining)}: only ${money(remaining)} of ${money(available)} buying power was left.`;
+      changed.set(s.signal_id, intervene(s, "buying_power", "BUYING_POWER_SCALED", reason, { action: "BUY", allocation }, { notional: remaining, buying_power_reason: reason }) as T);
       scaled.push(s.signal_id);
       remaining = 0;
     } else {
-      changed.set(s.signal_id, {
-        ...s,
-        action: "HOLD",
+      const reason = `Held: ${money(notional)} requested, no buying power left (${money(available)} available this cycle).`;
+      changed.set(s.signal_id, intervene(s, "buying_power", "BUYING_POWER_HELD", reason, { action: "HOLD", allocation: 0 }, {
         original_action: s.original_action ?? "BUY",
-        allocation: 0,
         executable: false,
         notional: 0,
-        buying_power_reason: `Held: ${money(notional)} requested, no buying power left (${money(available)} available this cycle).`,
-      });
+        buying_power_reason: reason,
+      }) as T);
       held.push(s.signal_id);
     }
   }
@@ -100,3 +107,12 @@ export function capBuyNotional(signals: readonly EnrichedSignal[], input: Buying
     },
   };
 }
+
+/** The guard as a step of the cycle (config.cycle_steps "buying_power"). */
+export const buyingPowerStep: CycleStep = {
+  name: "buying_power",
+  run(signals, ctx) {
+    const capped = capBuyNotional(signals, { ...ctx.buyingPower, capitalBase: ctx.capitalBase });
+    return { signals: capped.signals, buying_power: capped.summary };
+  },
+};

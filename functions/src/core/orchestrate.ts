@@ -1,7 +1,9 @@
 /**
  * One orchestration cycle, pure (seed 000 "Maestro Controller"): raw signals + weights →
- * weighted, identity-stamped, risk-checked signals and the allocation decisions.
- * Linear in strategies + signals: every lookup is a Map, never a scan.
+ * the signals through the configured steps (core/pipeline.ts: weights, systemic override,
+ * buying power), each change an intervention on the signal, then identity stamped on what
+ * survived, and the allocation decisions. Linear in strategies + signals: every lookup is
+ * a Map, never a scan.
  */
 import {
   RawSignalSchema,
@@ -15,10 +17,19 @@ import {
   type StrategyWeight,
   type SystemicRisk,
 } from "../schemas";
-import { currentWeight } from "./allocation";
-import { capBuyNotional } from "./buying-power";
+import type { CycleStepName } from "../schemas";
+import { currentWeight, weightsStep } from "./allocation";
+import { buyingPowerStep } from "./buying-power";
 import { agentId } from "./identity";
-import { TRADABLE_MODES, applySystemicRiskOverride } from "./systemic-risk";
+import { exposureOf, runSteps, wouldTrade, type CycleStep, type DraftSignal } from "./pipeline";
+import { SYSTEMIC_RISK_MODIFICATION, systemicOverrideStep } from "./systemic-risk";
+
+/** The steps by name; config.cycle_steps chooses and orders them. */
+export const CYCLE_STEP_REGISTRY: Readonly<Record<CycleStepName, CycleStep>> = {
+  weights: weightsStep,
+  systemic_override: systemicOverrideStep,
+  buying_power: buyingPowerStep,
+};
 
 export interface CycleInput {
   tenant_id: string;
@@ -31,8 +42,10 @@ export interface CycleInput {
   weights: Readonly<Record<string, StrategyWeight>>;
   /** Raw pending signal docs, not yet validated. */
   signals: readonly { id: string; data: unknown }[];
-  /** One call per orchestrated signal. */
+  /** One call per executable signal (identity is stamped last, only on what survived). */
   issueNonce: () => string;
+  /** Each strategy's open position per symbol (signed quantity), from the rollup: entries vs exits. */
+  positions?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Buying power left for this cycle's BUYs (see BuyingPowerInput); absent or null available = not capped. */
   buyingPower?: { available: number | null | "hold"; source: string };
 }
@@ -65,10 +78,9 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
     weightByStrategy.set(id, currentWeight(id, input.strategies[id], stored, config));
   }
 
-  const enriched: EnrichedSignal[] = [];
+  const drafts: DraftSignal[] = [];
   const rejected: RejectedSignal[] = [];
   const seenSignalIds = new Set<string>();
-  const issuedNonces = new Set<string>();
 
   for (const doc of [...input.signals].sort((a, b) => byCodeUnits(a.id, b.id))) {
     if (seenSignalIds.has(doc.id)) {
@@ -91,46 +103,66 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
       rejected.push({ signal_id: doc.id, reason: problems.join("; ") });
       continue;
     }
-
-    // DESIGN.md: a second use of a nonce is never a trade; a broken nonce source fails the cycle.
-    const nonce = input.issueNonce();
-    if (issuedNonces.has(nonce)) throw new Error(`nonce source repeated nonce ${nonce} within session ${session_id}`);
-    issuedNonces.add(nonce);
-
-    // Seed 000 "Enriched Signal Format": allocation = original_allocation × weight_multiplier.
-    const allocation = raw.allocation * weight.weight;
-    enriched.push({
+    const position = input.positions?.[raw.strategy_id]?.[raw.ticker];
+    drafts.push({
       signal_id: doc.id,
       strategy_id: raw.strategy_id,
       strategy_name: weight.strategy_name,
       action: raw.action,
       ticker: raw.ticker,
-      allocation,
+      // The weights step multiplies in the strategy's weight (seed 000: allocation = original × weight_multiplier).
+      allocation: raw.allocation,
       original_allocation: raw.allocation,
       weight_multiplier: weight.weight,
       mode: weight.mode,
       confidence: raw.confidence,
       reasoning: raw.reasoning,
-      // Seed 000: SHADOW_MODE is paper only; DISABLED never trades; a HOLD or 0 allocation places nothing.
-      executable: TRADABLE_MODES.has(weight.mode) && raw.action !== "HOLD" && allocation > 0,
-      agent_id: agentId(tenant_id, raw.strategy_id),
-      nonce,
-      session_id,
-      identity_timestamp: timestamp,
+      executable: false,
+      interventions: [],
+      exposure: exposureOf(raw.action, position),
     });
   }
 
-  const override = applySystemicRiskOverride(enriched, config.systemic_sell_threshold);
-  // After the override: only BUYs still executable spend buying power.
-  const capped = capBuyNotional(override.signals, {
-    available: input.buyingPower?.available ?? null,
-    source: input.buyingPower?.source ?? "no account snapshot: BUY notional not capped",
+  const steps = config.cycle_steps.map((name) => CYCLE_STEP_REGISTRY[name]);
+  const result = runSteps(steps, drafts, {
+    config,
+    weights: weightByStrategy,
     capitalBase: new Map(strategyIds.map((id) => [id, input.strategies[id].capital_base])),
+    buyingPower: {
+      available: input.buyingPower?.available ?? null,
+      source: input.buyingPower?.source ?? "no account snapshot: BUY notional not capped",
+    },
   });
-  const signalsModified = { ...override.signals_modified };
-  for (const s of capped.signals) {
-    if (s.buying_power_reason && !Object.hasOwn(signalsModified, s.signal_id)) signalsModified[s.signal_id] = s.buying_power_reason;
+
+  // Identity last, only on what survived: a signal a step dropped gets no nonce.
+  // DESIGN.md: a second use of a nonce is never a trade; a broken nonce source fails the cycle.
+  const issuedNonces = new Set<string>();
+  const signals: EnrichedSignal[] = result.signals.map((s) => {
+    const executable = wouldTrade(s);
+    let nonce: string | null = null;
+    if (executable) {
+      nonce = input.issueNonce();
+      if (issuedNonces.has(nonce)) throw new Error(`nonce source repeated nonce ${nonce} within session ${session_id}`);
+      issuedNonces.add(nonce);
+    }
+    return { ...s, executable, agent_id: agentId(tenant_id, s.strategy_id), nonce, session_id, identity_timestamp: timestamp };
+  });
+
+  // Seed 000's signals_modified, from the interventions: the override's note, else the guard's reason.
+  const signalsModified: Record<string, string> = {};
+  for (const s of signals) {
+    const override = s.interventions.find((i) => i.code === "SYSTEMIC_RISK_OVERRIDE");
+    const guard = s.interventions.find((i) => i.step === "buying_power");
+    if (override) signalsModified[s.signal_id] = SYSTEMIC_RISK_MODIFICATION;
+    else if (guard) signalsModified[s.signal_id] = guard.reason;
   }
+  const systemicRisk = result.systemic_risk ?? {
+    detected: false, threshold: config.systemic_sell_threshold, sell_count: 0, selling_strategies: [], overridden_count: 0,
+    details: "The systemic risk override is not among this tenant's cycle steps.",
+  };
+  const buyingPower = result.buying_power ?? {
+    available: null, source: "the buying-power guard is not among this tenant's cycle steps", requested_notional: 0, approved_notional: 0, remaining: null, scaled: [], held: [],
+  };
 
   const allocationDecisions = strategyIds.map((id): AllocationDecision => {
     const w = weightByStrategy.get(id)!;
@@ -149,11 +181,11 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
   });
 
   return {
-    signals: capped.signals,
+    signals,
     allocation_decisions: allocationDecisions,
-    systemic_risk: override.systemic_risk,
+    systemic_risk: systemicRisk,
     signals_modified: signalsModified,
     rejected_signals: rejected,
-    buying_power: capped.summary,
+    buying_power: buyingPower,
   };
 }

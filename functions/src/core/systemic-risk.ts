@@ -4,6 +4,7 @@
  * becomes HOLD with original_action, override_reason and confidence 0.
  */
 import type { EnrichedSignal, Mode, SystemicRisk } from "../schemas";
+import { intervene, isEntry, type CycleStep, type DraftSignal } from "./pipeline";
 
 /** Modes whose signals reach the market; a SHADOW_MODE or DISABLED SELL is no market signal. */
 export const TRADABLE_MODES: ReadonlySet<Mode> = new Set<Mode>(["ACTIVE", "REDUCED"]);
@@ -15,14 +16,15 @@ export function systemicRiskOverrideReason(sellCount: number): string {
 }
 
 /**
- * Returns new signal objects (the input is not mutated), in input order.
- * `signals_modified` is keyed by signal_id: a strategy may send several signals for one
- * ticker in a batch, so `strategy_name:ticker` could name two overrides with one key.
+ * The override on any signals (the pipeline's drafts, or enriched signals): returns new
+ * signal objects (the input is not mutated), in input order. Only entries are overridden:
+ * a BUY that covers a short is an exit and passes. `signals_modified` is keyed by
+ * signal_id: a strategy may send several signals for one ticker in a batch.
  */
-export function applySystemicRiskOverride(
-  signals: readonly EnrichedSignal[],
+export function applySystemicRiskOverride<T extends DraftSignal>(
+  signals: readonly T[],
   threshold: number,
-): { signals: EnrichedSignal[]; systemic_risk: SystemicRisk; signals_modified: Record<string, string> } {
+): { signals: T[]; systemic_risk: SystemicRisk; signals_modified: Record<string, string> } {
   if (!Number.isInteger(threshold) || threshold < 1) {
     throw new RangeError(`systemic sell threshold must be a positive integer (got ${threshold})`);
   }
@@ -34,19 +36,17 @@ export function applySystemicRiskOverride(
   const sellCount = sellers.size;
   const detected = sellCount >= threshold;
   const signalsModified: Record<string, string> = {};
+  const reason = systemicRiskOverrideReason(sellCount);
 
-  const out = signals.map((s): EnrichedSignal => {
-    if (!detected || s.action !== "BUY") return { ...s };
+  const out = signals.map((s): T => {
+    if (!detected || s.action !== "BUY" || !isEntry(s)) return { ...s };
     signalsModified[s.signal_id] = SYSTEMIC_RISK_MODIFICATION;
-    return {
-      ...s,
-      action: "HOLD",
+    return intervene(s, "systemic_override", "SYSTEMIC_RISK_OVERRIDE", reason, { action: "HOLD", allocation: 0 }, {
       original_action: "BUY",
-      override_reason: systemicRiskOverrideReason(sellCount),
+      override_reason: reason,
       confidence: 0,
-      allocation: 0,
       executable: false,
-    };
+    }) as T;
   });
   const overriddenCount = Object.keys(signalsModified).length;
 
@@ -68,3 +68,15 @@ export function applySystemicRiskOverride(
     signals_modified: signalsModified,
   };
 }
+
+/** The override as a step of the cycle (config.cycle_steps "systemic_override"). */
+export const systemicOverrideStep: CycleStep = {
+  name: "systemic_override",
+  run(signals, ctx) {
+    const result = applySystemicRiskOverride(signals, ctx.config.systemic_sell_threshold);
+    return { signals: result.signals, systemic_risk: result.systemic_risk };
+  },
+};
+
+/** Compatibility: the enriched-signal type of the callers that pass full signals. */
+export type OverridableSignal = EnrichedSignal;

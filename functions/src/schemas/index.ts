@@ -139,6 +139,15 @@ export const AccountConfigSchema = z
   })
   .strict();
 
+/**
+ * The steps of a cycle (core/pipeline.ts), in the order a config may list them. Each step
+ * is (signals, context) → (signals, interventions); `weights` comes first (it sets each
+ * signal's mode and allocation), the risk steps after it.
+ */
+export const CYCLE_STEPS = ["weights", "systemic_override", "buying_power"] as const;
+export type CycleStepName = (typeof CYCLE_STEPS)[number];
+export const DEFAULT_CYCLE_STEPS: CycleStepName[] = ["weights", "systemic_override", "buying_power"];
+
 /** Defaults are DESIGN.md's "Defaults" section. */
 export const MaestroConfigSchema = z
   .object({
@@ -157,9 +166,19 @@ export const MaestroConfigSchema = z
     /** How long an issued nonce licenses its trade; after that it is refused and its reservation released. */
     nonce_ttl_seconds: z.number().int().min(10, "must be at least 10").max(86_400, "must be at most 86400 (a day)").default(300),
     account: AccountConfigSchema.default(AccountConfigSchema.parse({})),
+    /** The cycle's steps, in order (CYCLE_STEPS); weights first, each at most once. */
+    cycle_steps: z.array(z.enum(CYCLE_STEPS)).min(1, "must list at least the weights step").default(() => [...DEFAULT_CYCLE_STEPS]),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.cycle_steps[0] !== "weights") {
+      ctx.addIssue({ code: "custom", path: ["cycle_steps"], message: `must start with "weights" (it sets each signal's mode and allocation) (got ${JSON.stringify(c.cycle_steps)})` });
+    }
+    const seen = new Set<string>();
+    for (const step of c.cycle_steps) {
+      if (seen.has(step)) ctx.addIssue({ code: "custom", path: ["cycle_steps"], message: `must list "${step}" at most once` });
+      seen.add(step);
+    }
     if (c.sharpe_threshold_shadow > c.sharpe_threshold_reduce) {
       ctx.addIssue({
         code: "custom",
@@ -391,6 +410,36 @@ export type RawSignal = z.infer<typeof RawSignalSchema>;
 // Orchestration output: tenants/{t}/orchestrations/{sessionId}
 // ---------------------------------------------------------------------------
 
+/**
+ * Stable machine-readable codes of what a step did to a signal (in the manner of
+ * NautilusTrader's denial reasons). A client or the audit branches on the code, never on
+ * the human-readable reason.
+ */
+export const INTERVENTION_CODES = [
+  "REDUCED_ALLOCATION",
+  "SHADOW_MODE_PAPER_ONLY",
+  "STRATEGY_DISABLED",
+  "SYSTEMIC_RISK_OVERRIDE",
+  "BUYING_POWER_SCALED",
+  "BUYING_POWER_HELD",
+] as const;
+export type InterventionCode = (typeof INTERVENTION_CODES)[number];
+
+/** A signal's action and allocation, before or after a step changed them. */
+export const SignalStateSchema = z.object({ action: SignalActionSchema, allocation: z.number() });
+
+export const InterventionSchema = z.object({
+  step: z.enum(CYCLE_STEPS),
+  code: z.enum(INTERVENTION_CODES),
+  reason: z.string(),
+  before: SignalStateSchema,
+  after: SignalStateSchema,
+});
+export type Intervention = z.infer<typeof InterventionSchema>;
+
+/** Whether a signal opens or adds to exposure (entry), reduces or closes it (exit), or places nothing (HOLD). */
+export const EXPOSURES = ["entry", "exit", "none"] as const;
+
 /** Seed 000 "Enriched Signal Format", plus the ids that make it traceable. */
 export const EnrichedSignalSchema = z.object({
   signal_id: z.string(),
@@ -406,11 +455,16 @@ export const EnrichedSignalSchema = z.object({
   reasoning: z.string(),
   /** false for SHADOW_MODE (paper only), DISABLED, HOLD, or zero allocation. */
   executable: z.boolean(),
-  // JIT identity
+  // JIT identity, stamped last (core/orchestrate.ts)
   agent_id: z.string(),
-  nonce: z.string(),
+  /** 32 hex: the licence for exactly this trade. Only an executable signal gets one; a signal a step dropped has null. */
+  nonce: z.string().nullable(),
   session_id: z.string(),
   identity_timestamp: z.string(),
+  /** Every change the cycle's steps made, in order (step, code, reason, before, after). */
+  interventions: z.array(InterventionSchema).default(() => []),
+  /** entry: opens or adds to the strategy's position in the ticker; exit: reduces or closes it (a BUY covering a short). */
+  exposure: z.enum(EXPOSURES).optional(),
   // Risk override, present only when applied
   original_action: SignalActionSchema.optional(),
   override_reason: z.string().optional(),

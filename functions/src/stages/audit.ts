@@ -49,7 +49,7 @@ export async function auditLog(db: Firestore, logId: string, rawLog: unknown, no
   }
   const log = parsed.value;
 
-  const nonces = log.signals.map((s) => s.nonce).filter((n) => typeof n === "string" && n.length > 0 && !n.includes("/"));
+  const nonces = log.signals.flatMap((s) => (typeof s.nonce === "string" && s.nonce.length > 0 && !s.nonce.includes("/") ? [s.nonce] : []));
   const [orchestrationSnap, previousSnap, nonceSnaps] = await Promise.all([
     db.doc(paths.orchestration(log.tenant_id, log.session_id)).get(),
     log.prev_log_id ? db.doc(paths.log(log.prev_log_id)).get() : Promise.resolve(null),

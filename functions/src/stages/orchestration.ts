@@ -21,7 +21,7 @@ import {
   type RejectedSignal,
 } from "../schemas";
 import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
-import { assessBuyingPower, guardInput, readAccount, writeReservations } from "../store/account";
+import { assessBuyingPower, guardInput, readAccount, readPositions, writeReservations } from "../store/account";
 import { notExecutableReason } from "../core/nonce-license";
 import { paperFillsOf } from "../core/paper";
 import { readSignalQueue } from "../store/signals";
@@ -98,12 +98,13 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   if (!tenant.ok) throw new OrchestrationRefused("failed-precondition", `tenant '${tenantId}' is malformed: ${tenant.reason}`);
   if (!tenant.value.active) throw new OrchestrationRefused("failed-precondition", `tenant '${tenantId}' is not active`);
 
-  const [loaded, stored, strategyRead, queue, account] = await Promise.all([
+  const [loaded, stored, strategyRead, queue, account, positions] = await Promise.all([
     loadMaestroConfig(db, tenantId, io),
     readStoredWeights(db, tenantId, io),
     readStrategies(db, tenantId, io),
     readSignalQueue(db, tenantId, io),
     readAccount(db, tenantId, io),
+    readPositions(db, tenantId, io),
   ]);
   const take = takeSignals(queue.signals);
   const morePending = take.left > 0 || queue.more;
@@ -144,6 +145,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     signals: candidates,
     issueNonce: request.issueNonce ?? (() => issueNonce()),
     buyingPower: guardInput(buyingPower),
+    positions,
   });
   const rejected = [...preRejected, ...cycle.rejected_signals].sort((a, b) => (a.signal_id < b.signal_id ? -1 : 1));
 
@@ -153,8 +155,8 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   const reserving = "capped" in buyingPower.verdict && buyingPower.verdict.capped;
   const reservations = reserving
     ? cycle.signals
-        .filter((x) => x.executable && x.action === "BUY" && (x.notional ?? 0) > 0)
-        .map((x) => ({ nonce: x.nonce, signal_id: x.signal_id, session_id: sessionId, notional: x.notional! }))
+        .filter((x) => x.executable && x.nonce !== null && x.action === "BUY" && (x.notional ?? 0) > 0)
+        .map((x) => ({ nonce: x.nonce!, signal_id: x.signal_id, session_id: sessionId, notional: x.notional! }))
     : [];
   const reservedNonces = new Set(reservations.map((r) => r.nonce));
 
@@ -169,7 +171,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   const batch = db.batch();
   const reservationWrites = writeReservations(batch, buyingPower, reservations, sessionId, now, expiresAt);
   for (const [id, fill] of paperFills) batch.create(db.doc(paths.paperTrade(tenantId, id)), fill);
-  const batchWrites = 1 + cycle.signals.length * 2 + rejected.length + reservationWrites + paperFills.size;
+  const batchWrites = 1 + cycle.signals.length + cycle.signals.filter((x) => x.nonce !== null).length + rejected.length + reservationWrites + paperFills.size;
   io.write(batchWrites);
   const orchestration: Orchestration = storable({
     tenant_id: tenantId,
@@ -200,6 +202,14 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   const snapById = new Map<string, DocumentSnapshot>(queue.signals.map((d) => [d.id, d.snap]));
   batch.create(db.doc(paths.orchestration(tenantId, sessionId)), orchestration);
   for (const signal of cycle.signals) {
+    const snap = snapById.get(signal.signal_id)!;
+    batch.update(
+      snap.ref,
+      { status: "orchestrated", session_id: sessionId, nonce: signal.nonce, orchestrated_at: orchestration.timestamp },
+      { lastUpdateTime: snap.updateTime! },
+    );
+    // Identity was stamped last, only on executable signals: only they hold a licence.
+    if (signal.nonce === null) continue;
     const license: NonceRecord = {
       session_id: sessionId,
       signal_id: signal.signal_id,
@@ -218,12 +228,6 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
       redeemed_by: null,
     };
     batch.create(db.doc(paths.nonce(tenantId, signal.nonce)), storable(license));
-    const snap = snapById.get(signal.signal_id)!;
-    batch.update(
-      snap.ref,
-      { status: "orchestrated", session_id: sessionId, nonce: signal.nonce, orchestrated_at: orchestration.timestamp },
-      { lastUpdateTime: snap.updateTime! },
-    );
   }
   for (const r of rejected) {
     const snap = snapById.get(r.signal_id)!;
@@ -236,7 +240,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   try {
     await batch.commit();
   } catch (error) {
-    if (isAlreadyExists(error)) await recordNonceCollisions(db, tenantId, cycle.signals.map((x) => x.nonce));
+    if (isAlreadyExists(error)) await recordNonceCollisions(db, tenantId, cycle.signals.flatMap((x) => (x.nonce === null ? [] : [x.nonce])));
     throw error;
   }
 

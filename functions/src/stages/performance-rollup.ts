@@ -16,7 +16,7 @@
  * Days are the venue's (`market_hours.time_zone`): a fill at 8 pm in New York belongs to
  * that New York day.
  */
-import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import { FieldPath, FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { onDocumentCreated, onDocumentWritten } from "firebase-functions/v2/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { canonicalJson } from "../core/hash-chain";
@@ -107,7 +107,8 @@ export async function runRollups(db: Firestore, tenantId: string, strategyId: st
     const passStart = io.reads - 1; // the claim's read
     const plan = await planRollup(db, LEDGERS[ledger], tenantId, strategyId, claim.from, clock(), io);
     const outOfTime = Date.now() - started > budgetMs;
-    const result = await commitRollup(db, tenantId, strategyId, runId, plan.writes, outOfTime, io, clock(), () => io.reads - passStart, ledger);
+    const positions = ledger === "real" ? { positions: plan.positions, as_of_day: plan.as_of_day } : undefined;
+    const result = await commitRollup(db, tenantId, strategyId, runId, plan.writes, outOfTime, io, clock(), () => io.reads - passStart, ledger, positions);
     if (result.lost) break; // another runner took the lease over; it re-rolls this range
     const deleted = plan.writes.filter((w) => w.doc === null).length;
     outcome.days += plan.days;
@@ -154,6 +155,9 @@ export interface PerformanceWrite {
 }
 
 interface RollupPlan {
+  /** The strategy's open quantity per symbol after the last day (signed), for the cycle's entries and exits. */
+  positions: Record<string, number>;
+  as_of_day: string | null;
   days: number;
   writes: PerformanceWrite[];
   unchanged: number;
@@ -249,7 +253,9 @@ async function planRollup(db: Firestore, ledger: LedgerPaths, tenantId: string, 
     if (!keep.has(id)) writes.push({ day, doc: null });
   }
   writes.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
-  return { days: rows.length, writes, unchanged, trades_read: tradesSnap.size, rejected };
+  const last = rows.length ? rows[rows.length - 1] : checkpoint;
+  const positions = Object.fromEntries(Object.entries(last?.positions ?? {}).map(([symbol, p]) => [symbol, p.quantity]));
+  return { positions, as_of_day: last?.trading_day ?? null, days: rows.length, writes, unchanged, trades_read: tradesSnap.size, rejected };
 }
 
 /**
@@ -289,6 +295,7 @@ export async function commitRollup(
   now = new Date(),
   passReads: () => number = () => 0,
   ledger: LedgerKind = "real",
+  positions?: { positions: Record<string, number>; as_of_day: string | null },
 ): Promise<{ lost: boolean; more: boolean }> {
   const stateRef = db.doc(LEDGERS[ledger].state(tenantId, strategyId));
   const weightsRef = db.doc(paths.weights(tenantId));
@@ -309,6 +316,15 @@ export async function commitRollup(
       }
       if (last) {
         more = state.dirty_from !== null;
+        if (positions) {
+          // Replaces this strategy's entry whole (a closed symbol disappears); other strategies' untouched.
+          tx.set(
+            db.doc(paths.positions(tenantId)),
+            { tenant_id: tenantId, strategies: { [strategyId]: { ...positions, updated_at: now.toISOString() } } },
+            { mergeFields: ["tenant_id", new FieldPath("strategies", strategyId)] },
+          );
+          io.write();
+        }
         tx.set(stateRef, finishRun(tx, db, { tenantId, strategyId, ledger }, state, runId, outOfTime, now, passReads()), { merge: true });
       } else {
         tx.set(stateRef, { run: { id: runId, from: state.run!.from, lease_until: new Date(now.getTime() + ROLLUP_LEASE_MS) } }, { merge: true });

@@ -97,3 +97,22 @@ export async function markReservationRedeemed(db: Firestore, tx: Transaction, te
     if (exists) tx.update(ref, { [`entries.${nonce}.redeemed_at`]: at });
   };
 }
+
+/**
+ * Each strategy's open quantity per symbol, as the rollup last left it
+ * (`tenants/{t}/positions/current`, one read). A malformed entry counts as no position:
+ * its signals are then entries, which the risk steps may hold (fail closed), never exits.
+ */
+export async function readPositions(db: Firestore, tenantId: string, io: IoCount): Promise<Record<string, Record<string, number>>> {
+  const snap = await db.doc(paths.positions(tenantId)).get();
+  io.read(snap);
+  const strategies = snap.get("strategies");
+  const out: Record<string, Record<string, number>> = {};
+  if (!strategies || typeof strategies !== "object") return out;
+  for (const [strategyId, entry] of Object.entries(strategies as Record<string, unknown>)) {
+    const positions = (entry as { positions?: unknown })?.positions;
+    if (!positions || typeof positions !== "object") continue;
+    out[strategyId] = Object.fromEntries(Object.entries(positions as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === "number" && Number.isFinite(e[1])));
+  }
+  return out;
+}

@@ -52,6 +52,8 @@ export const paths = {
   orchestration: (t: string, sessionId: string) => `tenants/${t}/orchestrations/${sessionId}`,
   /** Equity and buying power, written by the execution side. */
   accountSnapshot: (t: string) => `tenants/${t}/account/snapshot`,
+  /** Each strategy's open position per symbol as the latest rollup left it (issue 10: entries vs exits). */
+  positions: (t: string) => `tenants/${t}/positions/current`,
   /** Notional Maestro has let through against the current snapshot (double-spend guard). */
   buyingPowerReservation: (t: string) => `tenants/${t}/account/maestro_reservations`,
   /** Daily monitoring counters (DailyMetricsSchema). */

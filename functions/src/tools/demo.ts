@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const names = new Map(strategyWeights.map((w) => [w.strategy_id, w.strategy_name]));
   console.log(
     table(
-      ["Signal", "Strategy", "Ticker", "Action", "Alloc", "Mode", "Exec", "Nonce", "Override"],
+      ["Signal", "Strategy", "Ticker", "Action", "Alloc", "Mode", "Exec", "Nonce", "Interventions (step: code)"],
       log.signals.map((s: EnrichedSignal) => [
         s.signal_id,
         names.get(s.strategy_id) ?? s.strategy_id,
@@ -82,8 +82,8 @@ async function main(): Promise<void> {
         `${fixed(s.original_allocation)}→${fixed(s.allocation)}`,
         s.mode,
         s.executable ? "yes" : "no",
-        `${s.nonce.slice(0, 8)}…`,
-        s.override_reason ?? "",
+        s.nonce ? `${s.nonce.slice(0, 8)}…` : "–",
+        (s.interventions ?? []).map((i) => `${i.step}: ${i.code}`).join(", "),
       ]),
       new Set([4]),
     ),

@@ -197,6 +197,11 @@ describe("ledger trades in, audit out", () => {
     for (const id of ["s1", "s2", "s3", "s4", "s5"]) {
       const s = (await db.doc(paths.signal(tenantId, id)).get()).data();
       expect(s).toMatchObject({ status: "orchestrated", session_id: o.session_id, nonce: byId[id].nonce });
+      // Identity is stamped last: only an executable signal holds a registered licence.
+      if (byId[id].nonce === null) {
+        expect(byId[id].executable).toBe(false);
+        continue;
+      }
       const nonce = (await db.doc(paths.nonce(tenantId, byId[id].nonce)).get()).data();
       expect(nonce).toMatchObject({ session_id: o.session_id, signal_id: id });
     }
@@ -235,8 +240,9 @@ describe("ledger trades in, audit out", () => {
     const secondOrchestration = (await db.doc(paths.orchestration(tenantId, second.session_id)).get()).data()!;
     expect(secondOrchestration.inputs.weights_recomputed).toBe(false);
     const strategies = Object.keys(STRATEGIES).length;
-    // tenant, config, weights, strategies, signals, the pending count, snapshot and reservations.
-    expect(secondOrchestration.io.reads).toBeLessThanOrEqual(strategies + 1 + 6);
+    // tenant, config, weights, strategies, signals, the pending count, snapshot, reservations
+    // and positions (issue 10's target: strategies + signals + 8).
+    expect(secondOrchestration.io.reads).toBeLessThanOrEqual(strategies + 1 + 7);
 
     // Tamper with the second log, then run a third cycle: its audit must catch the edit.
     const tampered = secondLog.signals.map((s: Record<string, unknown>) => ({ ...s, allocation: 1 }));

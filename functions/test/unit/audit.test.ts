@@ -21,7 +21,7 @@ function signal(
   session = SESSION,
   over: Partial<EnrichedSignal> = {},
 ): EnrichedSignal {
-  return {
+  const base: EnrichedSignal = {
     signal_id: id,
     strategy_id: strategyId,
     strategy_name: strategyId.toUpperCase(),
@@ -38,8 +38,35 @@ function signal(
     nonce: nonce(n),
     session_id: session,
     identity_timestamp: TIME,
+    interventions: [],
     ...over,
   };
+  // The interventions the pipeline would have recorded, unless the test gives its own.
+  if (!("interventions" in over)) base.interventions = interventionsOf(base);
+  // Identity is stamped last: a signal that does not trade has no nonce (unless the test sets one).
+  return "nonce" in over || base.executable ? base : { ...base, nonce: null };
+}
+
+/** The steps' record for a hand-made signal: weights, then the override or the guard. */
+function interventionsOf(s: EnrichedSignal): EnrichedSignal["interventions"] {
+  const out: EnrichedSignal["interventions"] = [];
+  let state = { action: s.original_action ?? s.action, allocation: s.original_allocation };
+  const weighted = s.original_allocation * s.weight_multiplier;
+  if (s.mode !== "ACTIVE" && weighted !== s.original_allocation) {
+    const code = s.mode === "REDUCED" ? "REDUCED_ALLOCATION" : s.mode === "SHADOW_MODE" ? "SHADOW_MODE_PAPER_ONLY" : "STRATEGY_DISABLED";
+    const after = { action: state.action, allocation: weighted };
+    out.push({ step: "weights", code, reason: "mode", before: state, after });
+    state = after;
+  }
+  if (s.override_reason) {
+    const after = { action: "HOLD" as const, allocation: 0 };
+    out.push({ step: "systemic_override", code: "SYSTEMIC_RISK_OVERRIDE", reason: s.override_reason, before: state, after });
+    state = after;
+  } else if (s.buying_power_reason) {
+    const after = { action: s.action, allocation: s.allocation };
+    out.push({ step: "buying_power", code: s.action === "HOLD" ? "BUYING_POWER_HELD" : "BUYING_POWER_SCALED", reason: s.buying_power_reason, before: state, after });
+  }
+  return out;
 }
 
 const decision = (strategyId: string, mode: Mode, final: number) => ({
@@ -166,7 +193,7 @@ function audit(log: OrchestrationLog, over: Partial<AuditInput> = {}): Record<st
 const failing = (checks: Record<string, AuditCheck>) => Object.values(checks).filter((c) => !c.passed).map((c) => c.name);
 
 describe("auditOrchestrationLog: clean logs", () => {
-  it("lists the eight checks, in order, each passed with no findings (seq 1)", () => {
+  it("lists the nine checks, in order, each passed with no findings (seq 1)", () => {
     const checks = auditOrchestrationLog({
       log_id: "logA",
       log: logA(),
@@ -185,6 +212,7 @@ describe("auditOrchestrationLog: clean logs", () => {
       "allocations_consistent_with_mode",
       "override_consistent_with_threshold",
       "buying_power_respected",
+      "interventions_consistent",
       "hash_chain_intact",
       "orchestration_matches_log",
     ]);
@@ -217,8 +245,19 @@ describe("nonces_unique_and_well_formed", () => {
 
   it("fails on a nonce missing from the registry", () => {
     const log = logA();
-    const checks = audit(log, { nonce_registry: { ...registryFor(log), [nonce(3)]: null } });
-    expect(checks.nonces_unique_and_well_formed.findings).toEqual([`nonce ${nonce(3)} (signal s3) is not registered in the nonce registry`]);
+    const checks = audit(log, { nonce_registry: { ...registryFor(log), [nonce(2)]: null } });
+    expect(checks.nonces_unique_and_well_formed.findings).toEqual([`nonce ${nonce(2)} (signal s2) is not registered in the nonce registry`]);
+  });
+
+  it("identity is stamped last: a dropped signal carries no nonce, an executable one must", () => {
+    const log = logA();
+    expect(log.signals[2]).toMatchObject({ signal_id: "s3", executable: false, nonce: null }); // SHADOW_MODE: dropped
+    const tampered = { ...log, signals: log.signals.map((s) => (s.signal_id === "s3" ? { ...s, nonce: nonce(3) } : s.signal_id === "s1" ? { ...s, nonce: null } : s)) };
+    const checks = audit(seal(tampered), { nonce_registry: { ...registryFor(log), [nonce(3)]: { session_id: SESSION } } });
+    expect(checks.nonces_unique_and_well_formed.findings).toEqual([
+      "signal s1: executable but carries no nonce",
+      `signal s3: not executable but was issued nonce ${nonce(3)}`,
+    ]);
   });
 
   it("fails on a malformed nonce", () => {
@@ -282,7 +321,8 @@ describe("allocations_consistent_with_mode", () => {
     const log = logA();
     log.signals[0].allocation = 0.9; // ACTIVE: must equal original 0.4
     const checks = audit(log);
-    expect(failing(checks)).toEqual(["allocations_consistent_with_mode", "hash_chain_intact"]);
+    // The interventions no longer end where the signal stands: that check sees the edit too.
+    expect(failing(checks)).toEqual(["allocations_consistent_with_mode", "interventions_consistent", "hash_chain_intact"]);
     expect(checks.allocations_consistent_with_mode.findings).toEqual(["signal s1 (ACTIVE): allocation 0.9, expected 0.4 (ACTIVE keeps original_allocation)"]);
     expect(checks.hash_chain_intact.findings[0]).toMatch(/^hash mismatch: stored [0-9a-f]{64}, recomputed [0-9a-f]{64}/);
   });
@@ -291,7 +331,8 @@ describe("allocations_consistent_with_mode", () => {
     const log = logA();
     log.signals[1].allocation = 0.6; // REDUCED: must be 0.6 × 0.5 = 0.3
     const checks = audit(seal(log));
-    expect(failing(checks)).toEqual(["allocations_consistent_with_mode"]);
+    expect(failing(checks)).toEqual(["allocations_consistent_with_mode", "interventions_consistent"]);
+    expect(checks.interventions_consistent.findings).toEqual(['signal s2: its interventions end at {"action":"SELL","allocation":0.3} but the signal is {"action":"SELL","allocation":0.6}']);
     expect(checks.allocations_consistent_with_mode.findings).toEqual([
       "signal s2 (REDUCED): allocation 0.6, expected 0.3 (original_allocation 0.6 × reduce_multiplier 0.5)",
     ]);
@@ -353,7 +394,8 @@ describe("override_consistent_with_threshold", () => {
 
   it("does not count the SHADOW_MODE seller: 2 tradable sellers + 1 shadow seller do not warrant the override", () => {
     const log = logB();
-    Object.assign(log.signals[2], { mode: "SHADOW_MODE", allocation: 0, weight_multiplier: 0, executable: false }); // c now shadow
+    Object.assign(log.signals[2], { mode: "SHADOW_MODE", allocation: 0, weight_multiplier: 0, executable: false, nonce: null }); // c now shadow
+    log.signals[2].interventions = [{ step: "weights", code: "SHADOW_MODE_PAPER_ONLY", reason: "mode", before: { action: "SELL", allocation: 0.5 }, after: { action: "SELL", allocation: 0 } }];
     log.allocation_decisions[2] = decision("c", "SHADOW_MODE", 0);
     const checks = audit(seal(log));
     expect(failing(checks)).toEqual(["override_consistent_with_threshold"]);
@@ -612,5 +654,51 @@ describe("orchestration_matches_log", () => {
     expect(audit(logB(), { orchestration: null }).orchestration_matches_log.findings).toEqual([`orchestration ${SESSION_B} of this log does not exist`]);
     const bookkeeping = { ...orchestrationDoc(SESSION_B), log: { state: "WRITTEN", summary: { text: "x", source: "written", fallback_reason: null } } };
     expect(audit(logB(), { orchestration: bookkeeping }).orchestration_matches_log.passed).toBe(true);
+  });
+});
+
+describe("interventions_consistent", () => {
+  it("fails an intervention whose code is not its step's, one that does not start where the signal stood, and a risk step acting on an exit", () => {
+    const log = logA();
+    const s1 = log.signals[0]; // momo BUY 0.4 ACTIVE, no interventions
+    const tampered = {
+      ...log,
+      signals: [
+        {
+          ...s1,
+          exposure: "exit" as const,
+          action: "HOLD" as const,
+          allocation: 0,
+          executable: false,
+          nonce: null,
+          original_action: "BUY" as const,
+          buying_power_reason: "Held",
+          interventions: [{ step: "weights" as const, code: "BUYING_POWER_HELD" as const, reason: "Held", before: { action: "BUY" as const, allocation: 0.5 }, after: { action: "HOLD" as const, allocation: 0 } }],
+        },
+        ...log.signals.slice(1),
+      ],
+    };
+    const checks = audit(seal(tampered));
+    expect(checks.interventions_consistent.findings).toEqual([
+      "signal s1: intervention 1 (weights BUYING_POWER_HELD): code BUYING_POWER_HELD does not belong to step weights",
+      'signal s1: intervention 1 (weights BUYING_POWER_HELD): before {"action":"BUY","allocation":0.5} is not where the signal stood ({"action":"BUY","allocation":0.4})',
+    ]);
+    const onExit = { ...tampered, signals: [{ ...tampered.signals[0], interventions: [{ ...tampered.signals[0].interventions[0], step: "buying_power" as const, before: { action: "BUY" as const, allocation: 0.4 } }] }, ...log.signals.slice(1)] };
+    expect(audit(seal(onExit)).interventions_consistent.findings).toEqual(["signal s1: intervention 1 (buying_power BUYING_POWER_HELD): a risk step acted on an exit"]);
+  });
+
+  it("fails a scaling that raised the allocation", () => {
+    const log = logA();
+    const s1 = log.signals[0];
+    const raised = {
+      ...log,
+      signals: [
+        { ...s1, allocation: 0.5, buying_power_reason: "Scaled", interventions: [{ step: "buying_power" as const, code: "BUYING_POWER_SCALED" as const, reason: "Scaled", before: { action: "BUY" as const, allocation: 0.4 }, after: { action: "BUY" as const, allocation: 0.5 } }] },
+        ...log.signals.slice(1),
+      ],
+    };
+    expect(audit(seal(raised)).interventions_consistent.findings).toEqual([
+      'signal s1: intervention 1 (buying_power BUYING_POWER_SCALED): a scaling must lower the allocation and keep the action (got {"action":"BUY","allocation":0.4} → {"action":"BUY","allocation":0.5})',
+    ]);
   });
 });

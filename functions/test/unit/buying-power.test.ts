@@ -12,7 +12,7 @@ function sig(id: string, strategy: string, action: "BUY" | "SELL" | "HOLD", allo
   return {
     signal_id: id, strategy_id: strategy, strategy_name: strategy, action, ticker: "SPY", allocation, original_allocation: allocation,
     weight_multiplier: 1, mode: "ACTIVE", confidence, reasoning: "", executable, agent_id: `t_${strategy}`, nonce: "0".repeat(32),
-    session_id: "maestro_1700000000000_0123456789abcdef", identity_timestamp: "2026-11-20T15:00:00.000Z",
+    session_id: "maestro_1700000000000_0123456789abcdef", identity_timestamp: "2026-11-20T15:00:00.000Z", interventions: [],
   };
 }
 const capital = new Map([["small", 10_000], ["big", 50_000]]);
@@ -58,7 +58,9 @@ describe("capBuyNotional", () => {
   });
 
   test("non-executable BUYs (shadow, systemic HOLD) spend nothing", () => {
-    const { signals, summary } = capBuyNotional([sig("a", "small", "BUY", 0.5, 0.9, false)], { available: 0, source: "s", capitalBase: capital });
+    // A SHADOW_MODE BUY after the weights step: allocation 0.5 × 0.
+    const shadow = { ...sig("a", "small", "BUY", 0, 0.9, false), mode: "SHADOW_MODE" as const, original_allocation: 0.5, weight_multiplier: 0 };
+    const { signals, summary } = capBuyNotional([shadow], { available: 0, source: "s", capitalBase: capital });
     expect(signals[0].buying_power_reason).toBeUndefined();
     expect(summary).toMatchObject({ requested_notional: 0, approved_notional: 0, held: [] });
   });

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { orchestrateCycle, type CycleInput } from "../../src/core/orchestrate";
 import { DEFAULT_CONFIG, MaestroConfigSchema, type Mode, type Strategy, type StrategyWeight } from "../../src/schemas";
 
@@ -141,13 +142,16 @@ describe("orchestrateCycle: a mixed batch", () => {
     expect(byId.s06).toMatchObject({ mode: "DISABLED", allocation: 0, weight_multiplier: 0, executable: false });
   });
 
-  it("stamps the JIT identity: agent id, one fresh nonce per signal in id order, session, time", () => {
-    result.signals.forEach((s, i) => {
+  it("stamps the JIT identity last: agent id, session and time on every signal, one fresh nonce per executable signal in id order, none on a dropped one", () => {
+    let issued = 0;
+    result.signals.forEach((s) => {
       expect(s.agent_id).toBe(`t1_${s.strategy_id}`);
-      expect(s.nonce).toBe(nonce(i + 1));
+      expect(s.nonce).toBe(s.executable ? nonce(++issued) : null);
       expect(s.session_id).toBe(SESSION);
       expect(s.identity_timestamp).toBe("2024-12-30T12:00:00.000Z");
     });
+    expect(issued).toBeGreaterThan(0);
+    expect(result.signals.some((s) => s.nonce === null)).toBe(true);
   });
 
   it("carries the signal's own fields", () => {
@@ -244,8 +248,18 @@ describe("orchestrateCycle: systemic risk", () => {
       confidence: 0,
       allocation: 0,
       executable: false,
-      nonce: nonce(4),
+      // Dropped by a step: no licence to trade.
+      nonce: null,
     });
+    expect(r.signals[3].interventions).toEqual([
+      {
+        step: "systemic_override",
+        code: "SYSTEMIC_RISK_OVERRIDE",
+        reason: "Maestro systemic risk override: 3 strategies signaling SELL",
+        before: { action: "BUY", allocation: 0.5 },
+        after: { action: "HOLD", allocation: 0 },
+      },
+    ]);
     expect(r.signals_modified).toEqual({ "4": "BUY->HOLD (systemic risk)" });
   });
 
@@ -367,12 +381,133 @@ describe("orchestrateCycle: scale", () => {
 
     expect(r.signals).toHaveLength(1000);
     expect(r.allocation_decisions).toHaveLength(1000);
-    expect(new Set(r.signals.map((s) => s.nonce)).size).toBe(1000);
+    // A nonce per executable signal (the 334 tradable SELLs), distinct; none on the 666 dropped.
+    const nonces = r.signals.flatMap((s) => (s.nonce === null ? [] : [s.nonce]));
+    expect(new Set(nonces).size).toBe(nonces.length);
+    expect(nonces).toHaveLength(r.signals.filter((s) => s.executable).length);
     // Odd i sell; tradable when i % 3 ≠ 2. Odd i in [0, 1000): 500; of those with i % 3 = 2 (i ≡ 5 mod 6: 5, 11, …, 995): (995 − 5)/6 + 1 = 166 → 334 sellers.
     expect(r.systemic_risk.sell_count).toBe(334);
     expect(r.signals.filter((s) => s.original_action === "BUY")).toHaveLength(500);
     // Measured at ~5 ms; the bound leaves room for a loaded CI machine but not for O(n²) (1e6 steps of zod parsing).
     if (process.env.MAESTRO_BENCH) console.log(`orchestrateCycle 1000×1000: ${elapsed.toFixed(1)} ms`);
     expect(elapsed).toBeLessThan(250);
+  });
+});
+
+describe("orchestrateCycle: entries and exits (issue 10)", () => {
+  const strategies = { a: strategy("A"), b: strategy("B"), c: strategy("C"), d: strategy("D") };
+  const weights = {
+    a: weight("a", "A", "ACTIVE", 1, 2),
+    b: weight("b", "B", "ACTIVE", 1, 2),
+    c: weight("c", "C", "ACTIVE", 1, 2),
+    d: weight("d", "D", "ACTIVE", 1, 2),
+  };
+  // a, b, c sell SPY (systemic: threshold 3). d is short 100 QQQ and buys QQQ (covers: an exit),
+  // and buys IWM, where it holds nothing (an entry).
+  const run = (buyingPower?: CycleInput["buyingPower"]) =>
+    orchestrateCycle(
+      baseInput({
+        strategies,
+        weights,
+        positions: { a: { SPY: 50 }, d: { QQQ: -100 } },
+        signals: [
+          { id: "1", data: raw("a", "SELL", "SPY", 0.5) },
+          { id: "2", data: raw("b", "SELL", "SPY", 0.5) },
+          { id: "3", data: raw("c", "SELL", "SPY", 0.5) },
+          { id: "4", data: raw("d", "BUY", "QQQ", 0.2) },
+          { id: "5", data: raw("d", "BUY", "IWM", 0.2) },
+        ],
+        buyingPower,
+      }),
+    );
+
+  it("classifies each signal: a SELL against a long and a BUY against a short are exits", () => {
+    expect(run().signals.map((s) => [s.signal_id, s.exposure])).toEqual([
+      ["1", "exit"],
+      ["2", "entry"],
+      ["3", "entry"],
+      ["4", "exit"],
+      ["5", "entry"],
+    ]);
+  });
+
+  it("the systemic override holds the entry BUY and lets the covering BUY through, with its licence", () => {
+    const r = run();
+    expect(r.systemic_risk).toMatchObject({ detected: true, overridden_count: 1 });
+    expect(r.signals[3]).toMatchObject({ action: "BUY", allocation: 0.2, executable: true, interventions: [] });
+    expect(r.signals[3].nonce).not.toBeNull();
+    expect(r.signals[4]).toMatchObject({ action: "HOLD", executable: false, nonce: null });
+    expect(r.signals[4].interventions.map((i) => i.code)).toEqual(["SYSTEMIC_RISK_OVERRIDE"]);
+  });
+
+  it("the buying-power guard holds entries without a snapshot and lets exits through uncapped", () => {
+    const r = orchestrateCycle(
+      baseInput({
+        strategies,
+        weights,
+        positions: { d: { QQQ: -100 } },
+        signals: [
+          { id: "4", data: raw("d", "BUY", "QQQ", 0.2) },
+          { id: "5", data: raw("d", "BUY", "IWM", 0.2) },
+        ],
+        buyingPower: { available: "hold", source: "no account snapshot" },
+      }),
+    );
+    // capital_base 10,000 (strategy()): the exit's notional 0.2 × 10,000 = 2,000 is recorded, outside the cap.
+    expect(r.signals[0]).toMatchObject({ action: "BUY", executable: true, interventions: [], notional: 2_000 });
+    expect(r.signals[1]).toMatchObject({ action: "HOLD", executable: false });
+    expect(r.signals[1].interventions.map((i) => i.code)).toEqual(["BUYING_POWER_HELD"]);
+    expect(r.buying_power).toMatchObject({ approved_notional: 0, held: ["5"] });
+  });
+});
+
+describe("orchestrateCycle: properties (fast-check)", () => {
+  const modes: Mode[] = ["ACTIVE", "REDUCED", "SHADOW_MODE", "DISABLED"];
+  const arb = fc.record({
+    modes: fc.array(fc.constantFrom(...modes), { minLength: 4, maxLength: 4 }),
+    signals: fc.array(
+      fc.record({ s: fc.integer({ min: 0, max: 3 }), action: fc.constantFrom("BUY", "SELL", "HOLD"), ticker: fc.constantFrom("SPY", "QQQ"), allocation: fc.integer({ min: 0, max: 10 }).map((x) => x / 10) }),
+      { maxLength: 12 },
+    ),
+    positions: fc.array(fc.array(fc.integer({ min: -3, max: 3 }), { minLength: 2, maxLength: 2 }), { minLength: 4, maxLength: 4 }),
+    available: fc.oneof(fc.constant<"hold">("hold"), fc.constant(null), fc.integer({ min: 0, max: 200_000 })),
+    threshold: fc.integer({ min: 1, max: 4 }),
+  });
+
+  it("no step ever blocks or shrinks an exit, and no entry gets past a breached systemic threshold or the buying power", () => {
+    fc.assert(
+      fc.property(arb, ({ modes: m, signals, positions, available, threshold }) => {
+        const ids = ["s0", "s1", "s2", "s3"];
+        const strategies = Object.fromEntries(ids.map((id) => [id, strategy(id)]));
+        const weights = Object.fromEntries(ids.map((id, i) => [id, weight(id, id, m[i], m[i] === "ACTIVE" ? 1 : m[i] === "REDUCED" ? 0.5 : 0, 1)]));
+        const r = orchestrateCycle(
+          baseInput({
+            config: { ...DEFAULT_CONFIG, systemic_sell_threshold: threshold },
+            strategies,
+            weights,
+            positions: Object.fromEntries(ids.map((id, i) => [id, { SPY: positions[i][0], QQQ: positions[i][1] }])),
+            signals: signals.map((x, i) => ({ id: `x${String(i).padStart(2, "0")}`, data: raw(ids[x.s], x.action, x.ticker, x.allocation) })),
+            buyingPower: { available, source: "test" },
+          }),
+        );
+        for (const s of r.signals) {
+          const risk = s.interventions.filter((i) => i.step !== "weights");
+          if (s.exposure === "exit") {
+            expect(risk).toEqual([]);
+            expect(s.allocation).toBeCloseTo(s.original_allocation * s.weight_multiplier, 12);
+          }
+          if (s.executable) expect(s.nonce).not.toBeNull();
+          else expect(s.nonce).toBeNull();
+        }
+        const entryBuys = r.signals.filter((s) => s.executable && s.action === "BUY" && s.exposure === "entry");
+        if (r.systemic_risk.detected) expect(entryBuys).toEqual([]);
+        if (available === "hold") expect(entryBuys).toEqual([]);
+        if (typeof available === "number") {
+          const spent = entryBuys.reduce((sum, s) => sum + (s.notional ?? 0), 0);
+          expect(spent).toBeLessThanOrEqual(available + 1e-6);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -22,6 +22,7 @@ function signal(id: string, strategyId: string, action: SignalAction, mode: Mode
     nonce: counter.toString(16).padStart(32, "0"),
     session_id: "maestro_1735560000000_a1b2c3d4e5f60718",
     identity_timestamp: "2024-12-30T12:00:00.000Z",
+    interventions: [],
   };
 }
 

@@ -1,0 +1,104 @@
+/**
+ * The cycle as a pipeline of steps (issue 10). Each step takes the signals and the cycle's
+ * context and returns the signals, every change it made recorded on the signal as one
+ * intervention (step, code, reason, before, after), as LEAN chains alpha → portfolio
+ * construction → risk → execution. Steps are chosen and ordered by `config.cycle_steps`.
+ * Identity (the nonce that licenses the trade) is stamped after the last step, only on
+ * what survived (core/orchestrate.ts).
+ *
+ * Exits always pass every step that is about risk: a signal that reduces or closes the
+ * strategy's position is never held by the systemic override or the buying-power guard
+ * (NautilusTrader's HALTED state blocking the closing order was a bug its users hit).
+ */
+import type {
+  BuyingPowerSummary,
+  CycleStepName,
+  EnrichedSignal,
+  Intervention,
+  InterventionCode,
+  MaestroConfig,
+  StrategyWeight,
+  SystemicRisk,
+} from "../schemas";
+
+/** A signal inside the pipeline: everything but the identity, which is stamped last. */
+export type DraftSignal = Omit<EnrichedSignal, "agent_id" | "nonce" | "session_id" | "identity_timestamp">;
+
+export interface StepContext {
+  config: MaestroConfig;
+  /** The weight each strategy trades at this cycle (stored, or the fallback). */
+  weights: ReadonlyMap<string, StrategyWeight>;
+  capitalBase: ReadonlyMap<string, number>;
+  /** Buying power left for this cycle's entries (see core/buying-power.ts). */
+  buyingPower: { available: number | null | "hold"; source: string };
+}
+
+/** What a step returns: the signals, and its summary for the orchestration record. */
+export interface StepResult {
+  signals: DraftSignal[];
+  systemic_risk?: SystemicRisk;
+  buying_power?: BuyingPowerSummary;
+}
+
+export interface CycleStep {
+  readonly name: CycleStepName;
+  run(signals: readonly DraftSignal[], ctx: StepContext): StepResult;
+}
+
+/**
+ * The signal after a step changed its action or allocation, with the change recorded.
+ * `extra` carries the step's other fields (the seed's compatibility fields, notional).
+ */
+export function intervene(
+  signal: DraftSignal,
+  step: CycleStepName,
+  code: InterventionCode,
+  reason: string,
+  after: Intervention["after"],
+  extra: Partial<DraftSignal> = {},
+): DraftSignal {
+  const intervention: Intervention = { step, code, reason, before: { action: signal.action, allocation: signal.allocation }, after };
+  return { ...signal, ...extra, action: after.action, allocation: after.allocation, interventions: [...signal.interventions, intervention] };
+}
+
+/** A signal that opens or adds to exposure: the only kind a risk step may hold. */
+export function isEntry(signal: Pick<DraftSignal, "exposure" | "action">): boolean {
+  return signal.action !== "HOLD" && signal.exposure !== "exit";
+}
+
+/**
+ * entry / exit / none from the strategy's open position in the ticker (signed quantity):
+ * a SELL against a long or a BUY against a short reduces exposure; anything else adds it.
+ */
+export function exposureOf(action: DraftSignal["action"], position: number | undefined): NonNullable<DraftSignal["exposure"]> {
+  if (action === "HOLD") return "none";
+  const held = position ?? 0;
+  if ((action === "SELL" && held > 0) || (action === "BUY" && held < 0)) return "exit";
+  return "entry";
+}
+
+/** Runs the configured steps in order; each sees what the one before it returned. */
+export function runSteps(
+  steps: readonly CycleStep[],
+  signals: readonly DraftSignal[],
+  ctx: StepContext,
+): { signals: DraftSignal[]; systemic_risk?: SystemicRisk; buying_power?: BuyingPowerSummary } {
+  let current = [...signals];
+  let systemicRisk: SystemicRisk | undefined;
+  let buyingPower: BuyingPowerSummary | undefined;
+  for (const step of steps) {
+    const result = step.run(current, ctx);
+    current = result.signals;
+    systemicRisk = result.systemic_risk ?? systemicRisk;
+    buyingPower = result.buying_power ?? buyingPower;
+  }
+  return { signals: current, systemic_risk: systemicRisk, buying_power: buyingPower };
+}
+
+/** Modes whose signals reach the market; a SHADOW_MODE or DISABLED signal trades on paper or not at all. */
+export const TRADABLE: ReadonlySet<string> = new Set(["ACTIVE", "REDUCED"]);
+
+/** Whether a signal would reach the market as it stands: a tradable mode, not HOLD, an allocation above 0. */
+export function wouldTrade(s: Pick<DraftSignal, "mode" | "action" | "allocation">): boolean {
+  return TRADABLE.has(s.mode) && s.action !== "HOLD" && s.allocation > 0;
+}
