@@ -103,6 +103,8 @@ export const NYSE_HOLIDAYS_2026_2027 = [
 ] as const;
 
 const ClockTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day written HH:MM (24-hour)");
+/** A close may also be 24:00, the end of the day: a 24-hour venue is open 00:00–24:00. */
+const CloseTimeSchema = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, "must be a time of day written HH:MM (24-hour), or 24:00 for the end of the day");
 
 /** When scheduled market cycles run for the tenant: its venue's session, in its time zone. */
 export const MarketHoursSchema = z
@@ -119,7 +121,7 @@ export const MarketHoursSchema = z
       }, "must be an IANA time zone such as America/New_York")
       .default("America/New_York"),
     open: ClockTimeSchema.default("09:30"),
-    close: ClockTimeSchema.default("16:00"),
+    close: CloseTimeSchema.default("16:00"),
     /** ISO weekdays, 1 = Monday … 7 = Sunday. */
     trading_days: z.array(z.number().int().min(1, "must be 1 (Monday) to 7 (Sunday)").max(7, "must be 1 (Monday) to 7 (Sunday)")).default([1, 2, 3, 4, 5]),
     /** Local dates on which the venue is closed all day. */

@@ -348,3 +348,19 @@ describe("venueDayOf / venueDayStart", () => {
     }
   });
 });
+
+describe("a 24-hour venue", () => {
+  const crypto = MarketHoursSchema.parse({ time_zone: "UTC", open: "00:00", close: "24:00", trading_days: [1, 2, 3, 4, 5, 6, 7], holidays: [] });
+
+  it("is open at every minute of every day, 00:00 and 23:59 included", () => {
+    for (const t of ["2026-01-17T00:00:00Z", "2026-01-17T12:00:00Z", "2026-01-17T23:59:00Z", "2026-01-18T00:00:00Z"]) {
+      expect(marketSession(new Date(t), crypto).open).toBe(true);
+    }
+  });
+
+  it("writes its close as 24:00, and nothing past it", () => {
+    expect(MarketHoursSchema.safeParse({ open: "00:00", close: "24:00" }).success).toBe(true);
+    expect(MarketHoursSchema.safeParse({ open: "00:00", close: "24:30" }).success).toBe(false);
+    expect(MarketHoursSchema.safeParse({ open: "24:00", close: "24:00" }).success).toBe(false);
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * The trading session's state machine and clock (core/trading-session.ts). Every
+ * transition of the table, allowed and refused, and the clock's phases worked out by hand
+ * on New York's hours (EST, UTC−5, in January; pre-market 60 minutes, post-market 30).
+ */
+import { TRADING_SESSION_STATES, clockPhase, clockTransitions, refusal, transition, tradesEntries, type Actor, type TradingSessionState } from "../../src/core/trading-session";
+import { MarketHoursSchema } from "../../src/schemas";
+
+const clock: Actor = { kind: "clock" };
+const admin: Actor = { kind: "admin", uid: "ada" };
+const guardian: Actor = { kind: "guardian", code: "SESSION_LOSS_LIMIT" };
+const AT = new Date("2026-01-15T15:00:00Z");
+const NYSE = MarketHoursSchema.parse({});
+const WINDOWS = { pre_market_minutes: 60, post_market_minutes: 30 };
+
+describe("the transition table", () => {
+  // Every allowed move, with who makes it; everything else is refused.
+  const ALLOWED: Array<[TradingSessionState, TradingSessionState, Actor["kind"][]]> = [
+    ["INIT", "PRE_MARKET", ["clock"]],
+    ["PRE_MARKET", "SESSION_OPEN", ["clock"]],
+    ["SESSION_OPEN", "ACTIVE_TRADING", ["clock"]],
+    ["ACTIVE_TRADING", "POST_MARKET", ["clock"]],
+    ["POST_MARKET", "SHUTDOWN", ["clock"]],
+    ["PRE_MARKET", "PAUSED", ["admin"]],
+    ["SESSION_OPEN", "PAUSED", ["admin"]],
+    ["ACTIVE_TRADING", "PAUSED", ["admin"]],
+    ["PAUSED", "PRE_MARKET", ["admin"]],
+    ["PAUSED", "SESSION_OPEN", ["admin"]],
+    ["PAUSED", "ACTIVE_TRADING", ["admin"]],
+    ["PAUSED", "POST_MARKET", ["clock", "admin"]],
+    ["PAUSED", "SHUTDOWN", ["clock"]],
+    ...(["INIT", "PRE_MARKET", "SESSION_OPEN", "ACTIVE_TRADING", "POST_MARKET", "PAUSED"] as const).map(
+      (from): [TradingSessionState, TradingSessionState, Actor["kind"][]] => [from, "EMERGENCY_STOP", ["admin", "guardian"]],
+    ),
+  ];
+  const actors: Record<Actor["kind"], Actor> = { clock, admin, guardian };
+
+  it("allows exactly the listed moves, each only by its actors", () => {
+    for (const from of TRADING_SESSION_STATES) {
+      for (const to of TRADING_SESSION_STATES) {
+        for (const kind of ["clock", "admin", "guardian"] as const) {
+          const listed = ALLOWED.find(([f, t]) => f === from && t === to);
+          const allowed = listed !== undefined && listed[2].includes(kind);
+          expect([from, to, kind, refusal(from, to, actors[kind]) === null]).toEqual([from, to, kind, allowed]);
+        }
+      }
+    }
+  });
+
+  it("refuses with the reason: not a transition, the wrong actor, already there", () => {
+    expect(refusal("SHUTDOWN", "ACTIVE_TRADING", admin)).toBe("SHUTDOWN → ACTIVE_TRADING is not a transition of the trading session (from SHUTDOWN: none)");
+    expect(refusal("EMERGENCY_STOP", "ACTIVE_TRADING", admin)).toBe("EMERGENCY_STOP → ACTIVE_TRADING is not a transition of the trading session (from EMERGENCY_STOP: none)");
+    expect(refusal("INIT", "ACTIVE_TRADING", clock)).toBe("INIT → ACTIVE_TRADING is not a transition of the trading session (from INIT: PRE_MARKET, EMERGENCY_STOP)");
+    expect(refusal("ACTIVE_TRADING", "PAUSED", clock)).toBe("ACTIVE_TRADING → PAUSED is made by admin, not by the clock");
+    expect(refusal("ACTIVE_TRADING", "POST_MARKET", admin)).toBe("ACTIVE_TRADING → POST_MARKET is made by clock, not by an admin");
+    expect(refusal("PAUSED", "PAUSED", admin)).toBe("the trading session is already PAUSED");
+  });
+
+  it("records an accepted move, and requires a reason of anyone but the clock", () => {
+    expect(transition("ACTIVE_TRADING", "PAUSED", admin, AT, "news pending")).toEqual({
+      ok: true,
+      transition: { from: "ACTIVE_TRADING", to: "PAUSED", actor: admin, at: "2026-01-15T15:00:00.000Z", reason: "news pending" },
+    });
+    expect(transition("ACTIVE_TRADING", "PAUSED", admin, AT, "  ")).toEqual({ ok: false, refused: "reason: is required for a move that is not the clock's" });
+    expect(transition("SHUTDOWN", "PAUSED", admin, AT, "x")).toMatchObject({ ok: false });
+  });
+
+  it("only ACTIVE_TRADING trades entries", () => {
+    expect(TRADING_SESSION_STATES.filter(tradesEntries)).toEqual(["ACTIVE_TRADING"]);
+  });
+});
+
+describe("clockPhase (New York, EST: local = UTC − 5 h)", () => {
+  const at = (utc: string) => clockPhase(new Date(utc), "2026-01-15", NYSE, WINDOWS);
+
+  it("walks the day: INIT, PRE_MARKET from 08:30, ACTIVE_TRADING from 09:30, POST_MARKET from 16:00, SHUTDOWN from 16:30", () => {
+    expect(at("2026-01-15T13:29:00Z")).toBe("INIT"); // 08:29
+    expect(at("2026-01-15T13:30:00Z")).toBe("PRE_MARKET"); // 08:30
+    expect(at("2026-01-15T14:29:00Z")).toBe("PRE_MARKET"); // 09:29
+    expect(at("2026-01-15T14:30:00Z")).toBe("ACTIVE_TRADING"); // 09:30
+    expect(at("2026-01-15T20:59:00Z")).toBe("ACTIVE_TRADING"); // 15:59
+    expect(at("2026-01-15T21:00:00Z")).toBe("POST_MARKET"); // 16:00
+    expect(at("2026-01-15T21:30:00Z")).toBe("SHUTDOWN"); // 16:30
+    expect(at("2026-01-16T05:00:00Z")).toBe("SHUTDOWN"); // the next day
+    expect(at("2026-01-15T02:00:00Z")).toBe("INIT"); // still the 14th in New York
+  });
+
+  it("shuts a holiday or a weekend day at once", () => {
+    expect(clockPhase(new Date("2026-01-19T15:00:00Z"), "2026-01-19", NYSE, WINDOWS)).toBe("SHUTDOWN"); // MLK day
+    expect(clockPhase(new Date("2026-01-17T15:00:00Z"), "2026-01-17", NYSE, WINDOWS)).toBe("SHUTDOWN"); // Saturday
+  });
+
+  it("lets a 24-hour venue (crypto: every day, 00:00–24:00) trade all day", () => {
+    const crypto = MarketHoursSchema.parse({ time_zone: "UTC", open: "00:00", close: "24:00", trading_days: [1, 2, 3, 4, 5, 6, 7], holidays: [] });
+    for (const t of ["00:00", "03:17", "12:00", "23:59"]) {
+      expect(clockPhase(new Date(`2026-01-17T${t}:00Z`), "2026-01-17", crypto, WINDOWS)).toBe("ACTIVE_TRADING");
+    }
+    expect(MarketHoursSchema.safeParse({ close: "24:01" }).success).toBe(false);
+  });
+});
+
+describe("clockTransitions", () => {
+  it("walks through every phase in between, in order", () => {
+    expect(clockTransitions("INIT", "ACTIVE_TRADING", AT).map((t) => `${t.from}→${t.to}`)).toEqual([
+      "INIT→PRE_MARKET",
+      "PRE_MARKET→SESSION_OPEN",
+      "SESSION_OPEN→ACTIVE_TRADING",
+    ]);
+    expect(clockTransitions("ACTIVE_TRADING", "SHUTDOWN", AT).map((t) => t.to)).toEqual(["POST_MARKET", "SHUTDOWN"]);
+    expect(clockTransitions("ACTIVE_TRADING", "ACTIVE_TRADING", AT)).toEqual([]);
+    expect(clockTransitions("INIT", "PRE_MARKET", AT)[0]).toEqual({ from: "INIT", to: "PRE_MARKET", actor: clock, at: "2026-01-15T15:00:00.000Z", reason: "the pre-market window opened" });
+  });
+
+  it("never resumes a paused session, but closes it with the venue; never moves an emergency stop", () => {
+    expect(clockTransitions("PAUSED", "ACTIVE_TRADING", AT)).toEqual([]);
+    expect(clockTransitions("PAUSED", "SHUTDOWN", AT).map((t) => `${t.from}→${t.to}`)).toEqual(["PAUSED→POST_MARKET", "POST_MARKET→SHUTDOWN"]);
+    expect(clockTransitions("EMERGENCY_STOP", "SHUTDOWN", AT)).toEqual([]);
+  });
+
+  it("every clock move it records is one the table allows the clock", () => {
+    for (const from of TRADING_SESSION_STATES) {
+      for (const to of ["INIT", "PRE_MARKET", "ACTIVE_TRADING", "POST_MARKET", "SHUTDOWN"] as const) {
+        for (const t of clockTransitions(from, to, AT)) expect(refusal(t.from, t.to, clock)).toBeNull();
+      }
+    }
+  });
+});
