@@ -195,7 +195,7 @@ function expectedAllocation(s: EnrichedSignal, config: MaestroConfig): { value: 
     case "REDUCED":
     case "ACTIVE":
       if (s.original_action !== undefined) {
-        const by = isHeldForBuyingPower(s) ? "held for buying power" : "overridden";
+        const by = isHeldForBuyingPower(s) ? "held for buying power" : isHeldByGuardian(s) ? "held by the risk guardian" : "overridden";
         return { value: 0, why: `${by} from ${s.original_action} to ${s.action}` };
       }
       return s.mode === "ACTIVE"
@@ -211,9 +211,10 @@ function expectedAllocation(s: EnrichedSignal, config: MaestroConfig): { value: 
 function overrideConsistentWithThreshold(log: OrchestrationLog, config: MaestroConfig): string[] {
   const findings: string[] = [];
   const threshold = config.systemic_sell_threshold;
+  // A seller is a tradable SELL as the override saw it: the signal replayed through the steps before it.
   const sellers = new Set<string>();
   for (const s of log.signals) {
-    if (TRADABLE_MODES.has(s.mode) && (s.original_action ?? s.action) === "SELL") sellers.add(s.strategy_id);
+    if (TRADABLE_MODES.has(s.mode) && stateBefore(s, "systemic_override", config).action === "SELL") sellers.add(s.strategy_id);
   }
   const shouldDetect = sellers.size >= threshold;
   if (log.systemic_risk_detected !== shouldDetect) {
@@ -224,7 +225,7 @@ function overrideConsistentWithThreshold(log: OrchestrationLog, config: MaestroC
   }
 
   // The buying-power guard's holds and scalings are checked by buying_power_respected.
-  const guarded = new Set(log.signals.filter((s) => isHeldForBuyingPower(s) || isScaledForBuyingPower(s)).map((s) => s.signal_id));
+  const guarded = new Set(log.signals.filter((s) => isHeldForBuyingPower(s) || isScaledForBuyingPower(s) || isHeldByGuardian(s)).map((s) => s.signal_id));
   const overridden = log.signals.filter((s) => !guarded.has(s.signal_id) && (s.original_action !== undefined || s.override_reason !== undefined));
   const modified = new Set(Object.keys(log.signals_modified).filter((id) => !guarded.has(id)));
   if (shouldDetect) {
@@ -252,13 +253,31 @@ function overrideConsistentWithThreshold(log: OrchestrationLog, config: MaestroC
   return findings;
 }
 
+/**
+ * A signal as it stood when `step` ran: the strategy's own action and allocation, replayed
+ * through the interventions of the steps configured before it.
+ */
+function stateBefore(s: EnrichedSignal, step: string, config: MaestroConfig): { action: string; allocation: number } {
+  const order = config.cycle_steps as readonly string[];
+  const at = order.indexOf(step);
+  let state = { action: s.original_action ?? s.action, allocation: s.original_allocation };
+  for (const x of s.interventions ?? []) if (at < 0 || order.indexOf(x.step) < at) state = x.after;
+  return state;
+}
+
 /** Held by the buying-power guard (not by the systemic override). */
 function isHeldForBuyingPower(s: EnrichedSignal): boolean {
   return s.buying_power_reason !== undefined && s.override_reason === undefined && s.action === "HOLD";
 }
 
+/** Scaled down by a step (the buying-power guard or the risk guardian): its allocation may be below what its mode gives. */
 function isScaledForBuyingPower(s: EnrichedSignal): boolean {
-  return s.buying_power_reason !== undefined && s.override_reason === undefined && s.action === "BUY";
+  return (s.buying_power_reason !== undefined && s.override_reason === undefined && s.action === "BUY") || (s.interventions ?? []).some((x) => x.code === "POSITION_RISK_SCALED");
+}
+
+/** Held by the risk guardian (its interventions say so). */
+function isHeldByGuardian(s: EnrichedSignal): boolean {
+  return s.action === "HOLD" && (s.interventions ?? []).some((x) => x.step === "risk_guardian" && HOLD_CODES.has(x.code));
 }
 
 /** The double-spend guard: the BUYs let through never exceed the buying power of the cycle. */
@@ -285,7 +304,7 @@ function buyingPowerRespected(log: OrchestrationLog): string[] {
 }
 
 /** The steps that are about risk: they may hold or scale an entry, never an exit. */
-const RISK_STEPS = new Set(["systemic_override", "buying_power"]);
+const RISK_STEPS = new Set(["systemic_override", "risk_guardian", "buying_power"]);
 /** Which step may record which code. */
 const STEP_OF_CODE: Record<string, string> = {
   REDUCED_ALLOCATION: "weights",
@@ -294,7 +313,13 @@ const STEP_OF_CODE: Record<string, string> = {
   SYSTEMIC_RISK_OVERRIDE: "systemic_override",
   BUYING_POWER_SCALED: "buying_power",
   BUYING_POWER_HELD: "buying_power",
+  POSITION_RISK_SCALED: "risk_guardian",
+  MAX_POSITIONS: "risk_guardian",
+  EQUITY_UNAVAILABLE: "risk_guardian",
 };
+/** Codes that hold a signal (HOLD, 0) and codes that scale it down. */
+const HOLD_CODES = new Set(["SYSTEMIC_RISK_OVERRIDE", "BUYING_POWER_HELD", "MAX_POSITIONS", "EQUITY_UNAVAILABLE"]);
+const SCALE_CODES = new Set(["BUYING_POWER_SCALED", "POSITION_RISK_SCALED"]);
 
 /**
  * Each step's invariants, from the interventions themselves (issue 10): replayed from the
@@ -315,10 +340,10 @@ function interventionsConsistent(log: OrchestrationLog): string[] {
         findings.push(`${at}: before ${show(x.before)} is not where the signal stood (${show(state)})`);
       }
       if (RISK_STEPS.has(x.step) && s.exposure === "exit") findings.push(`${at}: a risk step acted on an exit`);
-      if ((x.code === "SYSTEMIC_RISK_OVERRIDE" || x.code === "BUYING_POWER_HELD") && (x.after.action !== "HOLD" || x.after.allocation !== 0)) {
+      if (HOLD_CODES.has(x.code) && (x.after.action !== "HOLD" || x.after.allocation !== 0)) {
         findings.push(`${at}: a hold must end at HOLD with allocation 0 (got ${show(x.after)})`);
       }
-      if (x.code === "BUYING_POWER_SCALED" && !(x.after.allocation > 0 && x.after.allocation < x.before.allocation + TOLERANCE && x.after.action === x.before.action)) {
+      if (SCALE_CODES.has(x.code) && !(x.after.allocation > 0 && x.after.allocation < x.before.allocation + TOLERANCE && x.after.action === x.before.action)) {
         findings.push(`${at}: a scaling must lower the allocation and keep the action (got ${show(x.before)} → ${show(x.after)})`);
       }
       state = x.after;

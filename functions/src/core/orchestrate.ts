@@ -23,11 +23,13 @@ import { buyingPowerStep } from "./buying-power";
 import { agentId } from "./identity";
 import { exposureOf, runSteps, wouldTrade, type CycleStep, type DraftSignal } from "./pipeline";
 import { SYSTEMIC_RISK_MODIFICATION, systemicOverrideStep } from "./systemic-risk";
+import { riskGuardianStep } from "./risk-guardian";
 
 /** The steps by name; config.cycle_steps chooses and orders them. */
 export const CYCLE_STEP_REGISTRY: Readonly<Record<CycleStepName, CycleStep>> = {
   weights: weightsStep,
   systemic_override: systemicOverrideStep,
+  risk_guardian: riskGuardianStep,
   buying_power: buyingPowerStep,
 };
 
@@ -46,6 +48,8 @@ export interface CycleInput {
   issueNonce: () => string;
   /** Each strategy's open position per symbol (signed quantity), from the rollup: entries vs exits. */
   positions?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** The account's equity for the risk guardian (null: no usable reading, and why). */
+  equity?: { value: number | null; source: string };
   /** Buying power left for this cycle's BUYs (see BuyingPowerInput); absent or null available = not capped. */
   buyingPower?: { available: number | null | "hold"; source: string };
 }
@@ -120,6 +124,7 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
       executable: false,
       interventions: [],
       exposure: exposureOf(raw.action, position),
+      ...(raw.stop_distance_pct !== undefined ? { stop_distance_pct: raw.stop_distance_pct } : {}),
     });
   }
 
@@ -132,6 +137,8 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
       available: input.buyingPower?.available ?? null,
       source: input.buyingPower?.source ?? "no account snapshot: BUY notional not capped",
     },
+    equity: input.equity ?? { value: null, source: "no account snapshot" },
+    positions: input.positions ?? {},
   });
 
   // Identity last, only on what survived: a signal a step dropped gets no nonce.

@@ -31,6 +31,10 @@ export interface StepContext {
   capitalBase: ReadonlyMap<string, number>;
   /** Buying power left for this cycle's entries (see core/buying-power.ts). */
   buyingPower: { available: number | null | "hold"; source: string };
+  /** The account's equity, and where it came from (null: none usable). */
+  equity: { value: number | null; source: string };
+  /** Each strategy's open quantity per symbol. */
+  positions: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** What a step returns: the signals, and its summary for the orchestration record. */

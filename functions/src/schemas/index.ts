@@ -146,9 +146,27 @@ export const AccountConfigSchema = z
  * is (signals, context) → (signals, interventions); `weights` comes first (it sets each
  * signal's mode and allocation), the risk steps after it.
  */
-export const CYCLE_STEPS = ["weights", "systemic_override", "buying_power"] as const;
+export const CYCLE_STEPS = ["weights", "systemic_override", "risk_guardian", "buying_power"] as const;
 export type CycleStepName = (typeof CYCLE_STEPS)[number];
 export const DEFAULT_CYCLE_STEPS: CycleStepName[] = ["weights", "systemic_override", "buying_power"];
+
+/**
+ * The risk guardian's limits (seed 001 SKILL_2; the step "risk_guardian"). What this step
+ * enforces today needs only the account and the positions; the session limits (loss from
+ * the session's high-water mark, trades and consecutive losses per session) come with the
+ * trading sessions being wired into the cycle.
+ */
+export const RiskConfigSchema = z
+  .object({
+    /** An entry's risk (notional × its stop distance) may be at most this % of equity; above it the entry is scaled down to fit. */
+    max_position_risk_pct: z.number().gt(0, "must be greater than 0").max(100, "must be at most 100").default(1),
+    /** The stop distance of an entry that names none (`stop_distance_pct` on the signal), in %. */
+    default_stop_distance_pct: z.number().gt(0, "must be greater than 0").max(100, "must be at most 100").default(2),
+    /** Most symbols the tenant may hold at once across its strategies; an entry into a new symbol past it is held. null: no limit. */
+    max_positions: z.number().int().min(1, "must be at least 1").nullable().default(null),
+  })
+  .strict();
+export type RiskConfig = z.infer<typeof RiskConfigSchema>;
 
 /** Defaults are DESIGN.md's "Defaults" section. */
 export const MaestroConfigSchema = z
@@ -168,6 +186,7 @@ export const MaestroConfigSchema = z
     /** How long an issued nonce licenses its trade; after that it is refused and its reservation released. */
     nonce_ttl_seconds: z.number().int().min(10, "must be at least 10").max(86_400, "must be at most 86400 (a day)").default(300),
     account: AccountConfigSchema.default(AccountConfigSchema.parse({})),
+    risk: RiskConfigSchema.default(RiskConfigSchema.parse({})),
     /** The cycle's steps, in order (CYCLE_STEPS); weights first, each at most once. */
     cycle_steps: z.array(z.enum(CYCLE_STEPS)).min(1, "must list at least the weights step").default(() => [...DEFAULT_CYCLE_STEPS]),
   })
@@ -402,6 +421,8 @@ export const RawSignalSchema = z.object({
   allocation: z.number({ error: "must be a number" }).min(0, "must be within [0, 1]").max(1, "must be within [0, 1]"),
   confidence: z.number({ error: "must be a number" }).min(0, "must be within [0, 1]").max(1, "must be within [0, 1]").default(0.5),
   reasoning: textOfAtMost(2000).default(""),
+  /** Where the strategy's stop is, in % from the entry: the entry's risk is notional × this (else risk.default_stop_distance_pct). */
+  stop_distance_pct: z.number({ error: "must be a number" }).refine(Number.isFinite, "must be finite").gt(0, "must be greater than 0").max(100, "must be at most 100").optional(),
   /** The price the strategy expects to trade at; a SHADOW_MODE strategy's paper fill uses it (else the next mark). */
   reference_price: z.number({ error: "must be a number" }).refine(Number.isFinite, "must be finite").gt(0, "must be greater than 0").optional(),
   status: z.enum(SIGNAL_STATUSES),
@@ -424,6 +445,9 @@ export const INTERVENTION_CODES = [
   "SYSTEMIC_RISK_OVERRIDE",
   "BUYING_POWER_SCALED",
   "BUYING_POWER_HELD",
+  "POSITION_RISK_SCALED",
+  "MAX_POSITIONS",
+  "EQUITY_UNAVAILABLE",
 ] as const;
 export type InterventionCode = (typeof INTERVENTION_CODES)[number];
 
@@ -467,6 +491,8 @@ export const EnrichedSignalSchema = z.object({
   interventions: z.array(InterventionSchema).default(() => []),
   /** entry: opens or adds to the strategy's position in the ticker; exit: reduces or closes it (a BUY covering a short). */
   exposure: z.enum(EXPOSURES).optional(),
+  /** The stop distance the strategy named, in % (the risk guardian's measure of the entry's risk). */
+  stop_distance_pct: z.number().optional(),
   // Risk override, present only when applied
   original_action: SignalActionSchema.optional(),
   override_reason: z.string().optional(),

@@ -21,7 +21,7 @@ import {
   type RejectedSignal,
 } from "../schemas";
 import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
-import { assessBuyingPower, guardInput, readAccount, readPositions, writeReservations } from "../store/account";
+import { assessBuyingPower, equityInput, guardInput, readAccount, readPositions, writeReservations } from "../store/account";
 import { notExecutableReason } from "../core/nonce-license";
 import { paperFillsOf } from "../core/paper";
 import { readSignalQueue } from "../store/signals";
@@ -146,6 +146,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     issueNonce: request.issueNonce ?? (() => issueNonce()),
     buyingPower: guardInput(buyingPower),
     positions,
+    equity: equityInput(account, buyingPower),
   });
   const rejected = [...preRejected, ...cycle.rejected_signals].sort((a, b) => (a.signal_id < b.signal_id ? -1 : 1));
 

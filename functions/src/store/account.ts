@@ -116,3 +116,14 @@ export async function readPositions(db: Firestore, tenantId: string, io: IoCount
   }
   return out;
 }
+
+/**
+ * The equity the risk guardian measures against: the snapshot's, when the snapshot is one
+ * the buying-power guard trusts (present, well formed, fresh); else none, with the reason.
+ */
+export function equityInput(docs: AccountDocs, read: BuyingPowerRead): { value: number | null; source: string } {
+  const snap = snapshotRead(docs.snapshot);
+  if ("held" in read.verdict) return { value: null, source: read.verdict.source };
+  if (snap.kind !== "valid") return { value: null, source: read.verdict.source };
+  return { value: snap.snapshot.equity, source: `account snapshot as of ${snap.snapshot.as_of.toISOString()}` };
+}

@@ -407,6 +407,7 @@ describe("signal create", () => {
     ["2000 characters of reasoning", { ...VALID, reasoning: "r".repeat(2000) }],
     ["a reference_price (a paper fill's price in SHADOW_MODE)", { ...VALID, reference_price: 101.25 }],
     ["a whole-number reference_price", { ...VALID, reference_price: 100 }],
+    ["a stop_distance_pct (the risk guardian's measure of an entry's risk)", { ...VALID, stop_distance_pct: 1.5 }],
   ];
   test.each(ALLOWED_PAYLOADS.map(([what, data]) => ({ data, name: `a trader may create one with ${what}` })))("$name", async ({ data }) => {
     await assertSucceeds(createSignal(TRADER_A, "fund-a", data));
@@ -449,6 +450,8 @@ describe("signal create", () => {
     ["2001 characters of reasoning", { ...VALID, reasoning: "r".repeat(2001) }],
     ["numeric reasoning", { ...VALID, reasoning: 5 }],
     ["reference_price 0", { ...VALID, reference_price: 0 }],
+    ["stop_distance_pct 0", { ...VALID, stop_distance_pct: 0 }],
+    ["stop_distance_pct above 100", { ...VALID, stop_distance_pct: 150 }],
     ["a negative reference_price", { ...VALID, reference_price: -5 }],
     ["reference_price as a string", { ...VALID, reference_price: "100" }],
     ["an extra field", { ...VALID, approved: true }],

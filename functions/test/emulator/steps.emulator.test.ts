@@ -57,3 +57,32 @@ test("a covering BUY is an exit and passes the systemic override; the entry BUY 
   const log = (await db.doc(paths.log(audit.log_id)).get()).data()!;
   expect(log.signals.find((s: { signal_id: string }) => s.signal_id === "5").interventions[0].code).toBe("SYSTEMIC_RISK_OVERRIDE");
 }, 120_000);
+
+test("with the risk guardian listed, an entry past max_positions is held with MAX_POSITIONS, an oversized one scaled, and the audit passes", async () => {
+  const tenantId = uniqueTenantId("guardian");
+  const batch = db.batch();
+  batch.set(db.doc(paths.tenant(tenantId)), { name: "Guardian", active: true });
+  batch.set(db.doc(paths.config(tenantId)), { cycle_steps: ["weights", "systemic_override", "risk_guardian", "buying_power"], risk: { max_positions: 1, max_position_risk_pct: 1 } });
+  for (const s of ["a", "b"]) batch.set(db.doc(paths.strategy(tenantId, s)), { name: s.toUpperCase(), enabled: true, capital_base: 100_000, manual_mode: null });
+  // Equity 200,000: an entry may risk $2,000, i.e. $100,000 at the default 2 % stop.
+  batch.set(db.doc(paths.accountSnapshot(tenantId)), { equity: 200_000, buying_power: 1_000_000, as_of: new Date().toISOString() });
+  await batch.commit();
+  const created_at = Timestamp.now();
+  await db.doc(paths.signal(tenantId, "1")).set({ strategy_id: "a", action: "BUY", ticker: "SPY", allocation: 0.5, confidence: 0.9, reasoning: "", stop_distance_pct: 5, status: "pending", created_at });
+  await db.doc(paths.signal(tenantId, "2")).set({ strategy_id: "b", action: "BUY", ticker: "QQQ", allocation: 0.1, confidence: 0.5, reasoning: "", status: "pending", created_at });
+
+  const o = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "steps-test" });
+  const byId = Object.fromEntries(o.signals.map((s) => [s.signal_id, s]));
+  // 1: $50,000 at a 5 % stop risks $2,500 > $2,000 → scaled to $40,000 (allocation 0.4); it takes the one position.
+  expect(byId["1"]).toMatchObject({ action: "BUY", executable: true, notional: 40_000 });
+  expect(byId["1"].interventions.map((i) => i.code)).toEqual(["POSITION_RISK_SCALED"]);
+  // 2: QQQ would be a second symbol.
+  expect(byId["2"]).toMatchObject({ action: "HOLD", executable: false, nonce: null });
+  expect(byId["2"].interventions.map((i) => i.code)).toEqual(["MAX_POSITIONS"]);
+
+  const audit = await waitFor("the cycle's audit", async () => {
+    const snap = await db.collection(paths.audits(tenantId)).get();
+    return snap.empty ? undefined : snap.docs[0].data();
+  }, 60_000, 250);
+  expect(audit.checks.filter((c: { passed: boolean }) => !c.passed)).toEqual([]);
+}, 120_000);

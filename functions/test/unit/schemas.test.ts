@@ -17,6 +17,7 @@ describe("MaestroConfig", () => {
       insufficient_data_mode: "ACTIVE",
       allocation_method: "sharpe_tiers",
       cycle_steps: ["weights", "systemic_override", "buying_power"],
+      risk: { max_position_risk_pct: 1, default_stop_distance_pct: 2, max_positions: null },
       ai_summary: { enabled: true, model: "gemini-2.0-flash", timeout_ms: 4000 },
       rate_limits: { window_seconds: 60, orchestrate_now: 6, write_calls: 20, verify_chain: 6 },
       market_hours: {
