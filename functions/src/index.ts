@@ -35,8 +35,8 @@ setGlobalOptions({ region: "us-central1", maxInstances: 20 });
 
 export { onLedgerTradeWritten, onPaperTradeWritten, onRollupScheduled, onDailyMarksWritten, nightlyPerformanceRollup } from "./stages/performance-rollup";
 export { scheduledWeightRecalculation } from "./stages/weights";
-export { orchestrateNow } from "./stages/orchestration";
-export { onMarketCycle, scheduleMarketCycles } from "./stages/market-cycles";
+export { orchestrateNow, onMarketCycle } from "./stages/orchestration";
+export { scheduleMarketCycles } from "./stages/market-cycles";
 export { getStrategyWeights, getOrchestration, listOrchestrationLogs } from "./stages/client-queries";
 export { setStrategyMode, updateMaestroConfig } from "./stages/admin-actions";
 export { onOrchestrationCreated } from "./stages/log-writer";

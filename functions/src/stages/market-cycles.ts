@@ -5,8 +5,7 @@
  *   every 5 min ─► scheduleMarketCycles ─► fanOutMarketCycles: the active tenants (one
  *                  query), their configs (batched getAll), and for each whose venue is open
  *                  now (its config's market_hours) {"tenant_id", "slot"} on maestro-market-cycle
- *   maestro-market-cycle ─► onMarketCycle ─► handleMarketCycle ─► orchestrateTenant, then
- *                  the tenant's sweep for orchestrations without a log
+ *   maestro-market-cycle ─► onMarketCycle (stages/orchestration.ts): one tenant's cycle
  *
  * One tenant cannot stop the others: a tenant whose document is malformed, or whose
  * config read or session check throws, is recorded under `skipped` with the reason, and
@@ -24,24 +23,17 @@
  * (store/retries.ts, the rule every retried trigger follows).
  */
 import { FieldValue, type Firestore } from "firebase-admin/firestore";
-import { onMessagePublished } from "firebase-functions/v2/pubsub";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { cycleSlot, marketSession } from "../core/market-hours";
-import { MarketCycleMessageSchema, parseWithReason, type DeadLetter } from "../schemas";
+
 import { configFromSnapshot, readConfigSnapshots } from "../store/config";
 import { IoCount, maestroDb } from "../store/firestore";
-import { findUnloggedOrchestrations } from "../store/findings";
 import { paths } from "../store/paths";
-import { jsonPublisher } from "../store/pubsub";
-import { recordDeadLetter, retryUntilEndCondition, type RetriedEvent } from "../store/retries";
+import { MARKET_CYCLE_TOPIC, jsonPublisher } from "../store/pubsub";
 import { listActiveTenants } from "../store/tenant-jobs";
 import { logEvent } from "../log-events";
-import { cycleMaxInstances } from "../params";
-import { MARKET_CYCLE_TOPIC, OrchestrationRefused, orchestrateTenant, type OrchestrationRequest } from "./orchestration";
 
 export const CYCLE_SLOT_MINUTES = 5;
-export const MAX_CYCLE_AGE_MS = 5 * 60_000;
-export const MAX_CYCLE_ATTEMPTS = 5;
 
 // ---------------------------------------------------------------------------
 // Fan-out
@@ -144,83 +136,3 @@ export const scheduleMarketCycles = onSchedule({ schedule: "*/5 * * * *", timeZo
   // A retried run has the same scheduleTime, hence the same slot, hence the same sessions.
   await fanOutMarketCycles(maestroDb(), pubsubPublish, new Date(event.scheduleTime));
 });
-
-// ---------------------------------------------------------------------------
-// One tenant's cycle
-// ---------------------------------------------------------------------------
-
-export interface CycleEvent {
-  id: string;
-  /** Publish time of the message. */
-  time: Date;
-  /** The message body as text (undefined when it is not valid text). */
-  text: string | undefined;
-}
-
-export type CycleOutcome =
-  | { outcome: "orchestrated"; session_id: string }
-  | { outcome: "dead_lettered"; reason: string; kind: DeadLetter["kind"] };
-
-export async function handleMarketCycle(
-  db: Firestore,
-  event: CycleEvent,
-  options: { now?: () => Date; orchestrate?: (db: Firestore, request: OrchestrationRequest) => Promise<{ session_id: string }> } = {},
-): Promise<CycleOutcome> {
-  const clock = options.now ?? (() => new Date());
-  const orchestrate = options.orchestrate ?? orchestrateTenant;
-  const retried: RetriedEvent = { id: event.id, time: event.time, trigger: "onMarketCycle", source: MARKET_CYCLE_TOPIC, tenant_id: null, body: event.text ?? "(not text)" };
-  let body: unknown;
-  try {
-    body = event.text === undefined ? undefined : JSON.parse(event.text);
-  } catch {
-    return recordDeadLetter(db, retried, "permanent", "body: is not JSON", 1, clock());
-  }
-  const message = parseWithReason(MarketCycleMessageSchema, body);
-  if (!message.ok) return recordDeadLetter(db, retried, "permanent", message.reason, 1, clock());
-  const { tenant_id: tenantId, slot } = message.value;
-  retried.tenant_id = tenantId;
-
-  const run = await retryUntilEndCondition(
-    db,
-    retried,
-    { max_age_ms: MAX_CYCLE_AGE_MS, max_attempts: MAX_CYCLE_ATTEMPTS, since: "publication" },
-    () =>
-      orchestrate(db, {
-        tenant_id: tenantId,
-        trigger: "market_cycle",
-        requested_by: null,
-        // The slot names the scheduled cycle; without one, the message itself does.
-        event: slot ? { id: `slot:${slot}`, time: new Date(slot) } : { id: event.id, time: event.time },
-      }),
-    {
-      now: clock,
-      attemptsPath: paths.cycleAttempts(event.id),
-      permanent: (error) => (error instanceof OrchestrationRefused ? error.message : null),
-    },
-  );
-  if (run.outcome === "dead_lettered") return run;
-  // The sweep for this tenant's orchestrations without a log (moved out of the fan-out).
-  // The cycle is done: a failed sweep is logged, never a reason to run the cycle again.
-  await findUnloggedOrchestrations(db, tenantId, clock()).catch((error: unknown) =>
-    logEvent.cycleSweepFailed({ tenant_id: tenantId, event_id: event.id, error: error instanceof Error ? error.message : String(error) }),
-  );
-  return { outcome: "orchestrated", session_id: run.value.session_id };
-}
-
-function messageText(data: string | undefined): string | undefined {
-  if (data === undefined) return undefined;
-  return Buffer.from(data, "base64").toString("utf8");
-}
-
-export const onMarketCycle = onMessagePublished(
-  // One tenant's cycle per instance (concurrency 1); the chain scales by instances.
-  { topic: MARKET_CYCLE_TOPIC, retry: true, maxInstances: cycleMaxInstances, concurrency: 1, timeoutSeconds: 120, memory: "512MiB" },
-  async (event) => {
-    const message = event.data.message;
-    await handleMarketCycle(maestroDb(), {
-      id: message.messageId || event.id,
-      time: new Date(message.publishTime || event.time),
-      text: messageText(message.data),
-    });
-  },
-);

@@ -10,12 +10,16 @@
  * fails whole and it runs again on what is still pending.
  */
 import { FieldValue, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
+import { onMessagePublished } from "firebase-functions/v2/pubsub";
 import { HttpsError } from "firebase-functions/v2/https";
 import { issueNonce, newSessionId, sessionIdForEvent } from "../core/identity";
 import { orchestrateCycle } from "../core/orchestrate";
 import {
+  MarketCycleMessageSchema,
   OrchestrationSchema,
   TenantSchema,
+  parseWithReason,
+  type DeadLetter,
   type NonceRecord,
   type Orchestration,
   type RejectedSignal,
@@ -29,13 +33,17 @@ import { takeSignals } from "../core/signal-queue";
 import { loadMaestroConfig } from "../store/config";
 import { metricsDay, updateDailyMetrics } from "../store/metrics";
 import { recordNonceFinding } from "../core/cycle-metrics";
-import { IoCount, isAlreadyExists, isContention, parseDoc, plainData, storable } from "../store/firestore";
+import { IoCount, isAlreadyExists, isContention, maestroDb, parseDoc, plainData, storable } from "../store/firestore";
 import { paths } from "../store/paths";
+import { MARKET_CYCLE_TOPIC } from "../store/pubsub";
+import { findUnloggedOrchestrations } from "../store/findings";
+import { recordDeadLetter, retryUntilEndCondition, type RetriedEvent } from "../store/retries";
+import { cycleMaxInstances } from "../params";
 import { logEvent } from "../log-events";
 import { maestroCallable } from "./callable";
 import { readStoredWeights, readStrategies, recalculateWeights, weightsAreCurrent } from "../store/weights";
 
-export const MARKET_CYCLE_TOPIC = "maestro-market-cycle";
+export { MARKET_CYCLE_TOPIC };
 
 const MAX_ATTEMPTS = 4;
 
@@ -328,5 +336,88 @@ export const orchestrateNow = maestroCallable(
       if (isContention(error)) throw new HttpsError("aborted", "another cycle is orchestrating this tenant; try again");
       throw error;
     }
+  },
+);
+
+// ---------------------------------------------------------------------------
+// One tenant's cycle from the market-cycle topic (the fan-out's messages: stages/market-cycles.ts)
+// ---------------------------------------------------------------------------
+
+export const MAX_CYCLE_AGE_MS = 5 * 60_000;
+export const MAX_CYCLE_ATTEMPTS = 5;
+
+export interface CycleEvent {
+  id: string;
+  /** Publish time of the message. */
+  time: Date;
+  /** The message body as text (undefined when it is not valid text). */
+  text: string | undefined;
+}
+
+export type CycleOutcome =
+  | { outcome: "orchestrated"; session_id: string }
+  | { outcome: "dead_lettered"; reason: string; kind: DeadLetter["kind"] };
+
+export async function handleMarketCycle(
+  db: Firestore,
+  event: CycleEvent,
+  options: { now?: () => Date; orchestrate?: (db: Firestore, request: OrchestrationRequest) => Promise<{ session_id: string }> } = {},
+): Promise<CycleOutcome> {
+  const clock = options.now ?? (() => new Date());
+  const orchestrate = options.orchestrate ?? orchestrateTenant;
+  const retried: RetriedEvent = { id: event.id, time: event.time, trigger: "onMarketCycle", source: MARKET_CYCLE_TOPIC, tenant_id: null, body: event.text ?? "(not text)" };
+  let body: unknown;
+  try {
+    body = event.text === undefined ? undefined : JSON.parse(event.text);
+  } catch {
+    return recordDeadLetter(db, retried, "permanent", "body: is not JSON", 1, clock());
+  }
+  const message = parseWithReason(MarketCycleMessageSchema, body);
+  if (!message.ok) return recordDeadLetter(db, retried, "permanent", message.reason, 1, clock());
+  const { tenant_id: tenantId, slot } = message.value;
+  retried.tenant_id = tenantId;
+
+  const run = await retryUntilEndCondition(
+    db,
+    retried,
+    { max_age_ms: MAX_CYCLE_AGE_MS, max_attempts: MAX_CYCLE_ATTEMPTS, since: "publication" },
+    () =>
+      orchestrate(db, {
+        tenant_id: tenantId,
+        trigger: "market_cycle",
+        requested_by: null,
+        // The slot names the scheduled cycle; without one, the message itself does.
+        event: slot ? { id: `slot:${slot}`, time: new Date(slot) } : { id: event.id, time: event.time },
+      }),
+    {
+      now: clock,
+      attemptsPath: paths.cycleAttempts(event.id),
+      permanent: (error) => (error instanceof OrchestrationRefused ? error.message : null),
+    },
+  );
+  if (run.outcome === "dead_lettered") return run;
+  // The sweep for this tenant's orchestrations without a log (moved out of the fan-out).
+  // The cycle is done: a failed sweep is logged, never a reason to run the cycle again.
+  await findUnloggedOrchestrations(db, tenantId, clock()).catch((error: unknown) =>
+    logEvent.cycleSweepFailed({ tenant_id: tenantId, event_id: event.id, error: error instanceof Error ? error.message : String(error) }),
+  );
+  return { outcome: "orchestrated", session_id: run.value.session_id };
+}
+
+function messageText(data: string | undefined): string | undefined {
+  if (data === undefined) return undefined;
+  return Buffer.from(data, "base64").toString("utf8");
+}
+
+export const onMarketCycle = onMessagePublished(
+  // One tenant's cycle from the market-cycle topic (the fan-out's messages: stages/market-cycles.ts) per instance (concurrency 1); the chain scales by instances.
+  { topic: MARKET_CYCLE_TOPIC, retry: true, maxInstances: cycleMaxInstances, concurrency: 1, timeoutSeconds: 120, memory: "512MiB" },
+  async (event) => {
+    const message = event.data.message;
+    await handleMarketCycle(maestroDb(), {
+      id: message.messageId || event.id,
+      time: new Date(message.publishTime || event.time),
+      text: messageText(message.data),
+    });
   },
 );

@@ -6,6 +6,9 @@
  */
 import type { Topic } from "@google-cloud/pubsub";
 
+/** The market-cycle topic: {"tenant_id", "slot"?} per tenant (the fan-out publishes, the orchestration stage consumes). */
+export const MARKET_CYCLE_TOPIC = "maestro-market-cycle";
+
 export type PublishJson<T = Record<string, unknown>> = (body: T) => Promise<string>;
 
 const topics = new Map<string, Promise<Topic>>();

@@ -12,7 +12,7 @@
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { FieldValue } from "firebase-admin/firestore";
-import { MARKET_CYCLE_TOPIC } from "../stages/orchestration";
+import { MARKET_CYCLE_TOPIC } from "../store/pubsub";
 import { paths } from "../store/paths";
 import { formatBenchTable, ms, summarise, type BenchRow } from "./bench-core";
 import { seededRandom } from "./seeded-random";

@@ -7,7 +7,7 @@
 import { DEMO_TENANT_ID, buildDemoDataset } from "./demo-data";
 import { clientAppDemo } from "./demo-client";
 import { emulatorDb, publish, waitFor } from "./emulator-client";
-import { MARKET_CYCLE_TOPIC } from "../stages/orchestration";
+import { MARKET_CYCLE_TOPIC } from "../store/pubsub";
 import { paths } from "../store/paths";
 import { venueDayOf } from "../core/market-hours";
 import { loadMaestroConfig } from "../store/config";

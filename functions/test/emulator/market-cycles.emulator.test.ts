@@ -7,7 +7,8 @@
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { sessionIdForEvent } from "../../src/core/identity";
-import { fanOutMarketCycles, handleMarketCycle, pubsubPublish, MAX_CYCLE_ATTEMPTS } from "../../src/stages/market-cycles";
+import { fanOutMarketCycles, pubsubPublish } from "../../src/stages/market-cycles";
+import { handleMarketCycle, MAX_CYCLE_ATTEMPTS } from "../../src/stages/orchestration";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
 import { adminDb, ampleAccountSnapshot, callCallable, memberOf, publish, uniqueTenantId, waitFor } from "../support/emulator";
