@@ -15,6 +15,7 @@ import { canonicalJson } from "../core/hash-chain";
 import { modeDowngrades, recordDecay } from "../core/cycle-metrics";
 import { dailyReturns } from "../core/fifo";
 import { withPaperDays } from "../core/paper";
+import { nextDay, venueDayStart } from "../core/market-hours";
 import {
   StrategySchema,
   StrategyWeightsSchema,
@@ -84,6 +85,7 @@ export async function recalculateWeights(
   const now = input.now ?? new Date();
   const { config } = input;
   const strategyIds = Object.keys(input.strategies).sort();
+  const tz = config.market_hours.time_zone;
 
   const perStrategy = await Promise.all(
     strategyIds.map(async (strategyId): Promise<StrategyPerformanceInput> => {
@@ -104,8 +106,9 @@ export async function recalculateWeights(
         strategy,
         daily_returns: dailyReturns(rows, strategy.capital_base),
         paper_days,
-        period_start: rows.length ? `${rows[0].trading_day}T00:00:00.000Z` : null,
-        period_end: rows.length ? `${rows[rows.length - 1].trading_day}T23:59:59.999Z` : null,
+        // The venue's days, as the performance documents are: from the first day's midnight there to the last day's end.
+        period_start: rows.length ? venueDayStart(rows[0].trading_day, tz).toISOString() : null,
+        period_end: rows.length ? new Date(venueDayStart(nextDay(rows[rows.length - 1].trading_day), tz).getTime() - 1).toISOString() : null,
       };
     }),
   );

@@ -97,6 +97,9 @@ test("a shadow strategy trades on paper and earns its way back to REDUCED, then 
     const w = await weightOf(tenantId, day);
     expect(w.sharpe_ratio).toBeCloseTo(sharpe(returns), 6);
     expect(w).toMatchObject({ data_points: 7 + i, paper_days: i + 1 });
+    // The weights' period is in the venue's days (New York, EDT: midnight is 04:00Z): 10-05 through this day.
+    expect(w.period_start).toBe("2026-10-05T04:00:00.000Z");
+    expect(w.period_end).toBe(new Date(Date.parse(`2026-10-${12 + i}T04:00:00.000Z`) - 1).toISOString());
     if (i < 2) expect(w.mode).toBe("SHADOW_MODE");
     if (i === 2) {
       // 9 days, 3 of them paper: Sharpe ≈ 0.8403 ≥ 0.5
