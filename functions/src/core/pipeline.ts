@@ -17,6 +17,7 @@ import type {
   Intervention,
   InterventionCode,
   MaestroConfig,
+  Mode,
   StrategyWeight,
   SystemicRisk,
 } from "../schemas";
@@ -100,9 +101,9 @@ export function runSteps(
 }
 
 /** Modes whose signals reach the market; a SHADOW_MODE or DISABLED signal trades on paper or not at all. */
-export const TRADABLE: ReadonlySet<string> = new Set(["ACTIVE", "REDUCED"]);
+export const TRADABLE_MODES: ReadonlySet<Mode> = new Set<Mode>(["ACTIVE", "REDUCED"]);
 
 /** Whether a signal would reach the market as it stands: a tradable mode, not HOLD, an allocation above 0. */
 export function wouldTrade(s: Pick<DraftSignal, "mode" | "action" | "allocation">): boolean {
-  return TRADABLE.has(s.mode) && s.action !== "HOLD" && s.allocation > 0;
+  return TRADABLE_MODES.has(s.mode) && s.action !== "HOLD" && s.allocation > 0;
 }

@@ -3,11 +3,11 @@
  * `threshold` strategies that can trade (not SHADOW_MODE, not DISABLED) say SELL, every BUY
  * becomes HOLD with original_action, override_reason and confidence 0.
  */
-import type { EnrichedSignal, Mode, SystemicRisk } from "../schemas";
-import { intervene, isEntry, type CycleStep, type DraftSignal } from "./pipeline";
+import type { SystemicRisk } from "../schemas";
+import { TRADABLE_MODES, intervene, isEntry, type CycleStep, type DraftSignal } from "./pipeline";
 
-/** Modes whose signals reach the market; a SHADOW_MODE or DISABLED SELL is no market signal. */
-export const TRADABLE_MODES: ReadonlySet<Mode> = new Set<Mode>(["ACTIVE", "REDUCED"]);
+/** Modes whose signals reach the market (defined with the pipeline); a SHADOW_MODE or DISABLED SELL is no market signal. */
+export { TRADABLE_MODES };
 
 export const SYSTEMIC_RISK_MODIFICATION = "BUY->HOLD (systemic risk)";
 
@@ -77,6 +77,3 @@ export const systemicOverrideStep: CycleStep = {
     return { signals: result.signals, systemic_risk: result.systemic_risk };
   },
 };
-
-/** Compatibility: the enriched-signal type of the callers that pass full signals. */
-export type OverridableSignal = EnrichedSignal;
