@@ -92,7 +92,14 @@ test("a shadow strategy trades on paper and earns its way back to REDUCED, then 
     if (i === 0) {
       // The next mark priced the waiting fill: 2,000 / 200 = 10 QQQ.
       expect((await qqqRef.get()).data()).toMatchObject({ quantity: 10, price: 200, status: "filled", priced_by_mark: day });
-      expect(paperDay.positions).toEqual({ QQQ: { quantity: 10, average_price: 200, mark_price: 200 }, SPY: { quantity: 50, average_price: 100, mark_price: 102 } });
+      // The priced fill is its own paper write, rolled in by a pass of its own (its P&L that day is 0,
+      // so the day's figure alone cannot tell whether it is in yet): wait for the position.
+      const withQqq = await waitFor("the priced QQQ fill in the paper day", async () => {
+        const snap = await db.doc(paths.paperPerformanceDay(tenantId, "ghost", day)).get();
+        return snap.get("positions.QQQ") ? snap.data() : undefined;
+      }, 60_000, 250);
+      expect(withQqq.positions).toEqual({ QQQ: { quantity: 10, average_price: 200, mark_price: 200 }, SPY: { quantity: 50, average_price: 100, mark_price: 102 } });
+      expect(withQqq.daily_pnl).toBe(100);
     }
     const w = await weightOf(tenantId, day);
     expect(w.sharpe_ratio).toBeCloseTo(sharpe(returns), 6);
