@@ -4,7 +4,8 @@
  * with the threshold, the hash chain intact. Each check is listed with pass/fail and its
  * finding." Every check recomputes from the log's own signals; none trusts a stored verdict.
  */
-import type { AuditCheck, EnrichedSignal, MaestroConfig, Mode, OrchestrationLog } from "../schemas";
+import type { AuditCheck, EnrichedSignal, MaestroConfig, Mode, OrchestrationLog, TransitionLog } from "../schemas";
+import { refusal } from "./trading-session";
 import { weightForMode } from "./allocation";
 import type { ChainKeys } from "./chain-keys";
 import { GENESIS_HASH, canonicalJson, checkLinkHash, orchestrationDigest } from "./hash-chain";
@@ -39,6 +40,7 @@ export const AUDIT_CHECK_NAMES = [
   "interventions_consistent",
   "hash_chain_intact",
   "orchestration_matches_log",
+  "transition_allowed",
 ] as const;
 
 /** Allocations are products of two doubles; compare them to this tolerance. */
@@ -59,6 +61,16 @@ export function auditOrchestrationLog(input: AuditInput): AuditCheck[] {
     check("hash_chain_intact", hashChainIntact(input)),
     check("orchestration_matches_log", orchestrationMatchesLog(input)),
   ];
+}
+
+/**
+ * A trading session's move in the chain (issue 10): its link is intact, and the move is
+ * one the session's state machine allows the actor to make.
+ */
+export function auditTransitionLog(input: Pick<AuditInput, "stored" | "previous" | "keys"> & { log: TransitionLog }): AuditCheck[] {
+  const { transition } = input.log;
+  const refused = refusal(transition.from, transition.to, transition.actor);
+  return [check("hash_chain_intact", hashChainIntact(input)), check("transition_allowed", refused ? [refused] : [])];
 }
 
 function check(name: (typeof AUDIT_CHECK_NAMES)[number], findings: string[]): AuditCheck {
@@ -275,9 +287,9 @@ function isScaledForBuyingPower(s: EnrichedSignal): boolean {
   return (s.buying_power_reason !== undefined && s.override_reason === undefined && s.action === "BUY") || (s.interventions ?? []).some((x) => x.code === "POSITION_RISK_SCALED");
 }
 
-/** Held by the risk guardian (its interventions say so). */
+/** Held by the risk guardian or the trading session's gate (its interventions say so). */
 function isHeldByGuardian(s: EnrichedSignal): boolean {
-  return s.action === "HOLD" && (s.interventions ?? []).some((x) => x.step === "risk_guardian" && HOLD_CODES.has(x.code));
+  return s.action === "HOLD" && (s.interventions ?? []).some((x) => (x.step === "risk_guardian" || x.step === "trading_session") && HOLD_CODES.has(x.code));
 }
 
 /** The double-spend guard: the BUYs let through never exceed the buying power of the cycle. */
@@ -304,7 +316,7 @@ function buyingPowerRespected(log: OrchestrationLog): string[] {
 }
 
 /** The steps that are about risk: they may hold or scale an entry, never an exit. */
-const RISK_STEPS = new Set(["systemic_override", "risk_guardian", "buying_power"]);
+const RISK_STEPS = new Set(["trading_session", "systemic_override", "risk_guardian", "buying_power"]);
 /** Which step may record which code. */
 const STEP_OF_CODE: Record<string, string> = {
   REDUCED_ALLOCATION: "weights",
@@ -316,9 +328,28 @@ const STEP_OF_CODE: Record<string, string> = {
   POSITION_RISK_SCALED: "risk_guardian",
   MAX_POSITIONS: "risk_guardian",
   EQUITY_UNAVAILABLE: "risk_guardian",
+  EQUITY_IMPLAUSIBLE: "risk_guardian",
+  SESSION_LOSS_LIMIT: "risk_guardian",
+  MAX_TRADES_PER_SESSION: "risk_guardian",
+  MAX_CONSECUTIVE_LOSSES: "risk_guardian",
+  ORDER_RATE_LIMIT: "risk_guardian",
+  SESSION_DURATION_LIMIT: "risk_guardian",
+  SESSION_PAUSED: "trading_session",
 };
 /** Codes that hold a signal (HOLD, 0) and codes that scale it down. */
-const HOLD_CODES = new Set(["SYSTEMIC_RISK_OVERRIDE", "BUYING_POWER_HELD", "MAX_POSITIONS", "EQUITY_UNAVAILABLE"]);
+const HOLD_CODES = new Set([
+  "SYSTEMIC_RISK_OVERRIDE",
+  "BUYING_POWER_HELD",
+  "MAX_POSITIONS",
+  "EQUITY_UNAVAILABLE",
+  "EQUITY_IMPLAUSIBLE",
+  "SESSION_LOSS_LIMIT",
+  "MAX_TRADES_PER_SESSION",
+  "MAX_CONSECUTIVE_LOSSES",
+  "ORDER_RATE_LIMIT",
+  "SESSION_DURATION_LIMIT",
+  "SESSION_PAUSED",
+]);
 const SCALE_CODES = new Set(["BUYING_POWER_SCALED", "POSITION_RISK_SCALED"]);
 
 /**
@@ -356,7 +387,7 @@ function interventionsConsistent(log: OrchestrationLog): string[] {
 }
 
 /** The per-log view of the chain: this link and the previous one, by the rule verifyLogChain uses. */
-function hashChainIntact({ log, stored, previous, keys }: AuditInput): string[] {
+function hashChainIntact({ log, stored, previous, keys }: Pick<AuditInput, "stored" | "previous" | "keys"> & { log: Pick<OrchestrationLog, "seq" | "prev_hash" | "prev_log_id"> }): string[] {
   const findings: string[] = [];
   const own = checkLinkHash(stored, keys);
   if (own) findings.push(own);

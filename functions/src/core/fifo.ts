@@ -49,6 +49,11 @@ export interface RollupOptions {
    * (a trade on or before it is a caller error), and the rows are the days after it.
    */
   from?: FifoCheckpoint;
+  /**
+   * Called for each fill that reduced or closed a position, in execution order, with what
+   * it realized net of its fee: the closed trades the risk guardian counts losses in a row by.
+   */
+  onClosingFill?: (closing: { day: string; executed_at: Date; pnl: number }) => void;
 }
 
 /**
@@ -112,7 +117,11 @@ export function rollupStrategyDays(
         book = newBook();
         books.set(trade.symbol, book);
       }
-      realized += fill(book, trade.side === "BUY" ? 1 : -1, trade.quantity, trade.price);
+      const direction = trade.side === "BUY" ? 1 : -1;
+      const closing = book.side === -direction;
+      const realizedByFill = fill(book, direction, trade.quantity, trade.price);
+      realized += realizedByFill;
+      if (closing && options.onClosingFill) options.onClosingFill({ day, executed_at: trade.executed_at, pnl: round(realizedByFill - trade.fee) });
       lastTrade.set(trade.symbol, { price: trade.price, day });
       fees += trade.fee;
       tradeCount++;

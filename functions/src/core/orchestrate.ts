@@ -13,9 +13,12 @@ import {
   type EnrichedSignal,
   type MaestroConfig,
   type RejectedSignal,
+  type SessionAlert,
+  type SessionRisk,
   type Strategy,
   type StrategyWeight,
   type SystemicRisk,
+  type TradingSessionState,
 } from "../schemas";
 import type { CycleStepName } from "../schemas";
 import { currentWeight, weightsStep } from "./allocation";
@@ -24,6 +27,7 @@ import { agentId } from "./identity";
 import { exposureOf, runSteps, wouldTrade, type CycleStep, type DraftSignal } from "./pipeline";
 import { SYSTEMIC_RISK_MODIFICATION, systemicOverrideStep } from "./systemic-risk";
 import { riskGuardianStep } from "./risk-guardian";
+import { assessSession, recordOrders, tradingSessionGate, type ClosedTrade, type SessionAssessment, type SessionBlock, type SessionFinding } from "./session-guardian";
 
 /** The steps by name; config.cycle_steps chooses and orders them. */
 export const CYCLE_STEP_REGISTRY: Readonly<Record<CycleStepName, CycleStep>> = {
@@ -52,6 +56,31 @@ export interface CycleInput {
   equity?: { value: number | null; source: string };
   /** Buying power left for this cycle's BUYs (see BuyingPowerInput); absent or null available = not capped. */
   buyingPower?: { available: number | null | "hold"; source: string };
+  /** The trading session the cycle runs in; absent: no session (a pure test of the steps), every signal as in ACTIVE_TRADING. */
+  session?: {
+    state: TradingSessionState;
+    paused_reason: string | null;
+    risk: SessionRisk;
+    /** The session's closing fills across the tenant's strategies (MAX_CONSECUTIVE_LOSSES). */
+    closed_trades: readonly ClosedTrade[];
+    trading_since: string | null;
+    closes_at: string | null;
+    /** When the account snapshot behind `equity` was taken. */
+    equity_as_of: string | null;
+  };
+}
+
+/** What the cycle changes on its trading session. */
+export interface SessionOutcome {
+  /** The risk state after this cycle: equity marks, locks, and the orders it licensed. */
+  risk: SessionRisk;
+  alerts: SessionAlert[];
+  findings: SessionFinding[];
+  /** Orders licensed by this cycle (executable BUYs and SELLs, entries and exits). */
+  orders: number;
+  /** The lock or data-quality hold on every entry this cycle. */
+  block: SessionBlock | null;
+  loss: SessionAssessment["loss"];
 }
 
 export interface CycleResult {
@@ -64,6 +93,8 @@ export interface CycleResult {
   /** Sorted by signal id. */
   rejected_signals: RejectedSignal[];
   buying_power: BuyingPowerSummary;
+  /** Present when the cycle ran in a trading session. */
+  session?: SessionOutcome;
 }
 
 /** Code-unit order: deterministic and independent of the runtime's locale. */
@@ -128,7 +159,27 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
     });
   }
 
-  const steps = config.cycle_steps.map((name) => CYCLE_STEP_REGISTRY[name]);
+  // The session's limits are the risk guardian's: without it in the steps, the session
+  // still keeps its equity marks and counts, but nothing locks.
+  const guarded = config.cycle_steps.includes("risk_guardian");
+  const equity = input.equity ?? { value: null, source: "no account snapshot" };
+  let assessment: SessionAssessment | null = null;
+  if (input.session) {
+    assessment = assessSession({
+      risk: config.risk,
+      state: input.session.risk,
+      equity: { ...equity, as_of: input.session.equity_as_of },
+      closedTrades: input.session.closed_trades,
+      now: input.now,
+      tradingSince: input.session.trading_since,
+      closesAt: input.session.closes_at,
+    });
+    if (!guarded) assessment = { ...assessment, state: { ...assessment.state, locks: input.session.risk.locks }, alerts: [], block: null, tradesLeft: null, ordersLeft: null };
+  }
+
+  // The weights first, then the trading session's gate (always), then the configured risk steps.
+  const configured = config.cycle_steps.map((name) => CYCLE_STEP_REGISTRY[name]);
+  const steps = [configured[0], tradingSessionGate, ...configured.slice(1)];
   const result = runSteps(steps, drafts, {
     config,
     weights: weightByStrategy,
@@ -137,8 +188,19 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
       available: input.buyingPower?.available ?? null,
       source: input.buyingPower?.source ?? "no account snapshot: BUY notional not capped",
     },
-    equity: input.equity ?? { value: null, source: "no account snapshot" },
+    equity,
     positions: input.positions ?? {},
+    ...(input.session && assessment
+      ? {
+          session: {
+            state: input.session.state,
+            pausedReason: input.session.paused_reason,
+            block: assessment.block,
+            tradesLeft: assessment.tradesLeft,
+            ordersLeft: assessment.ordersLeft,
+          },
+        }
+      : {}),
   });
 
   // Identity last, only on what survived: a signal a step dropped gets no nonce.
@@ -187,6 +249,7 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
     };
   });
 
+  const orders = signals.filter((s) => s.executable).length;
   return {
     signals,
     allocation_decisions: allocationDecisions,
@@ -194,5 +257,17 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
     signals_modified: signalsModified,
     rejected_signals: rejected,
     buying_power: buyingPower,
+    ...(assessment
+      ? {
+          session: {
+            risk: recordOrders(assessment.state, orders, input.now),
+            alerts: assessment.alerts,
+            findings: assessment.findings,
+            orders,
+            loss: assessment.loss,
+            block: assessment.block,
+          },
+        }
+      : {}),
   };
 }

@@ -12,15 +12,17 @@
  */
 import type {
   BuyingPowerSummary,
-  CycleStepName,
   EnrichedSignal,
   Intervention,
   InterventionCode,
+  InterventionStep,
   MaestroConfig,
   Mode,
   StrategyWeight,
   SystemicRisk,
+  TradingSessionState,
 } from "../schemas";
+import type { SessionBlock } from "./session-guardian";
 
 /** A signal inside the pipeline: everything but the identity, which is stamped last. */
 export type DraftSignal = Omit<EnrichedSignal, "agent_id" | "nonce" | "session_id" | "identity_timestamp">;
@@ -36,6 +38,17 @@ export interface StepContext {
   equity: { value: number | null; source: string };
   /** Each strategy's open quantity per symbol. */
   positions: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** The trading session as the cycle found it (absent: no session limits, as in a pure test of one step). */
+  session?: {
+    state: TradingSessionState;
+    /** Why the session was paused, for the hold's reason. */
+    pausedReason: string | null;
+    /** A lock or a data-quality hold on every entry (core/session-guardian.ts). */
+    block: SessionBlock | null;
+    /** Orders the cycle may still license this session / this minute (null: no limit). */
+    tradesLeft: number | null;
+    ordersLeft: number | null;
+  };
 }
 
 /** What a step returns: the signals, and its summary for the orchestration record. */
@@ -46,7 +59,7 @@ export interface StepResult {
 }
 
 export interface CycleStep {
-  readonly name: CycleStepName;
+  readonly name: InterventionStep;
   run(signals: readonly DraftSignal[], ctx: StepContext): StepResult;
 }
 
@@ -56,7 +69,7 @@ export interface CycleStep {
  */
 export function intervene(
   signal: DraftSignal,
-  step: CycleStepName,
+  step: InterventionStep,
   code: InterventionCode,
   reason: string,
   after: Intervention["after"],

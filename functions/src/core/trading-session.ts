@@ -11,25 +11,16 @@
  * order). The clock never leaves EMERGENCY_STOP, and never resumes a PAUSED session; a
  * paused session still closes with the venue (POST_MARKET, SHUTDOWN).
  *
- * Not yet wired into the cycle or the fan-out: see the issue-10 note.
+ * The cycle applies the clock (stages/orchestration.ts) each time the fan-out wakes the
+ * tenant, and orchestrates entries only in ACTIVE_TRADING (exits also while PAUSED).
  */
-import type { MarketHours } from "../schemas";
-import { localClock } from "./market-hours";
+import { TRADING_SESSION_STATES, type MarketHours, type SessionActor, type TradingSessionState } from "../schemas";
+import { localClock, marketSession, nextDay, venueDayOf, venueDayStart } from "./market-hours";
 
-export const TRADING_SESSION_STATES = [
-  "INIT",
-  "PRE_MARKET",
-  "SESSION_OPEN",
-  "ACTIVE_TRADING",
-  "POST_MARKET",
-  "SHUTDOWN",
-  "PAUSED",
-  "EMERGENCY_STOP",
-] as const;
-export type TradingSessionState = (typeof TRADING_SESSION_STATES)[number];
+export { TRADING_SESSION_STATES, type TradingSessionState };
 
 /** Who moves a session: the clock (the schedule), an admin (a callable), or the risk guardian. */
-export type Actor = { kind: "clock" } | { kind: "admin"; uid: string } | { kind: "guardian"; code: string };
+export type Actor = SessionActor;
 
 export interface Transition {
   from: TradingSessionState;
@@ -159,4 +150,61 @@ const CLOCK_REASONS: Record<TradingSessionState, string> = {
 /** Only an ACTIVE_TRADING session orchestrates entries. */
 export function tradesEntries(state: TradingSessionState): boolean {
   return state === "ACTIVE_TRADING";
+}
+
+/**
+ * Whether a cycle runs at all: ACTIVE_TRADING orchestrates everything; PAUSED orchestrates
+ * so that exits still pass (entries are held with SESSION_PAUSED), as freqtrade's
+ * "stopentry" pause manages open trades; every other state orchestrates nothing (the venue
+ * is closed, or EMERGENCY_STOP: nothing may re-submit while the broker is flattened).
+ */
+export function orchestrates(state: TradingSessionState): boolean {
+  return state === "ACTIVE_TRADING" || state === "PAUSED";
+}
+
+/** The instant the venue closes on `day` (a 24:00 close is the next midnight): session locks last until then. */
+export function closeInstant(day: string, hours: MarketHours): Date {
+  const start = venueDayStart(day, hours.time_zone);
+  const next = venueDayStart(nextDay(day), hours.time_zone);
+  if (hours.close === "24:00") return next;
+  // Local wall time → instant: the day's start plus the minutes, corrected for a DST change in between.
+  const guess = new Date(start.getTime() + minutesOf(hours.close) * 60_000);
+  const local = localClock(guess, hours.time_zone);
+  const drift = minutesOf(local.time) - minutesOf(hours.close) + (local.date > day ? 1440 : local.date < day ? -1440 : 0);
+  return new Date(Math.min(guess.getTime() - drift * 60_000, next.getTime()));
+}
+
+/**
+ * Where an admin's resume puts a PAUSED session: the phase the clock is in, walked to
+ * from PAUSED (a resume after the close goes the clock's way instead).
+ */
+export function resumeTarget(clock: TradingSessionState): TradingSessionState | null {
+  if (clock === "INIT") return "PRE_MARKET";
+  if (clock === "PRE_MARKET" || clock === "ACTIVE_TRADING") return clock;
+  return null;
+}
+
+export interface ClockWake {
+  /** Whether the fan-out wakes the tenant for this slot. */
+  wake: boolean;
+  /** Where the clock puts the tenant's session of the venue's day at `now`. */
+  phase: TradingSessionState;
+  reason: string;
+}
+
+/**
+ * Whether the scheduled fan-out wakes a tenant at `now`: in PRE_MARKET, ACTIVE_TRADING and
+ * POST_MARKET (each wake-up walks the session to the clock and, when trading, runs a
+ * cycle), and in the first slot of SHUTDOWN, so the session is walked there and closed.
+ * Otherwise the venue's reason it is closed.
+ */
+export function clockWakes(now: Date, hours: MarketHours & { close: string }, windows: SessionWindows, slotMinutes: number): ClockWake {
+  const phase = clockPhase(now, venueDayOf(now, hours.time_zone), hours, windows);
+  if (phase === "PRE_MARKET" || phase === "ACTIVE_TRADING" || phase === "POST_MARKET") return { wake: true, phase, reason: `the trading session's clock is in ${phase}` };
+  const before = new Date(now.getTime() - slotMinutes * 60_000);
+  const phaseBefore = clockPhase(before, venueDayOf(before, hours.time_zone), hours, windows);
+  if (phase === "SHUTDOWN" && phaseBefore !== "SHUTDOWN" && phaseBefore !== "INIT") {
+    return { wake: true, phase, reason: "the post-market window just ended: the session is walked to SHUTDOWN" };
+  }
+  return { wake: false, phase, reason: marketSession(now, hours).reason };
 }

@@ -14,6 +14,9 @@ import {
   RejectedSignalSchema,
   StrategyWeightSchema,
   SystemicRiskSchema,
+  LOCK_CODES,
+  TradingDaySchema,
+  TradingSessionSchema,
 } from "./index";
 
 const TenantRequest = z.object({ tenant_id: DocIdSchema }).strict();
@@ -213,3 +216,30 @@ export const RedeemNonceResponseSchema = NonceRecordSchema.pick({
   /** The same caller presented an already redeemed nonce again: this is the original redemption. */
   replay: z.boolean(),
 });
+
+// Trading sessions (issue 10) — pause, resume and lift a lock: admin; read: viewer ----
+
+export const PauseTradingSessionRequestSchema = z.object({ tenant_id: DocIdSchema, reason: ReasonSchema }).strict();
+export type PauseTradingSessionRequest = z.infer<typeof PauseTradingSessionRequestSchema>;
+export const ResumeTradingSessionRequestSchema = PauseTradingSessionRequestSchema;
+export type ResumeTradingSessionRequest = PauseTradingSessionRequest;
+
+export const LiftRiskLockRequestSchema = z
+  .object({
+    tenant_id: DocIdSchema,
+    code: z.enum(LOCK_CODES, { error: `must be one of ${LOCK_CODES.join(", ")}` }),
+    reason: ReasonSchema,
+  })
+  .strict();
+export type LiftRiskLockRequest = z.infer<typeof LiftRiskLockRequestSchema>;
+
+/** The session after the change, and the admin action that records it. */
+export const TradingSessionActionResponseSchema = z.object({ session: TradingSessionSchema, action_id: z.string() });
+export type TradingSessionActionResponse = z.infer<typeof TradingSessionActionResponseSchema>;
+
+/** `day` defaults to the venue's day now (market_hours.time_zone). */
+export const GetTradingSessionRequestSchema = z.object({ tenant_id: DocIdSchema, day: TradingDaySchema.optional() }).strict();
+export type GetTradingSessionRequest = z.infer<typeof GetTradingSessionRequestSchema>;
+/** `session` is null when no session exists for the day (no cycle woke the tenant yet). */
+export const GetTradingSessionResponseSchema = z.object({ day: z.string(), session: TradingSessionSchema.nullable() });
+export type GetTradingSessionResponse = z.infer<typeof GetTradingSessionResponseSchema>;

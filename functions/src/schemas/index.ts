@@ -148,13 +148,15 @@ export const AccountConfigSchema = z
  */
 export const CYCLE_STEPS = ["weights", "systemic_override", "risk_guardian", "buying_power"] as const;
 export type CycleStepName = (typeof CYCLE_STEPS)[number];
-export const DEFAULT_CYCLE_STEPS: CycleStepName[] = ["weights", "systemic_override", "buying_power"];
+export const DEFAULT_CYCLE_STEPS: CycleStepName[] = ["weights", "systemic_override", "risk_guardian", "buying_power"];
 
 /**
- * The risk guardian's limits (seed 001 SKILL_2; the step "risk_guardian"). What this step
- * enforces today needs only the account and the positions; the session limits (loss from
- * the session's high-water mark, trades and consecutive losses per session) come with the
- * trading sessions being wired into the cycle.
+ * The risk guardian's limits (seed 001 SKILL_2; the step "risk_guardian"). Per entry: its
+ * risk against equity and the tenant's count of symbols. Per trading session: the loss
+ * from the session's high-water mark, the trades taken, the closed trades lost in a row,
+ * the orders per minute and the session's length. A session breach is a lock on the
+ * trading session (code, reason, since, until) that holds entries until the session ends
+ * or an admin lifts it; exits always pass.
  */
 export const RiskConfigSchema = z
   .object({
@@ -164,9 +166,170 @@ export const RiskConfigSchema = z
     default_stop_distance_pct: z.number().gt(0, "must be greater than 0").max(100, "must be at most 100").default(2),
     /** Most symbols the tenant may hold at once across its strategies; an entry into a new symbol past it is held. null: no limit. */
     max_positions: z.number().int().min(1, "must be at least 1").nullable().default(null),
+    /** The session's loss limit, in % of its starting equity, measured from the session's high-water mark of equity (realized + unrealized). */
+    max_session_loss_pct: z.number().gt(0, "must be greater than 0").max(100, "must be at most 100").default(3),
+    /** Orders licensed (entries and exits) per trading session before entries lock. null: no limit. */
+    max_trades_per_session: z.number().int().min(1, "must be at least 1").nullable().default(20),
+    /** Closed trades lost in a row in the session before entries lock. null: no limit. */
+    max_consecutive_losses: z.number().int().min(1, "must be at least 1").nullable().default(5),
+    /** Orders licensed in any 60 seconds; entries past it wait for the next cycle (not a lock). null: no limit. */
+    max_orders_per_minute: z.number().int().min(1, "must be at least 1").nullable().default(null),
+    /** Minutes after the session began trading before entries lock. null: the venue's hours. */
+    max_session_minutes: z.number().int().min(1, "must be at least 1").max(1440, "must be at most 1440 (a day)").nullable().default(null),
+    /**
+     * An equity reading that moved more than this % from the last accepted one is not
+     * believed on its own: entries are held (EQUITY_IMPLAUSIBLE) and a finding written
+     * until a later snapshot confirms it, when it is taken as a cash flow (the session's
+     * starting equity and high-water mark move with it) rather than as profit or loss.
+     */
+    max_equity_jump_pct: z.number().gt(0, "must be greater than 0").max(1000, "must be at most 1000").default(25),
   })
   .strict();
 export type RiskConfig = z.infer<typeof RiskConfigSchema>;
+
+/**
+ * The trading session's clock windows around the venue's hours (core/trading-session.ts):
+ * PRE_MARKET for `pre_market_minutes` before the open, POST_MARKET for
+ * `post_market_minutes` after the close, then SHUTDOWN.
+ */
+export const TradingSessionConfigSchema = z
+  .object({
+    pre_market_minutes: z.number().int().min(0, "must be at least 0").max(720, "must be at most 720").default(30),
+    post_market_minutes: z.number().int().min(0, "must be at least 0").max(720, "must be at most 720").default(30),
+  })
+  .strict();
+
+// ---------------------------------------------------------------------------
+// Trading sessions: tenants/{t}/trading_sessions/{YYYY-MM-DD} (one per venue day)
+// ---------------------------------------------------------------------------
+
+export const TRADING_SESSION_STATES = [
+  "INIT",
+  "PRE_MARKET",
+  "SESSION_OPEN",
+  "ACTIVE_TRADING",
+  "POST_MARKET",
+  "SHUTDOWN",
+  "PAUSED",
+  "EMERGENCY_STOP",
+] as const;
+export type TradingSessionState = (typeof TRADING_SESSION_STATES)[number];
+
+/** Who moved a session: the clock (the schedule), an admin (a callable), or the risk guardian. */
+export const SessionActorSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("clock") }),
+  z.object({ kind: z.literal("admin"), uid: z.string() }),
+  z.object({ kind: z.literal("guardian"), code: z.string() }),
+]);
+export type SessionActor = z.infer<typeof SessionActorSchema>;
+
+export const SessionTransitionSchema = z.object({
+  from: z.enum(TRADING_SESSION_STATES),
+  to: z.enum(TRADING_SESSION_STATES),
+  actor: SessionActorSchema,
+  at: z.string(),
+  reason: z.string(),
+  /** The log-chain entry that records this move (systemStatus/orchestration_logs/logs/{log_id}). */
+  log_id: z.string().nullable(),
+});
+export type SessionTransition = z.infer<typeof SessionTransitionSchema>;
+
+/** The codes a session lock can carry (a breach of a session limit). */
+export const LOCK_CODES = ["SESSION_LOSS_LIMIT", "MAX_TRADES_PER_SESSION", "MAX_CONSECUTIVE_LOSSES", "SESSION_DURATION_LIMIT"] as const;
+export type LockCode = (typeof LOCK_CODES)[number];
+
+/** A breach that holds entries: until the session ends (`until`) or an admin lifts it with a reason. */
+export const RiskLockSchema = z.object({
+  code: z.enum(LOCK_CODES),
+  reason: z.string(),
+  since: z.string(),
+  until: z.string().nullable(),
+  lifted_at: z.string().nullable(),
+  lifted_by: z.string().nullable(),
+  lift_reason: z.string().nullable(),
+});
+export type RiskLock = z.infer<typeof RiskLockSchema>;
+
+export const SessionAlertSchema = z.object({ at: z.string(), code: z.string(), message: z.string() });
+export type SessionAlert = z.infer<typeof SessionAlertSchema>;
+
+/** What the risk guardian keeps across the session's cycles (core/session-guardian.ts). */
+export const SessionRiskSchema = z.object({
+  /** The first equity reading accepted in the session; the loss limit is a % of it. */
+  starting_equity: z.number().nullable(),
+  /** The highest equity accepted in the session: the loss is measured down from it. */
+  high_water_equity: z.number().nullable(),
+  last_equity: z.number().nullable(),
+  last_equity_as_of: z.string().nullable(),
+  /** A reading that jumped past risk.max_equity_jump_pct, waiting for a later snapshot to confirm it. */
+  pending_equity: z.object({ value: z.number(), as_of: z.string().nullable() }).nullable(),
+  /** Orders licensed this session (entries and exits). */
+  trades: z.number().int().min(0),
+  /** Trades taken before the last lift of MAX_TRADES_PER_SESSION: the limit counts from here. */
+  trades_counted_from: z.number().int().min(0),
+  /** When each of the last minute's orders was licensed (max_orders_per_minute). */
+  order_times: z.array(z.string()),
+  /** Losses in a row count closed trades after this instant (the last lift of MAX_CONSECUTIVE_LOSSES). */
+  losses_counted_after: z.string().nullable(),
+  locks: z.array(RiskLockSchema),
+});
+export type SessionRisk = z.infer<typeof SessionRiskSchema>;
+
+/** Seed 001's SESSION_STATE, kept current by every cycle. */
+export const SessionSummarySchema = z.object({
+  equity: z.number().nullable(),
+  /** Equity now less the starting equity (realized + unrealized, as the account reports it); null without both. */
+  pnl: z.number().nullable(),
+  positions_open: z.number().int().min(0),
+  /** Fraction of each limit in use (1 = at the limit); null where the limit is off or cannot be measured. */
+  risk_utilization: z.object({
+    session_loss: z.number().nullable(),
+    trades: z.number().nullable(),
+    positions: z.number().nullable(),
+  }),
+  cycles: z.number().int().min(0),
+  interventions_by_code: z.record(z.string(), z.number().int()),
+  alerts: z.array(SessionAlertSchema),
+});
+export type SessionSummary = z.infer<typeof SessionSummarySchema>;
+
+/** Written when the session enters POST_MARKET: the summary plus what each strategy contributed. */
+export const SessionReportSchema = SessionSummarySchema.extend({
+  day: TradingDaySchema,
+  written_at: z.string(),
+  starting_equity: z.number().nullable(),
+  high_water_equity: z.number().nullable(),
+  trades: z.number().int().min(0),
+  locks: z.array(RiskLockSchema),
+  strategy_contributions: z.array(
+    z.object({
+      strategy_id: z.string(),
+      realized_pnl: z.number().nullable(),
+      unrealized_pnl: z.number().nullable(),
+      daily_pnl: z.number().nullable(),
+      /** Why the figures are null: no performance for the day yet (no trades, or the rollup has not run). */
+      note: z.string().nullable(),
+    }),
+  ),
+});
+export type SessionReport = z.infer<typeof SessionReportSchema>;
+
+export const TradingSessionSchema = z.object({
+  tenant_id: z.string(),
+  day: TradingDaySchema,
+  state: z.enum(TRADING_SESSION_STATES),
+  transitions: z.array(SessionTransitionSchema),
+  /** When the session first entered ACTIVE_TRADING (the session-duration limit counts from here). */
+  trading_since: z.string().nullable(),
+  /** When the venue's clock ends the day's trading (the close); locks last until then. */
+  closes_at: z.string(),
+  risk: SessionRiskSchema,
+  summary: SessionSummarySchema,
+  report: SessionReportSchema.nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type TradingSession = z.infer<typeof TradingSessionSchema>;
 
 /** Defaults are DESIGN.md's "Defaults" section. */
 export const MaestroConfigSchema = z
@@ -187,6 +350,7 @@ export const MaestroConfigSchema = z
     nonce_ttl_seconds: z.number().int().min(10, "must be at least 10").max(86_400, "must be at most 86400 (a day)").default(300),
     account: AccountConfigSchema.default(AccountConfigSchema.parse({})),
     risk: RiskConfigSchema.default(RiskConfigSchema.parse({})),
+    trading_session: TradingSessionConfigSchema.default(TradingSessionConfigSchema.parse({})),
     /** The cycle's steps, in order (CYCLE_STEPS); weights first, each at most once. */
     cycle_steps: z.array(z.enum(CYCLE_STEPS)).min(1, "must list at least the weights step").default(() => [...DEFAULT_CYCLE_STEPS]),
   })
@@ -199,6 +363,13 @@ export const MaestroConfigSchema = z
     for (const step of c.cycle_steps) {
       if (seen.has(step)) ctx.addIssue({ code: "custom", path: ["cycle_steps"], message: `must list "${step}" at most once` });
       seen.add(step);
+    }
+    if (!c.account.require_snapshot && c.cycle_steps.includes("risk_guardian")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["account", "require_snapshot"],
+        message: 'false leaves the risk guardian (in cycle_steps) no equity to measure entries against, so it would hold every entry: list cycle_steps without "risk_guardian" as well',
+      });
     }
     if (c.sharpe_threshold_shadow > c.sharpe_threshold_reduce) {
       ctx.addIssue({
@@ -448,14 +619,25 @@ export const INTERVENTION_CODES = [
   "POSITION_RISK_SCALED",
   "MAX_POSITIONS",
   "EQUITY_UNAVAILABLE",
+  "EQUITY_IMPLAUSIBLE",
+  "SESSION_LOSS_LIMIT",
+  "MAX_TRADES_PER_SESSION",
+  "MAX_CONSECUTIVE_LOSSES",
+  "ORDER_RATE_LIMIT",
+  "SESSION_DURATION_LIMIT",
+  "SESSION_PAUSED",
 ] as const;
 export type InterventionCode = (typeof INTERVENTION_CODES)[number];
 
 /** A signal's action and allocation, before or after a step changed them. */
 export const SignalStateSchema = z.object({ action: SignalActionSchema, allocation: z.number() });
 
+/** Where an intervention comes from: a configured step, or the trading session's gate, which always runs. */
+export const INTERVENTION_STEPS = [...CYCLE_STEPS, "trading_session"] as const;
+export type InterventionStep = (typeof INTERVENTION_STEPS)[number];
+
 export const InterventionSchema = z.object({
-  step: z.enum(CYCLE_STEPS),
+  step: z.enum(INTERVENTION_STEPS),
   code: z.enum(INTERVENTION_CODES),
   reason: z.string(),
   before: SignalStateSchema,
@@ -640,6 +822,20 @@ export const OrchestrationSchema = z.object({
   rejected_signals: z.array(RejectedSignalSchema),
   /** Absent on orchestrations written before the buying-power guard existed. */
   buying_power: BuyingPowerSummarySchema.optional(),
+  /** The trading session the cycle ran in, as it found it (absent before trading sessions existed). */
+  trading_session: z
+    .object({
+      day: TradingDaySchema,
+      state: z.enum(TRADING_SESSION_STATES),
+      /** The lock or data-quality hold on every entry this cycle, if any. */
+      entry_block: z.object({ code: z.string(), reason: z.string() }).nullable(),
+      /** The codes of the session's locks in force after this cycle. */
+      active_locks: z.array(z.string()),
+      /** Orders this cycle licensed, and the session's count after it. */
+      orders: z.number().int().min(0),
+      session_trades: z.number().int().min(0),
+    })
+    .optional(),
   inputs: z.object({
     config: z.record(z.string(), z.unknown()),
     config_source: z.enum(["tenant", "defaults", "last_valid"]),
@@ -691,6 +887,26 @@ export const OrchestrationLogSchema = z.object({
   hash: z.string(),
 });
 export type OrchestrationLog = z.infer<typeof OrchestrationLogSchema>;
+
+/**
+ * A trading session's move, as a link of the tenant's log chain (issue 10: "each
+ * transition is recorded and hash-chained with the logs"). Same collection, same chain
+ * fields as an orchestration's log; `kind` tells them apart (an orchestration's log has none).
+ */
+export const TransitionLogSchema = z.object({
+  kind: z.literal("trading_session_transition"),
+  tenant_id: z.string(),
+  timestamp: z.string(),
+  day: TradingDaySchema,
+  transition: SessionTransitionSchema.omit({ log_id: true }),
+  hash_key_id: z.string().nullable(),
+  seq: z.number().int().min(1),
+  prev_log_id: z.string().nullable(),
+  prev_hash: z.string(),
+  hash: z.string(),
+});
+export type TransitionLog = z.infer<typeof TransitionLogSchema>;
+export const TRANSITION_LOG_KIND = "trading_session_transition";
 
 /** The fields listOrchestrationLogs reads (a Firestore select), and nothing else of the log. */
 export const LoggedSummaryFieldsSchema = OrchestrationLogSchema.pick({

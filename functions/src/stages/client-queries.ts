@@ -20,6 +20,7 @@ import {
 import { loadMaestroConfig } from "../store/config";
 import { IoCount, parseDoc, plainData } from "../store/firestore";
 import { paths } from "../store/paths";
+import { isTransitionLog } from "../store/trading-sessions";
 import { maestroCallable } from "./callable";
 import { readStoredWeights, readStrategies, weightsAreCurrent } from "../store/weights";
 
@@ -91,16 +92,19 @@ export async function listLogs(db: Firestore, tenantId: string, request: ListOrc
     if (!position) throw new HttpsError("invalid-argument", "cursor: is not a cursor returned by listOrchestrationLogs");
     query = query.startAfter(position[0], position[1]);
   }
-  const snap = await query.select(...LISTED_FIELDS).limit(request.page_size + 1).get();
+  const snap = await query.select(...LISTED_FIELDS, "kind").limit(request.page_size + 1).get();
   const docs = snap.docs.slice(0, request.page_size);
-  const logs = docs.map((doc) => {
+  // The chain also holds the trading sessions' moves (issue 10): this lists orchestrations,
+  // so a page may hold fewer than page_size; the cursor is the last document read.
+  const logs = docs.flatMap((doc) => {
+    if (isTransitionLog(doc.data())) return [];
     const parsed = LoggedSummaryFieldsSchema.safeParse(plainData(doc.data()));
     if (!parsed.success) throw new HttpsError("failed-precondition", `log '${doc.id}' is malformed; run the audit`);
-    return listItem(doc.id, parsed.data);
+    return [listItem(doc.id, parsed.data)];
   });
-  const last = logs[logs.length - 1];
+  const last = docs[docs.length - 1];
   const more = snap.size > request.page_size;
-  return { logs, next_cursor: more && last ? encodeLogCursor(last.timestamp, last.log_id) : null };
+  return { logs, next_cursor: more && last ? encodeLogCursor(String(last.get("timestamp")), last.id) : null };
 }
 
 export const listOrchestrationLogs = maestroCallable(

@@ -3,9 +3,13 @@
  * instance per message (Google's scaling, not a loop in one process).
  *
  *   every 5 min ─► scheduleMarketCycles ─► fanOutMarketCycles: the active tenants (one
- *                  query), their configs (batched getAll), and for each whose venue is open
- *                  now (its config's market_hours) {"tenant_id", "slot"} on maestro-market-cycle
- *   maestro-market-cycle ─► onMarketCycle (stages/orchestration.ts): one tenant's cycle
+ *                  query), their configs (batched getAll), and for each whose trading
+ *                  session's clock is awake now (pre-market, trading, post-market, and the
+ *                  first slot of shutdown: core/trading-session clockWakes) {"tenant_id",
+ *                  "slot"} on maestro-market-cycle
+ *   maestro-market-cycle ─► onMarketCycle (stages/orchestration.ts): one tenant's cycle,
+ *                  which first walks the trading session to the slot's clock phase and
+ *                  orchestrates only in ACTIVE_TRADING (exits also while PAUSED)
  *
  * One tenant cannot stop the others: a tenant whose document is malformed, or whose
  * config read or session check throws, is recorded under `skipped` with the reason, and
@@ -24,7 +28,8 @@
  */
 import { FieldValue, type Firestore } from "firebase-admin/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
-import { cycleSlot, marketSession } from "../core/market-hours";
+import { cycleSlot } from "../core/market-hours";
+import { clockWakes } from "../core/trading-session";
 
 import { configFromSnapshot, readConfigSnapshots } from "../store/config";
 import { IoCount, maestroDb } from "../store/firestore";
@@ -77,9 +82,10 @@ export async function fanOutMarketCycles(db: Firestore, publish: Publish, now: D
           if (snap instanceof Error || snap === undefined) throw snap ?? new Error("config was not read");
           // A rejected config is recorded on its document; the tenant runs on the config in force.
           const { config } = await configFromSnapshot(db, tenantId, snap, io);
-          const session = marketSession(now, config.market_hours);
-          if (!session.open) report.closed[tenantId] = session.reason;
-          open = session.open;
+          // The trading session's clock: pre-market, trading and post-market wake the tenant (its cycle walks the session).
+          const clock = clockWakes(now, config.market_hours, config.trading_session, CYCLE_SLOT_MINUTES);
+          if (!clock.wake) report.closed[tenantId] = clock.reason;
+          open = clock.wake;
         } catch (error) {
           report.skipped[tenantId] = `config could not be read: ${reasonOf(error)}`;
           return;
@@ -131,7 +137,7 @@ export async function fanOutMarketCycles(db: Firestore, publish: Publish, now: D
 /** Publishes market-cycle messages (store/pubsub.ts: the client is loaded on first use). */
 export const pubsubPublish: Publish = jsonPublisher(MARKET_CYCLE_TOPIC);
 
-/** Every five minutes; tenants outside their venue's session are skipped by fanOutMarketCycles. */
+/** Every five minutes; tenants whose trading session's clock is asleep are skipped by fanOutMarketCycles. */
 export const scheduleMarketCycles = onSchedule({ schedule: "*/5 * * * *", timeZone: "UTC", retryCount: 2, timeoutSeconds: 240, memory: "512MiB" }, async (event) => {
   // A retried run has the same scheduleTime, hence the same slot, hence the same sessions.
   await fanOutMarketCycles(maestroDb(), pubsubPublish, new Date(event.scheduleTime));

@@ -9,7 +9,7 @@
  * at, so two cycles racing for the same signal cannot both take it: the loser's batch
  * fails whole and it runs again on what is still pending.
  */
-import { FieldValue, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
+import { FieldValue, type DocumentReference, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
 import { onMessagePublished } from "firebase-functions/v2/pubsub";
 import { HttpsError } from "firebase-functions/v2/https";
 import { issueNonce, newSessionId, sessionIdForEvent } from "../core/identity";
@@ -23,7 +23,15 @@ import {
   type NonceRecord,
   type Orchestration,
   type RejectedSignal,
+  type MaestroConfig,
+  type TradingSession,
+  type TradingSessionState,
 } from "../schemas";
+import { venueDayOf } from "../core/market-hours";
+import { clockPhase, clockTransitions, orchestrates } from "../core/trading-session";
+import { lockActive } from "../core/session-guardian";
+import { nextSummary } from "../core/session-report";
+import { TradingSessionMalformed, moveTradingSession, pausedReason, readTradingSession, unfinishedEarlierSessions } from "../store/trading-sessions";
 import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
 import { assessBuyingPower, equityInput, guardInput, readAccount, readPositions, writeReservations } from "../store/account";
 import { notExecutableReason } from "../core/nonce-license";
@@ -38,7 +46,7 @@ import { paths } from "../store/paths";
 import { MARKET_CYCLE_TOPIC } from "../store/pubsub";
 import { findUnloggedOrchestrations } from "../store/findings";
 import { recordDeadLetter, retryUntilEndCondition, type RetriedEvent } from "../store/retries";
-import { cycleMaxInstances } from "../params";
+import { configuredChainKeys, cycleMaxInstances } from "../params";
 import { logEvent } from "../log-events";
 import { maestroCallable } from "./callable";
 import { readStoredWeights, readStrategies, recalculateWeights, weightsAreCurrent } from "../store/weights";
@@ -57,6 +65,23 @@ export class OrchestrationRefused extends Error {
   }
 }
 
+/**
+ * The tenant's trading session is in a state that orchestrates nothing (INIT, PRE_MARKET,
+ * SESSION_OPEN, POST_MARKET, SHUTDOWN, EMERGENCY_STOP): the signals stay pending. A market
+ * cycle ends quietly on it; orchestrateNow answers failed-precondition.
+ */
+export class SessionNotTrading extends OrchestrationRefused {
+  constructor(
+    readonly day: string,
+    readonly state: TradingSessionState,
+  ) {
+    super(
+      "failed-precondition",
+      `trading session ${day} is ${state}: signals are orchestrated only in ACTIVE_TRADING (and exits while PAUSED); they stay pending`,
+    );
+  }
+}
+
 export interface OrchestrationRequest {
   tenant_id: string;
   trigger: Orchestration["trigger"];
@@ -64,6 +89,8 @@ export interface OrchestrationRequest {
   now?: () => Date;
   /** The nonce source; crypto.randomBytes unless a test needs to force a collision. */
   issueNonce?: () => string;
+  /** The instant the trading session's clock is read at: a market cycle's slot; else `now`. */
+  clockAt?: Date;
   /**
    * The event this cycle answers (a Pub/Sub message). Its session id is derived from it,
    * so a redelivery finds the orchestration already written and returns it unchanged.
@@ -92,6 +119,39 @@ export async function orchestrateTenant(db: Firestore, request: OrchestrationReq
   }
 }
 
+export interface CycleSession {
+  ref: DocumentReference;
+  snap: DocumentSnapshot;
+  session: TradingSession;
+}
+
+/**
+ * The day's trading session, walked by the clock to where `clockAt` puts it first (each
+ * move recorded and chained, the report written on entering POST_MARKET). A new day's
+ * first cycle also walks any earlier session the clock never finished to SHUTDOWN.
+ * Steady state: one read.
+ */
+export async function sessionForCycle(db: Firestore, tenantId: string, config: MaestroConfig, clockAt: Date, now: Date, io: IoCount): Promise<CycleSession> {
+  const hours = config.market_hours;
+  const day = venueDayOf(clockAt, hours.time_zone);
+  const read = await readTradingSession(db, tenantId, day, io);
+  const target = clockPhase(clockAt, day, hours, config.trading_session);
+  if (read.session && clockTransitions(read.session.state, target, clockAt).length === 0) return { ref: read.ref, snap: read.snap, session: read.session };
+
+  const keys = configuredChainKeys();
+  const strategyIds = async () => Object.keys((await readStrategies(db, tenantId, io)).strategies);
+  if (!read.session) {
+    for (const earlier of await unfinishedEarlierSessions(db, tenantId, day, io)) {
+      await moveTradingSession(db, tenantId, earlier, hours, (s) => ({ moves: clockTransitions(s.state, "SHUTDOWN", clockAt) }), { now, keys, strategyIds, io });
+    }
+  }
+  const moved = await moveTradingSession(db, tenantId, day, hours, (s) => ({ moves: clockTransitions(s.state, target, clockAt) }), { now, keys, strategyIds, io });
+  for (const t of moved.moved) logEvent.tradingSessionMoved({ tenant_id: tenantId, day, from: t.from, to: t.to, actor: t.actor.kind, reason: t.reason });
+  // The cycle's own write is conditioned on the session's update time: read it as written.
+  const after = await readTradingSession(db, tenantId, day, io);
+  return { ref: after.ref, snap: after.snap, session: after.session! };
+}
+
 async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Promise<Orchestration> {
   const clock = request.now ?? (() => new Date());
   const started = Date.now();
@@ -106,20 +166,29 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   if (!tenant.ok) throw new OrchestrationRefused("failed-precondition", `tenant '${tenantId}' is malformed: ${tenant.reason}`);
   if (!tenant.value.active) throw new OrchestrationRefused("failed-precondition", `tenant '${tenantId}' is not active`);
 
-  const [loaded, stored, strategyRead, queue, account, positions] = await Promise.all([
-    loadMaestroConfig(db, tenantId, io),
+  // The trading session first: a session that orchestrates nothing reads nothing more.
+  const loaded = await loadMaestroConfig(db, tenantId, io);
+  const { config } = loaded;
+  const session = await sessionForCycle(db, tenantId, config, request.clockAt ?? now, now, io).catch((error: unknown) => {
+    // A malformed session document trades on nothing until it is mended (fail closed); nothing is lost: the signals stay pending.
+    if (error instanceof TradingSessionMalformed) throw new OrchestrationRefused("failed-precondition", error.message);
+    throw error;
+  });
+  if (!orchestrates(session.session.state)) throw new SessionNotTrading(session.session.day, session.session.state);
+
+  const [stored, strategyRead, queue, account, positionsRead] = await Promise.all([
     readStoredWeights(db, tenantId, io),
     readStrategies(db, tenantId, io),
     readSignalQueue(db, tenantId, io),
     readAccount(db, tenantId, io),
     readPositions(db, tenantId, io),
   ]);
+  const positions = positionsRead.positions;
   const take = takeSignals(queue.signals);
   const morePending = take.left > 0 || queue.more;
   const signalDocs = take.taken;
-  const buyingPower = assessBuyingPower(account, loaded.config, now);
+  const buyingPower = assessBuyingPower(account, config, now);
   if (loaded.rejection) logEvent.configRejected({ tenant_id: tenantId, reason: loaded.rejection, using: loaded.source });
-  const { config } = loaded;
   const { strategies, malformed } = strategyRead;
   await recordStrategyStatus(db, tenantId, strategyRead.statusChanges, io);
 
@@ -143,6 +212,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   }
 
   const sessionId = request.event ? sessionIdForEvent(request.event.time, tenantId, request.event.id) : newSessionId(now);
+  const equity = equityInput(account, buyingPower);
   const cycle = orchestrateCycle({
     tenant_id: tenantId,
     session_id: sessionId,
@@ -154,8 +224,18 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     issueNonce: request.issueNonce ?? (() => issueNonce()),
     buyingPower: guardInput(buyingPower),
     positions,
-    equity: equityInput(account, buyingPower),
+    equity,
+    session: {
+      state: session.session.state,
+      paused_reason: pausedReason(session.session),
+      risk: session.session.risk,
+      closed_trades: positionsRead.closedTrades.filter((c) => c.day === session.session.day),
+      trading_since: session.session.trading_since,
+      closes_at: session.session.closes_at,
+      equity_as_of: equity.as_of,
+    },
   });
+  const sessionOutcome = cycle.session!;
   const rejected = [...preRejected, ...cycle.rejected_signals].sort((a, b) => (a.signal_id < b.signal_id ? -1 : 1));
 
   // The nonce licenses its trade until expiresAt; an approved BUY's notional stays reserved
@@ -180,7 +260,27 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   const batch = db.batch();
   const reservationWrites = writeReservations(batch, buyingPower, reservations, sessionId, now, expiresAt);
   for (const [id, fill] of paperFills) batch.create(db.doc(paths.paperTrade(tenantId, id)), fill);
-  const batchWrites = 1 + cycle.signals.length + cycle.signals.filter((x) => x.nonce !== null).length + rejected.length + reservationWrites + paperFills.size;
+  // The session's equity marks, locks, order counts and SESSION_STATE, conditioned on the
+  // session as this cycle read it: an admin's pause in between fails the batch, and the
+  // cycle runs again on the paused session.
+  const sessionSummary = nextSummary(session.session.summary, {
+    risk: sessionOutcome.risk,
+    config: config.risk,
+    positions,
+    signals: cycle.signals,
+    alerts: sessionOutcome.alerts,
+    loss: sessionOutcome.loss,
+  });
+  batch.update(session.ref, { risk: sessionOutcome.risk, summary: sessionSummary, updated_at: now.toISOString() }, { lastUpdateTime: session.snap.updateTime! });
+  for (const finding of sessionOutcome.findings) {
+    batch.set(
+      db.doc(paths.finding(tenantId, `${finding.code.toLowerCase()}_${session.session.day}`)),
+      { kind: "equity_data_quality", code: finding.code, tenant_id: tenantId, day: session.session.day, message: finding.message, last_seen_at: now.toISOString(), count: FieldValue.increment(1) },
+      { merge: true },
+    );
+  }
+  const batchWrites =
+    2 + cycle.signals.length + cycle.signals.filter((x) => x.nonce !== null).length + rejected.length + reservationWrites + paperFills.size + sessionOutcome.findings.length;
   io.write(batchWrites);
   const orchestration: Orchestration = storable({
     tenant_id: tenantId,
@@ -194,6 +294,14 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     signals_modified: cycle.signals_modified,
     rejected_signals: rejected,
     buying_power: cycle.buying_power,
+    trading_session: {
+      day: session.session.day,
+      state: session.session.state,
+      entry_block: sessionOutcome.block,
+      active_locks: sessionOutcome.risk.locks.filter((l) => lockActive(l, now)).map((l) => l.code),
+      orders: sessionOutcome.orders,
+      session_trades: sessionOutcome.risk.trades,
+    },
     inputs: {
       config: storable(config) as Record<string, unknown>,
       config_source: loaded.source,
@@ -256,6 +364,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   const fields = { tenant_id: tenantId, session_id: sessionId, trigger: request.trigger };
   if (rejected.length) logEvent.signalsRejected({ ...fields, rejected });
   if (cycle.systemic_risk.detected) logEvent.systemicRiskDetected({ ...fields, details: cycle.systemic_risk.details });
+  for (const alert of sessionOutcome.alerts) logEvent.tradingSessionAlert({ ...fields, day: session.session.day, ...alert });
   logEvent.orchestrationFinished({
     ...fields,
     signals: cycle.signals.length,
@@ -356,6 +465,8 @@ export interface CycleEvent {
 
 export type CycleOutcome =
   | { outcome: "orchestrated"; session_id: string }
+  /** The trading session orchestrates nothing now (its clock moves, if due, were still made). */
+  | { outcome: "session_idle"; day: string; state: TradingSessionState }
   | { outcome: "dead_lettered"; reason: string; kind: DeadLetter["kind"] };
 
 export async function handleMarketCycle(
@@ -381,14 +492,22 @@ export async function handleMarketCycle(
     db,
     retried,
     { max_age_ms: MAX_CYCLE_AGE_MS, max_attempts: MAX_CYCLE_ATTEMPTS, since: "publication" },
-    () =>
-      orchestrate(db, {
-        tenant_id: tenantId,
-        trigger: "market_cycle",
-        requested_by: null,
-        // The slot names the scheduled cycle; without one, the message itself does.
-        event: slot ? { id: `slot:${slot}`, time: new Date(slot) } : { id: event.id, time: event.time },
-      }),
+    async (): Promise<{ session_id: string } | SessionNotTrading> => {
+      try {
+        return await orchestrate(db, {
+          tenant_id: tenantId,
+          trigger: "market_cycle",
+          requested_by: null,
+          // The slot names the scheduled cycle and is the instant its trading-session clock is read at.
+          event: slot ? { id: `slot:${slot}`, time: new Date(slot) } : { id: event.id, time: event.time },
+          ...(slot ? { clockAt: new Date(slot) } : {}),
+        });
+      } catch (error) {
+        // Not a failure: the session orchestrates nothing now (a closed venue, a stop).
+        if (error instanceof SessionNotTrading) return error;
+        throw error;
+      }
+    },
     {
       now: clock,
       attemptsPath: paths.cycleAttempts(event.id),
@@ -396,6 +515,7 @@ export async function handleMarketCycle(
     },
   );
   if (run.outcome === "dead_lettered") return run;
+  if (run.value instanceof SessionNotTrading) return { outcome: "session_idle", day: run.value.day, state: run.value.state };
   // The sweep for this tenant's orchestrations without a log (moved out of the fan-out).
   // The cycle is done: a failed sweep is logged, never a reason to run the cycle again.
   await findUnloggedOrchestrations(db, tenantId, clock()).catch((error: unknown) =>

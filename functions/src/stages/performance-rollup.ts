@@ -107,7 +107,7 @@ export async function runRollups(db: Firestore, tenantId: string, strategyId: st
     const passStart = io.reads - 1; // the claim's read
     const plan = await planRollup(db, LEDGERS[ledger], tenantId, strategyId, claim.from, clock(), io);
     const outOfTime = Date.now() - started > budgetMs;
-    const positions = ledger === "real" ? { positions: plan.positions, as_of_day: plan.as_of_day } : undefined;
+    const positions = ledger === "real" ? { positions: plan.positions, as_of_day: plan.as_of_day, closed_trades: plan.closed_trades } : undefined;
     const result = await commitRollup(db, tenantId, strategyId, runId, plan.writes, outOfTime, io, clock(), () => io.reads - passStart, ledger, positions);
     if (result.lost) break; // another runner took the lease over; it re-rolls this range
     const deleted = plan.writes.filter((w) => w.doc === null).length;
@@ -154,10 +154,15 @@ export interface PerformanceWrite {
   doc: StrategyPerformance | null;
 }
 
+/** Closing fills kept per strategy on positions/current: enough for any losses-in-a-row limit, small enough for one document. */
+const MAX_CLOSED_TRADES = 100;
+
 interface RollupPlan {
   /** The strategy's open quantity per symbol after the last day (signed), for the cycle's entries and exits. */
   positions: Record<string, number>;
   as_of_day: string | null;
+  /** The closing fills of the last day (what each realized, net of its fee), for the session's losses in a row. */
+  closed_trades: { at: string; pnl: number }[];
   days: number;
   writes: PerformanceWrite[];
   unchanged: number;
@@ -230,9 +235,15 @@ async function planRollup(db: Firestore, ledger: LedgerPaths, tenantId: string, 
   }
 
   const throughDay = tradingDayOf(now, timeZone);
+  const closings: { day: string; at: string; pnl: number }[] = [];
   const rows = strategyProblem
     ? []
-    : rollupStrategyDays(trades, marks, { throughDay, timeZone, ...(checkpoint ? { from: checkpoint } : {}) });
+    : rollupStrategyDays(trades, marks, {
+        throughDay,
+        timeZone,
+        ...(checkpoint ? { from: checkpoint } : {}),
+        onClosingFill: (c) => closings.push({ day: c.day, at: c.executed_at.toISOString(), pnl: c.pnl }),
+      });
 
   const existing = new Map(existingSnap.docs.map((d) => [d.id, plainData(d.data()) as Partial<StrategyPerformance>]));
   const docId = (day: string) => `${strategyId}_${day}`;
@@ -255,7 +266,10 @@ async function planRollup(db: Firestore, ledger: LedgerPaths, tenantId: string, 
   writes.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
   const last = rows.length ? rows[rows.length - 1] : checkpoint;
   const positions = Object.fromEntries(Object.entries(last?.positions ?? {}).map(([symbol, p]) => [symbol, p.quantity]));
-  return { positions, as_of_day: last?.trading_day ?? null, days: rows.length, writes, unchanged, trades_read: tradesSnap.size, rejected };
+  const asOfDay = last?.trading_day ?? null;
+  // The last day's closing fills, at most the latest MAX_CLOSED_TRADES (losses in a row need only the tail).
+  const closedTrades = closings.filter((c) => c.day === asOfDay).slice(-MAX_CLOSED_TRADES).map(({ at, pnl }) => ({ at, pnl }));
+  return { positions, as_of_day: asOfDay, closed_trades: closedTrades, days: rows.length, writes, unchanged, trades_read: tradesSnap.size, rejected };
 }
 
 /**
@@ -295,7 +309,7 @@ export async function commitRollup(
   now = new Date(),
   passReads: () => number = () => 0,
   ledger: LedgerKind = "real",
-  positions?: { positions: Record<string, number>; as_of_day: string | null },
+  positions?: { positions: Record<string, number>; as_of_day: string | null; closed_trades: { at: string; pnl: number }[] },
 ): Promise<{ lost: boolean; more: boolean }> {
   const stateRef = db.doc(LEDGERS[ledger].state(tenantId, strategyId));
   const weightsRef = db.doc(paths.weights(tenantId));

@@ -98,21 +98,37 @@ export async function markReservationRedeemed(db: Firestore, tx: Transaction, te
   };
 }
 
+export interface PositionsRead {
+  /** Each strategy's open quantity per symbol (signed). */
+  positions: Record<string, Record<string, number>>;
+  /** The closing fills of each strategy's last rolled day, with that day. */
+  closedTrades: { day: string; at: string; pnl: number }[];
+}
+
 /**
- * Each strategy's open quantity per symbol, as the rollup last left it
- * (`tenants/{t}/positions/current`, one read). A malformed entry counts as no position:
- * its signals are then entries, which the risk steps may hold (fail closed), never exits.
+ * Each strategy's open quantity per symbol, and its last day's closing fills, as the rollup
+ * last left them (`tenants/{t}/positions/current`, one read). A malformed entry counts as
+ * no position: its signals are then entries, which the risk steps may hold (fail closed),
+ * never exits; a malformed closing fill is left out.
  */
-export async function readPositions(db: Firestore, tenantId: string, io: IoCount): Promise<Record<string, Record<string, number>>> {
+export async function readPositions(db: Firestore, tenantId: string, io: IoCount): Promise<PositionsRead> {
   const snap = await db.doc(paths.positions(tenantId)).get();
   io.read(snap);
   const strategies = snap.get("strategies");
-  const out: Record<string, Record<string, number>> = {};
+  const out: PositionsRead = { positions: {}, closedTrades: [] };
   if (!strategies || typeof strategies !== "object") return out;
   for (const [strategyId, entry] of Object.entries(strategies as Record<string, unknown>)) {
-    const positions = (entry as { positions?: unknown })?.positions;
-    if (!positions || typeof positions !== "object") continue;
-    out[strategyId] = Object.fromEntries(Object.entries(positions as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === "number" && Number.isFinite(e[1])));
+    const { positions, as_of_day: day, closed_trades: closed } = (entry ?? {}) as { positions?: unknown; as_of_day?: unknown; closed_trades?: unknown };
+    if (positions && typeof positions === "object") {
+      out.positions[strategyId] = Object.fromEntries(
+        Object.entries(positions as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === "number" && Number.isFinite(e[1])),
+      );
+    }
+    if (typeof day === "string" && Array.isArray(closed)) {
+      for (const c of closed as { at?: unknown; pnl?: unknown }[]) {
+        if (typeof c?.at === "string" && typeof c.pnl === "number" && Number.isFinite(c.pnl)) out.closedTrades.push({ day, at: c.at, pnl: c.pnl });
+      }
+    }
   }
   return out;
 }
@@ -121,9 +137,9 @@ export async function readPositions(db: Firestore, tenantId: string, io: IoCount
  * The equity the risk guardian measures against: the snapshot's, when the snapshot is one
  * the buying-power guard trusts (present, well formed, fresh); else none, with the reason.
  */
-export function equityInput(docs: AccountDocs, read: BuyingPowerRead): { value: number | null; source: string } {
+export function equityInput(docs: AccountDocs, read: BuyingPowerRead): { value: number | null; source: string; as_of: string | null } {
   const snap = snapshotRead(docs.snapshot);
-  if ("held" in read.verdict) return { value: null, source: read.verdict.source };
-  if (snap.kind !== "valid") return { value: null, source: read.verdict.source };
-  return { value: snap.snapshot.equity, source: `account snapshot as of ${snap.snapshot.as_of.toISOString()}` };
+  if ("held" in read.verdict) return { value: null, source: read.verdict.source, as_of: null };
+  if (snap.kind !== "valid") return { value: null, source: read.verdict.source, as_of: null };
+  return { value: snap.snapshot.equity, source: `account snapshot as of ${snap.snapshot.as_of.toISOString()}`, as_of: snap.snapshot.as_of.toISOString() };
 }

@@ -17,6 +17,7 @@ import { chainLink, orchestrationDigest, verifyChainSegment, type ChainBreak, ty
 import { LogChainHeadSchema, type ChainVerificationStatus } from "../schemas";
 import { isAlreadyExists, plainData } from "./firestore";
 import { paths } from "./paths";
+import { isTransitionLog } from "./trading-sessions";
 
 export const CHAIN_PAGE_SIZE = 500;
 
@@ -124,7 +125,7 @@ export async function verifyChainPage(db: Firestore, tenantId: string, keys: Cha
       // Only the links verified intact (and the broken one's predecessors) need their orchestration.
       const upTo = firstBreak ? checked - 1 : checked;
       const mismatch = await firstOrchestrationMismatch(db, tenantId, links.slice(0, upTo));
-      reads += upTo;
+      reads += links.slice(0, upTo).filter((l) => !isTransitionLog(l.content)).length;
       if (mismatch) {
         firstBreak = mismatch.break;
         checked = mismatch.index + 1;
@@ -164,11 +165,13 @@ export async function verifyChainPage(db: Firestore, tenantId: string, keys: Cha
 }
 
 async function firstOrchestrationMismatch(db: Firestore, tenantId: string, links: readonly ChainLink[]): Promise<{ index: number; break: ChainBreak } | null> {
-  if (links.length === 0) return null;
-  const snaps = await db.getAll(...links.map((l) => db.doc(paths.orchestration(tenantId, String(l.content.session_id)))));
-  for (let i = 0; i < links.length; i++) {
-    const link = links[i];
-    const snap = snaps[i];
+  // A trading session's move is its own record (its hash covers all of it): no orchestration to re-digest.
+  const logged = links.map((link, index) => ({ link, index })).filter(({ link }) => !isTransitionLog(link.content));
+  if (logged.length === 0) return null;
+  const snaps = await db.getAll(...logged.map(({ link }) => db.doc(paths.orchestration(tenantId, String(link.content.session_id)))));
+  for (let j = 0; j < logged.length; j++) {
+    const { link, index: i } = logged[j];
+    const snap = snaps[j];
     let problem: string | null = null;
     if (!snap.exists) {
       problem = `orchestration ${String(link.content.session_id)} of this log does not exist`;

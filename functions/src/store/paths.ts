@@ -56,6 +56,9 @@ export const paths = {
   positions: (t: string) => `tenants/${t}/positions/current`,
   /** Notional Maestro has let through against the current snapshot (double-spend guard). */
   buyingPowerReservation: (t: string) => `tenants/${t}/account/maestro_reservations`,
+  /** One trading session per venue day (issue 10, TradingSessionSchema). */
+  tradingSessions: (t: string) => `tenants/${t}/trading_sessions`,
+  tradingSession: (t: string, day: string) => `tenants/${t}/trading_sessions/${day}`,
   /** Daily monitoring counters (DailyMetricsSchema). */
   metrics: (t: string, day: string) => `tenants/${t}/metrics/${day}`,
   /** Problems the monitors found: an orchestration without its log, a nonce presented twice. */

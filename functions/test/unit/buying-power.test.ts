@@ -87,6 +87,7 @@ describe("orchestrateCycle with buying power", () => {
       signals: [1, 2, 3].map((i) => ({ id: `s${i}`, data: { strategy_id: "small", action: "BUY", ticker: "SPY", allocation: 0.5, confidence: 0.5, status: "pending" } })),
       issueNonce: () => (n++).toString(16).padStart(32, "0"),
       buyingPower: { available: 12_000, source: "snapshot" },
+      equity: { value: 1e9, source: "snapshot" },
     });
     expect(cycle.buying_power).toMatchObject({ available: 12_000, approved_notional: 12_000, scaled: ["s3"], held: [] });
     const approved = cycle.signals.filter((s) => s.executable && s.action === "BUY").reduce((sum, s) => sum + s.notional!, 0);

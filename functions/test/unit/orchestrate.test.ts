@@ -69,6 +69,8 @@ function baseInput(over: Partial<CycleInput> = {}): CycleInput {
     },
     signals: [],
     issueNonce: countingNonces(),
+    // Ample equity: the risk guardian (a default step) neither holds nor scales these entries.
+    equity: { value: 1e12, source: "test equity" },
     ...over,
   };
 }

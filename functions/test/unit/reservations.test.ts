@@ -93,7 +93,7 @@ describe("buyingPowerVerdict", () => {
 
   test("no snapshot holds every BUY unless account.require_snapshot is false", () => {
     expect(buyingPowerVerdict({ kind: "missing" }, none, DEFAULT_CONFIG, T0)).toMatchObject({ held: true, source: expect.stringMatching(/^no account snapshot \(account\.require_snapshot\)/) });
-    const relaxed = MaestroConfigSchema.parse({ account: { require_snapshot: false } });
+    const relaxed = MaestroConfigSchema.parse({ account: { require_snapshot: false }, cycle_steps: ["weights", "systemic_override", "buying_power"] });
     expect(buyingPowerVerdict({ kind: "missing" }, none, relaxed, T0)).toMatchObject({ capped: false });
   });
 
@@ -111,7 +111,7 @@ describe("buyingPowerVerdict", () => {
   });
 
   test("a malformed snapshot holds every BUY, whatever require_snapshot says", () => {
-    const relaxed = MaestroConfigSchema.parse({ account: { require_snapshot: false } });
+    const relaxed = MaestroConfigSchema.parse({ account: { require_snapshot: false }, cycle_steps: ["weights", "systemic_override", "buying_power"] });
     expect(buyingPowerVerdict({ kind: "malformed", reason: "buying_power: must be at least 0 (got -5)" }, none, relaxed, T0)).toMatchObject({ held: true });
   });
 

@@ -73,8 +73,13 @@ describe("risk_guardian", () => {
     expect(r.signals[1].interventions[0]).toMatchObject({ code: "EQUITY_UNAVAILABLE", reason: "Held: no usable equity reading (account snapshot is stale); entries wait for one." });
   });
 
-  it("is not run unless the tenant lists it (the default steps are weights, systemic override, buying power)", () => {
-    const r = orchestrateCycle(input({ config: DEFAULT_CONFIG, equity: { value: null, source: "none" }, buyingPower: { available: null, source: "uncapped" }, signals: [{ id: "1", data: raw("a", "BUY", "SPY", 0.5, { stop_distance_pct: 50 }) }] }));
+  it("is a default step, and is not run when the tenant's cycle_steps leave it out", () => {
+    expect(DEFAULT_CONFIG.cycle_steps).toEqual(["weights", "systemic_override", "risk_guardian", "buying_power"]);
+    const signals = [{ id: "1", data: raw("a", "BUY", "SPY", 0.5, { stop_distance_pct: 50 }) }];
+    const guarded = orchestrateCycle(input({ config: DEFAULT_CONFIG, equity: { value: null, source: "none" }, buyingPower: { available: null, source: "uncapped" }, signals }));
+    expect(guarded.signals[0]).toMatchObject({ action: "HOLD", allocation: 0, interventions: [{ step: "risk_guardian", code: "EQUITY_UNAVAILABLE" }] });
+    const without = MaestroConfigSchema.parse({ cycle_steps: ["weights", "systemic_override", "buying_power"] });
+    const r = orchestrateCycle(input({ config: without, equity: { value: null, source: "none" }, buyingPower: { available: null, source: "uncapped" }, signals }));
     expect(r.signals[0]).toMatchObject({ action: "BUY", allocation: 0.5, interventions: [] });
   });
 
