@@ -4,8 +4,7 @@
  * with the threshold, the hash chain intact. Each check is listed with pass/fail and its
  * finding." Every check recomputes from the log's own signals; none trusts a stored verdict.
  */
-import type { AuditCheck, EnrichedSignal, MaestroConfig, Mode, OrchestrationLog, TransitionLog } from "../schemas";
-import { refusal } from "./trading-session";
+import type { AuditCheck, EnrichedSignal, MaestroConfig, Mode, OrchestrationLog } from "../schemas";
 import { weightForMode } from "./allocation";
 import type { ChainKeys } from "./chain-keys";
 import { GENESIS_HASH, canonicalJson, checkLinkHash, orchestrationDigest } from "./hash-chain";
@@ -40,7 +39,6 @@ export const AUDIT_CHECK_NAMES = [
   "interventions_consistent",
   "hash_chain_intact",
   "orchestration_matches_log",
-  "transition_allowed",
 ] as const;
 
 /** Allocations are products of two doubles; compare them to this tolerance. */
@@ -61,16 +59,6 @@ export function auditOrchestrationLog(input: AuditInput): AuditCheck[] {
     check("hash_chain_intact", hashChainIntact(input)),
     check("orchestration_matches_log", orchestrationMatchesLog(input)),
   ];
-}
-
-/**
- * A trading session's move in the chain (issue 10): its link is intact, and the move is
- * one the session's state machine allows the actor to make.
- */
-export function auditTransitionLog(input: Pick<AuditInput, "stored" | "previous" | "keys"> & { log: TransitionLog }): AuditCheck[] {
-  const { transition } = input.log;
-  const refused = refusal(transition.from, transition.to, transition.actor);
-  return [check("hash_chain_intact", hashChainIntact(input)), check("transition_allowed", refused ? [refused] : [])];
 }
 
 function check(name: (typeof AUDIT_CHECK_NAMES)[number], findings: string[]): AuditCheck {

@@ -5,14 +5,15 @@
  * log's signals. The chain is checked on the logs exactly as stored, under the configured
  * chain keys (MAESTRO_LOG_CHAIN_KEYS), by the rule verifyLogChain uses.
  * The audit id is the log id and it is written with create(), so a repeated event is a
- * no-op. A trading session's move (a TransitionLog in the same chain) is audited for its
- * link and for being a move the session's state machine allows.
+ * no-op. A trading session's move (a TransitionLog in the same chain) has no audit of its
+ * own: its link is checked by the next log's audit (the previous link) and by the chain
+ * walk, which also checks that the move is one the session's state machine allows.
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { onDocumentCreated } from "firebase-functions/v2/firestore";
-import { auditOrchestrationLog, auditTransitionLog, chainKeyStatus } from "../core/audit";
+import { auditOrchestrationLog, chainKeyStatus } from "../core/audit";
 import type { ChainKeys } from "../core/chain-keys";
-import { DEFAULT_CONFIG, DocIdSchema, MaestroConfigSchema, OrchestrationLogSchema, TransitionLogSchema, parseWithReason, type Audit } from "../schemas";
+import { DEFAULT_CONFIG, DocIdSchema, MaestroConfigSchema, OrchestrationLogSchema, parseWithReason, type Audit } from "../schemas";
 import { isTransitionLog } from "../store/trading-sessions";
 import { IoCount, isAlreadyExists, maestroDb, plainData } from "../store/firestore";
 import { paths, triggerPaths } from "../store/paths";
@@ -31,7 +32,6 @@ export interface AuditOutcome {
 export async function auditLog(db: Firestore, logId: string, rawLog: unknown, now = new Date(), keys: ChainKeys | null = configuredChainKeys()): Promise<AuditOutcome> {
   const io = new IoCount();
   const stored = (plainData(rawLog) ?? {}) as Record<string, unknown>;
-  if (isTransitionLog(stored)) return auditTransition(db, logId, stored, now, keys, io);
   const parsed = parseWithReason(OrchestrationLogSchema, stored);
   const tenantId = (rawLog as { tenant_id?: unknown })?.tenant_id;
   if (!parsed.ok) {
@@ -91,22 +91,6 @@ export async function auditLog(db: Firestore, logId: string, rawLog: unknown, no
   return storeAudit(db, audit, io);
 }
 
-/** A trading session's move: its chain link and whether the state machine allows it. */
-async function auditTransition(db: Firestore, logId: string, stored: Record<string, unknown>, now: Date, keys: ChainKeys | null, io: IoCount): Promise<AuditOutcome> {
-  const tenantId = stored.tenant_id;
-  if (typeof tenantId !== "string" || !DocIdSchema.safeParse(tenantId).success) throw new Error(`log ${logId} is malformed and names no tenant`);
-  const parsed = parseWithReason(TransitionLogSchema, stored);
-  const sessionId = `trading_session_${String(stored.day ?? "")}`;
-  const base = { tenant_id: tenantId, log_id: logId, session_id: sessionId, ...chainKeyStatus(keys, stored), audited_at: now.toISOString() };
-  if (!parsed.ok) return storeAudit(db, { ...base, passed: false, checks: [{ name: "log_well_formed", passed: false, findings: [parsed.reason] }] }, io);
-  const log = parsed.value;
-  const previousSnap = log.prev_log_id ? await db.doc(paths.log(log.prev_log_id)).get() : null;
-  if (previousSnap) io.read(previousSnap);
-  const previousStored = previousSnap?.exists ? (plainData(previousSnap.data()) as Record<string, unknown>) : null;
-  const checks = auditTransitionLog({ log, stored, previous: previousStored ? { log_id: log.prev_log_id!, stored: previousStored } : null, keys });
-  return storeAudit(db, { ...base, passed: checks.every((c) => c.passed), checks }, io);
-}
-
 async function storeAudit(db: Firestore, audit: Audit, io: IoCount): Promise<AuditOutcome> {
   io.write(); // the audit itself, counted so the stored figure includes it
   try {
@@ -138,6 +122,7 @@ export const onOrchestrationLogCreated = onDocumentCreated(
     if (!event.data) return;
     const db = maestroDb();
     const data = event.data.data();
+    if (isTransitionLog(data)) return;
     const tenantId = typeof data?.tenant_id === "string" ? data.tenant_id : null;
     const source = paths.log(event.params.logId);
     await retryUntilEndCondition(

@@ -3,7 +3,7 @@
  * getStrategyWeights, getOrchestration and listOrchestrationLogs. Each reads only under
  * the caller's tenant; a log query is constrained to `tenant_id ==` the caller's tenant.
  */
-import type { Firestore } from "firebase-admin/firestore";
+import type { Firestore, QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { HttpsError } from "firebase-functions/v2/https";
 import { LoggedSummaryFieldsSchema, OrchestrationSchema, type LoggedSummaryFields } from "../schemas";
 import {
@@ -92,19 +92,27 @@ export async function listLogs(db: Firestore, tenantId: string, request: ListOrc
     if (!position) throw new HttpsError("invalid-argument", "cursor: is not a cursor returned by listOrchestrationLogs");
     query = query.startAfter(position[0], position[1]);
   }
-  const snap = await query.select(...LISTED_FIELDS, "kind").limit(request.page_size + 1).get();
-  const docs = snap.docs.slice(0, request.page_size);
-  // The chain also holds the trading sessions' moves (issue 10): this lists orchestrations,
-  // so a page may hold fewer than page_size; the cursor is the last document read.
-  const logs = docs.flatMap((doc) => {
-    if (isTransitionLog(doc.data())) return [];
-    const parsed = LoggedSummaryFieldsSchema.safeParse(plainData(doc.data()));
-    if (!parsed.success) throw new HttpsError("failed-precondition", `log '${doc.id}' is malformed; run the audit`);
-    return [listItem(doc.id, parsed.data)];
-  });
-  const last = docs[docs.length - 1];
-  const more = snap.size > request.page_size;
-  return { logs, next_cursor: more && last ? encodeLogCursor(String(last.get("timestamp")), last.id) : null };
+  // The chain also holds the trading sessions' moves (issue 10), which this does not list:
+  // read on past them until the page is full (they are a handful a day, so rarely a second read).
+  const items: LogListItem[] = [];
+  let after: QueryDocumentSnapshot | null = null;
+  for (;;) {
+    const batch = (after ? query.startAfter(after) : query).select(...LISTED_FIELDS, "kind").limit(request.page_size + 1);
+    const snap = await batch.get();
+    for (const doc of snap.docs) {
+      if (isTransitionLog(doc.data())) continue;
+      const parsed = LoggedSummaryFieldsSchema.safeParse(plainData(doc.data()));
+      if (!parsed.success) throw new HttpsError("failed-precondition", `log '${doc.id}' is malformed; run the audit`);
+      items.push(listItem(doc.id, parsed.data));
+      if (items.length > request.page_size) break;
+    }
+    if (items.length > request.page_size || snap.size < request.page_size + 1) break;
+    after = snap.docs[snap.docs.length - 1];
+  }
+  const logs = items.slice(0, request.page_size);
+  const last = logs[logs.length - 1];
+  const more = items.length > request.page_size;
+  return { logs, next_cursor: more && last ? encodeLogCursor(last.timestamp, last.log_id) : null };
 }
 
 export const listOrchestrationLogs = maestroCallable(

@@ -14,7 +14,8 @@ import { FieldPath, type Firestore } from "firebase-admin/firestore";
 import type { ChainKeys } from "../core/chain-keys";
 import { decodeChainCursor, encodeChainCursor, type ChainWalkState } from "../core/chain-cursor";
 import { chainLink, orchestrationDigest, verifyChainSegment, type ChainBreak, type ChainLink } from "../core/hash-chain";
-import { LogChainHeadSchema, type ChainVerificationStatus } from "../schemas";
+import { LogChainHeadSchema, TransitionLogSchema, type ChainVerificationStatus } from "../schemas";
+import { refusal } from "../core/trading-session";
 import { isAlreadyExists, plainData } from "./firestore";
 import { paths } from "./paths";
 import { isTransitionLog } from "./trading-sessions";
@@ -121,6 +122,12 @@ export async function verifyChainPage(db: Firestore, tenantId: string, keys: Cha
     const segment = verifyChainSegment(state.after, links, keys);
     let firstBreak = segment.first_break;
     let checked = segment.checked;
+    // A trading session's move must be one its state machine allows the actor to make.
+    const disallowed = firstDisallowedMove(firstBreak ? links.slice(0, checked - 1) : links);
+    if (disallowed) {
+      firstBreak = disallowed.break;
+      checked = disallowed.index + 1;
+    }
     if (checkOrchestrations) {
       // Only the links verified intact (and the broken one's predecessors) need their orchestration.
       const upTo = firstBreak ? checked - 1 : checked;
@@ -187,6 +194,19 @@ async function firstOrchestrationMismatch(db: Firestore, tenantId: string, links
       }
     }
     if (problem) return { index: i, break: { log_id: link.log_id, seq: link.seq, problem } };
+  }
+  return null;
+}
+
+function firstDisallowedMove(links: readonly ChainLink[]): { index: number; break: ChainBreak } | null {
+  for (let i = 0; i < links.length; i++) {
+    const link = links[i];
+    if (!isTransitionLog(link.content)) continue;
+    const parsed = TransitionLogSchema.safeParse(link.content);
+    const problem = parsed.success
+      ? refusal(parsed.data.transition.from, parsed.data.transition.to, parsed.data.transition.actor)
+      : `the trading session's move is malformed: ${parsed.error.issues[0]?.message ?? "unreadable"}`;
+    if (problem) return { index: i, break: { log_id: link.log_id, seq: link.seq, problem: `trading session move: ${problem}` } };
   }
   return null;
 }

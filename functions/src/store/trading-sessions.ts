@@ -130,7 +130,9 @@ export async function moveTradingSession(db: Firestore, tenantId: string, day: s
       report = ids.map((id, i) => ({ strategy_id: id, performance: performanceOf(perfSnaps[i]) }));
     }
 
-    const head = headSnap.exists ? LogChainHeadSchema.parse(plainData(headSnap.data())) : null;
+    const headRead = headSnap.exists ? parseWithReason(LogChainHeadSchema, plainData(headSnap.data())) : null;
+    if (headRead && !headRead.ok) throw new Error(`the log chain head of tenant '${tenantId}' is malformed (${headRead.reason}): the trading session's move cannot be chained`);
+    const head = headRead?.ok ? headRead.value : null;
     let seq = head?.seq ?? 0;
     let prevHash = head?.last_hash ?? GENESIS_HASH;
     let prevLogId = head?.last_log_id ?? null;

@@ -20,7 +20,7 @@ import { verifyTenantChain } from "../stages/monitoring";
 import { orchestrateTenant } from "../stages/orchestration";
 import { paths, orchestrationLogId } from "../store/paths";
 import { verifyChainPage } from "../store/log-chain";
-import { PROJECT_ID, REGION, emulatorDb, requireEnv } from "./emulator-client";
+import { PROJECT_ID, REGION, emulatorDb, openAllDay, requireEnv } from "./emulator-client";
 
 const LOGS = Number(process.env.BENCH_CHAIN_LOGS ?? 10_000);
 
@@ -35,7 +35,7 @@ const SIGNALS = 5;
 async function seedChain(db: Firestore, tenantId: string): Promise<void> {
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: "Chain bench", active: true });
-  batch.set(db.doc(paths.config(tenantId)), { rate_limits: { verify_chain: 1000 }, ai_summary: { enabled: false } });
+  batch.set(db.doc(paths.config(tenantId)), openAllDay({ rate_limits: { verify_chain: 1000 }, ai_summary: { enabled: false } }));
   for (let i = 0; i < SIGNALS; i++) {
     batch.set(db.doc(paths.strategy(tenantId, `s${i}`)), { name: `S${i}`, enabled: true, capital_base: 10_000, manual_mode: null });
     batch.set(db.doc(paths.signal(tenantId, `sig${i}`)), { strategy_id: `s${i}`, action: i % 2 ? "SELL" : "BUY", ticker: "SPY", allocation: 0.1, confidence: 0.6, reasoning: "bench", status: "pending" });

@@ -16,7 +16,7 @@ import { MARKET_CYCLE_TOPIC } from "../store/pubsub";
 import { paths } from "../store/paths";
 import { formatBenchTable, ms, summarise, type BenchRow } from "./bench-core";
 import { seededRandom } from "./seeded-random";
-import { emulatorDb, publish, waitFor } from "./emulator-client";
+import { emulatorDb, openAllDay, publish, waitFor } from "./emulator-client";
 import { runFanOutLoad } from "./load-fanout";
 
 const STRATEGIES = 20;
@@ -40,7 +40,7 @@ async function seedBenchTenant(db: Firestore, tenantId: string): Promise<void> {
   const random = seededRandom(20261121);
   const docs: Array<[string, Record<string, unknown>]> = [
     [paths.tenant(tenantId), { name: "Bench Desk", active: true }],
-    [paths.config(tenantId), {}],
+    [paths.config(tenantId), openAllDay()],
     // The execution side's account; fresh for the whole run (the bench takes under 15 minutes).
     [paths.accountSnapshot(tenantId), { equity: 50_000_000, buying_power: 50_000_000, as_of: new Date().toISOString() }],
   ];

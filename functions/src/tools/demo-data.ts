@@ -620,6 +620,9 @@ function membersOf(users: readonly DemoUser[]): DemoDataset["members"] {
   return members;
 }
 
+/** The demo desks' hours: every day, all day, in New York's calendar. */
+export const DEMO_MARKET_HOURS = { time_zone: "America/New_York", open: "00:00", close: "24:00", trading_days: [1, 2, 3, 4, 5, 6, 7], holidays: [] as string[] };
+
 export function buildDemoDataset(): DemoDataset {
   const days = weekdaysEndingOn(DEMO_LAST_TRADING_DAY, DEMO_TRADING_DAY_COUNT);
   const closes = marketCloses(days.length, new Rng(20261120));
@@ -654,9 +657,12 @@ export function buildDemoDataset(): DemoDataset {
       [DEMO_TENANT_ID]: { equity: 1_250_000, buying_power: 400_000 },
       [SECOND_TENANT_ID]: { equity: 600_000, buying_power: 150_000 },
     },
+    // Both desks trade around the clock on New York days, so the demo finds an
+    // ACTIVE_TRADING session whatever the hour it runs at (a desk on exchange hours is
+    // INIT before its pre-market window, and its cycles orchestrate nothing).
     config: {
-      [DEMO_TENANT_ID]: {},
-      [SECOND_TENANT_ID]: {},
+      [DEMO_TENANT_ID]: { market_hours: DEMO_MARKET_HOURS },
+      [SECOND_TENANT_ID]: { market_hours: DEMO_MARKET_HOURS },
     },
     intendedModes: Object.fromEntries(DEMO_PLANS.map((p) => [p.id, p.intended])),
   };

@@ -12,7 +12,7 @@ import { paths } from "../store/paths";
 import { venueDayOf } from "../core/market-hours";
 import { loadMaestroConfig } from "../store/config";
 import { IoCount } from "../store/firestore";
-import { type Audit, type EnrichedSignal, type OrchestrationLog, type PaperTrade, type StrategyWeight } from "../schemas";
+import { TradingSessionSchema, type Audit, type EnrichedSignal, type OrchestrationLog, type PaperTrade, type StrategyWeight } from "../schemas";
 import type { Firestore } from "firebase-admin/firestore";
 
 const exitAfter = process.argv.includes("--exit");
@@ -103,6 +103,8 @@ async function main(): Promise<void> {
   console.log(`Cycle: ${orchestration.io.reads} document reads, ${orchestration.io.writes} writes, ${orchestration.latency_ms} ms in the orchestration stage` +
     `${orchestration.inputs.weights_recomputed ? " (weights were stale and recomputed first)" : ""}`);
 
+  await tradingSessionDemo(db, tenantId, orchestration.trading_session?.day);
+
   await paperTradingDemo(db, tenantId, log.session_id, strategyWeights);
 
   await clientAppDemo(tenantId);
@@ -170,3 +172,24 @@ main().then(
     process.exit(1);
   },
 );
+
+/** The day's trading session the cycle ran in: its moves (each a link of the log chain), the guardian's marks and locks, SESSION_STATE. */
+async function tradingSessionDemo(db: Firestore, tenantId: string, day: string | undefined): Promise<void> {
+  if (!day) return;
+  const session = TradingSessionSchema.parse((await db.doc(paths.tradingSession(tenantId, day)).get()).data());
+  const money = (x: number | null) => (x === null ? "–" : `$${x.toLocaleString("en-US", { maximumFractionDigits: 2 })}`);
+  console.log(`\nTrading session ${day}: ${session.state} (tenants/${tenantId}/trading_sessions/${day}; the desk trades around the clock so the demo runs at any hour)`);
+  for (const t of session.transitions) console.log(`  ${t.at}  ${t.from} → ${t.to}  by ${t.actor.kind}: ${t.reason}  [chain ${t.log_id}]`);
+  const { risk, summary } = session;
+  const u = summary.risk_utilization;
+  const used = (x: number | null) => (x === null ? "off" : pct(x));
+  console.log(
+    `  Equity ${money(summary.equity)} (start ${money(risk.starting_equity)}, high-water ${money(risk.high_water_equity)}), P&L ${money(summary.pnl)}; ` +
+      `orders ${risk.trades}; positions open ${summary.positions_open}; limits used: loss ${used(u.session_loss)}, trades ${used(u.trades)}, positions ${used(u.positions)}`,
+  );
+  const active = risk.locks.filter((l) => l.lifted_at === null);
+  console.log(`  Locks: ${active.length ? active.map((l) => `${l.code} since ${l.since}: ${l.reason}`).join("; ") : "none"}`);
+  const codes = Object.entries(summary.interventions_by_code);
+  console.log(`  Interventions this session: ${codes.length ? codes.map(([c, n]) => `${c} ×${n}`).join(", ") : "none"}`);
+  console.log("  Admins pause and resume with pauseTradingSession / resumeTradingSession {tenant_id, reason}, and lift a lock with liftRiskLock {tenant_id, code, reason}.");
+}

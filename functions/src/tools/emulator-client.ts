@@ -9,6 +9,18 @@ import { getFirestore, type Firestore } from "firebase-admin/firestore";
 export const PROJECT_ID = process.env.GCLOUD_PROJECT ?? "demo-maestro";
 export const REGION = "us-central1";
 
+/**
+ * A venue open every day, all day, on UTC days (a crypto desk's hours): the trading session
+ * of a tenant with these hours is ACTIVE_TRADING whatever the hour a test, the demo or a
+ * benchmark runs at. Tests of the clock itself use real hours and an injected clock.
+ */
+export const ALWAYS_OPEN_HOURS = { time_zone: "UTC", open: "00:00", close: "24:00", trading_days: [1, 2, 3, 4, 5, 6, 7], holidays: [] as string[] };
+
+/** `config` with the always-open hours unless it names its own market_hours. */
+export function openAllDay(config: Record<string, unknown> = {}): Record<string, unknown> {
+  return { market_hours: ALWAYS_OPEN_HOURS, ...config };
+}
+
 export function requireEnv(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run this under the emulators (scripts/emulators.sh exec ...)`);

@@ -8,6 +8,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { sessionIdForEvent } from "../core/identity";
 import { fanOutMarketCycles, pubsubPublish, type FanOutReport } from "../stages/market-cycles";
 import { paths } from "../store/paths";
+import { openAllDay } from "./emulator-client";
 import { summarise } from "./bench-core";
 
 export interface LoadOptions {
@@ -55,6 +56,7 @@ async function seed(db: Firestore, options: LoadOptions): Promise<void> {
   const actions = ["BUY", "SELL", "HOLD"];
   for (const tenantId of loadTenantIds(options)) {
     docs.push([paths.tenant(tenantId), { name: `Load ${tenantId}`, active: true }]);
+    docs.push([paths.config(tenantId), openAllDay()]);
     docs.push([paths.accountSnapshot(tenantId), { equity: 10_000_000, buying_power: 10_000_000, as_of: new Date().toISOString() }]);
     for (let s = 0; s < options.strategies; s++) {
       docs.push([paths.strategy(tenantId, `s${s}`), { name: `S${s}`, enabled: true, capital_base: 100_000, manual_mode: null }]);
@@ -85,7 +87,8 @@ async function outcomeOf(db: Firestore, tenantId: string, slot: string, started:
   return {
     tenant_id: tenantId,
     orchestrations: orchestrations.size,
-    logs: logs.size,
+    // The chain also holds the trading session's moves: count the orchestrations' logs.
+    logs: logs.docs.filter((d) => d.get("kind") === undefined).length,
     audits: audits.size,
     audit_passed: audits.docs.every((a) => a.get("passed") === true),
     expected_session: sessionIdForEvent(new Date(slot), tenantId, `slot:${slot}`),

@@ -18,7 +18,7 @@ import { orchestrateTenant } from "../../src/stages/orchestration";
 import { recordChainVerification, verifyChainPage } from "../../src/store/log-chain";
 import { paths } from "../../src/store/paths";
 import type { Audit } from "../../src/schemas";
-import { ampleAccountSnapshot, adminDb, callCallable, memberOf, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
+import { ampleAccountSnapshot, adminDb, callCallable, memberOf, pauseBackgroundTriggersDuringFile, uniqueTenantId, openAllDay } from "../support/emulator";
 
 pauseBackgroundTriggersDuringFile();
 const db = adminDb();
@@ -28,11 +28,19 @@ async function seedTenant(label: string): Promise<string> {
   const tenantId = uniqueTenantId(label);
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: label, active: true });
+  batch.set(db.doc(paths.config(tenantId)), openAllDay());
   batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
   for (const s of ["alpha", "beta"]) batch.set(db.doc(paths.strategy(tenantId, s)), { name: s, enabled: true, capital_base: 10_000, manual_mode: null });
   await batch.commit();
   return tenantId;
 }
+
+/**
+ * A tenant's first cycle opens its trading session: INIT → PRE_MARKET → SESSION_OPEN →
+ * ACTIVE_TRADING, three moves that are the first three links of its chain (issue 10). The
+ * orchestration log of cycle k is therefore link MOVES + k.
+ */
+const MOVES = 3;
 
 let signalCounter = 0;
 /** One cycle through the real stages, logged; returns the log id. */
@@ -85,7 +93,7 @@ test("an untouched keyed chain: every audit passes and says it is keyed; verifyL
     expect(a).toMatchObject({ chain_keyed: true, chain_key_id: keys!.current.id, chain_notice: null });
   }
   const v = await verifyLogChain(tenantId);
-  expect(v.result).toMatchObject({ intact: true, complete: true, keyed: true, logs_checked: 3, head_seq: 3, first_break: null });
+  expect(v.result).toMatchObject({ intact: true, complete: true, keyed: true, logs_checked: MOVES + 3, head_seq: MOVES + 3, first_break: null });
 });
 
 describe("a stored log tampered with: the audit of that log, the audit of the next one and verifyLogChain all flag it", () => {
@@ -115,7 +123,7 @@ describe("a stored log tampered with: the audit of that log, the audit of the ne
     // The next log's audit sees the edit in its previous link.
     expect(findings(next, "hash_chain_intact")).toEqual([expect.stringMatching(new RegExp(`^previous log ${target}: hash mismatch`))]);
     // verifyLogChain names the same log.
-    expect(chain.result).toMatchObject({ intact: false, complete: true, first_break: { log_id: target, seq: 2 } });
+    expect(chain.result).toMatchObject({ intact: false, complete: true, first_break: { log_id: target, seq: MOVES + 2 } });
     expect(chain.result.first_break.problem).toMatch(/^hash mismatch/);
   });
 });
@@ -138,7 +146,7 @@ test("an orchestration edited after it was logged (a signal's executable flipped
   expect(failed(a)).toEqual(["orchestration_matches_log"]);
   expect(findings(a, "orchestration_matches_log")[0]).toMatch(new RegExp(`^orchestration ${log.session_id} was changed after it was logged: .*\\(differs from the log in signals\\)$`));
   const chain = await verifyLogChain(tenantId);
-  expect(chain.result).toMatchObject({ intact: false, first_break: { log_id: logIds[0], seq: 1 } });
+  expect(chain.result).toMatchObject({ intact: false, first_break: { log_id: logIds[0], seq: MOVES + 1 } });
   expect(chain.result.first_break.problem).toMatch(new RegExp(`^orchestration ${log.session_id} was changed after it was logged`));
 });
 
@@ -169,7 +177,7 @@ describe("a log rewritten with every later hash and the head recomputed, without
     expect(findings(next, "hash_chain_intact")).toEqual(expect.arrayContaining([expect.stringMatching(nextFinding)]));
     expect(next.passed).toBe(false);
     const chain = await verifyLogChain(tenantId);
-    expect(chain.result).toMatchObject({ intact: false, keyed: true, first_break: { log_id: logIds[1], seq: 2 } });
+    expect(chain.result).toMatchObject({ intact: false, keyed: true, first_break: { log_id: logIds[1], seq: MOVES + 2 } });
   });
 });
 
@@ -177,14 +185,15 @@ test("the newest log deleted: verifyLogChain sees it through the head; the next 
   const { tenantId, logIds } = await tenantWithLogs("adv-delete", 3);
   await db.doc(paths.log(logIds[2])).delete();
   const truncated = await verifyLogChain(tenantId);
-  expect(truncated.result).toMatchObject({ intact: false, complete: true, head_seq: 3, first_break: { seq: 3 } });
-  expect(truncated.result.first_break.problem).toBe("the chain head says seq 3, but 2 logs exist (the newest logs were deleted)");
+  expect(truncated.result).toMatchObject({ intact: false, complete: true, head_seq: MOVES + 3, first_break: { seq: MOVES + 3 } });
+  expect(truncated.result.first_break.problem).toBe(`the chain head says seq ${MOVES + 3}, but ${MOVES + 2} logs exist (the newest logs were deleted)`);
 
   const next = await loggedCycle(tenantId);
   const a = await audit(next);
-  expect(findings(a, "hash_chain_intact")).toEqual([`previous log (seq 3, ${logIds[2]}) is missing: deleted or never written`]);
+  expect(findings(a, "hash_chain_intact")).toEqual([`previous log (seq ${MOVES + 3}, ${logIds[2]}) is missing: deleted or never written`]);
   const chain = await verifyLogChain(tenantId);
-  expect(chain.result).toMatchObject({ intact: false, first_break: { log_id: next, seq: 4, problem: "seq gap: expected 3, found 4 (log 3 deleted)" } });
+  const [gone, found] = [MOVES + 3, MOVES + 4];
+  expect(chain.result).toMatchObject({ intact: false, first_break: { log_id: next, seq: found, problem: `seq gap: expected ${gone}, found ${found} (log ${gone} deleted)` } });
 });
 
 describe("verifyLogChain in pages", () => {
@@ -199,19 +208,21 @@ describe("verifyLogChain in pages", () => {
       calls.push(r.result);
       cursor = r.result.next_cursor;
     } while (cursor !== null);
+    // 3 moves + 5 logs = 8 links, 2 per call.
     expect(calls.map((c) => [c.resumed_after_seq, c.logs_checked, c.complete])).toEqual([
       [0, 2, false],
       [2, 4, false],
-      [4, 5, true],
+      [4, 6, false],
+      [6, 8, true],
     ]);
-    expect(calls[2]).toMatchObject({ intact: true, head_seq: 5, first_break: null });
+    expect(calls[3]).toMatchObject({ intact: true, head_seq: MOVES + 5, first_break: null });
 
-    // Stopped after log 2; log 2 is then rewritten (hash changed): the resumed walk refuses to go on from it.
-    const first = await verifyLogChain(tenantId, { max_logs: 2 }, admin.idToken);
-    await db.doc(paths.log(logIds[1])).update({ hash: "0".repeat(64) });
+    // Stopped after link 4 (log 1); log 1 is then rewritten (hash changed): the resumed walk refuses to go on from it.
+    const first = await verifyLogChain(tenantId, { max_logs: MOVES + 1 }, admin.idToken);
+    await db.doc(paths.log(logIds[0])).update({ hash: "0".repeat(64) });
     const resumed = await verifyLogChain(tenantId, { cursor: first.result.next_cursor }, admin.idToken);
-    expect(resumed.result).toMatchObject({ intact: false, complete: true, first_break: { log_id: logIds[1], seq: 2 } });
-    expect(resumed.result.first_break.problem).toMatch(/^the log at the cursor \(seq 2\) changed since the walk verified it/);
+    expect(resumed.result).toMatchObject({ intact: false, complete: true, first_break: { log_id: logIds[0], seq: MOVES + 1 } });
+    expect(resumed.result.first_break.problem).toMatch(new RegExp(`^the log at the cursor \\(seq ${MOVES + 1}\\) changed since the walk verified it`));
   });
 
   test("a forged cursor (skipping ahead) is refused with invalid-argument", async () => {
@@ -227,7 +238,7 @@ describe("verifyLogChain in pages", () => {
 
   test("it is rate-limited (rate_limits.verify_chain): the call over the limit is resource-exhausted", async () => {
     const { tenantId } = await tenantWithLogs("adv-rate", 1);
-    await db.doc(paths.config(tenantId)).set({ rate_limits: { verify_chain: 2 } });
+    await db.doc(paths.config(tenantId)).set(openAllDay({ rate_limits: { verify_chain: 2 } }));
     const admin = await memberOf(tenantId, "admin");
     expect((await verifyLogChain(tenantId, {}, admin.idToken)).result).toMatchObject({ intact: true });
     expect((await verifyLogChain(tenantId, {}, admin.idToken)).result).toMatchObject({ intact: true });
@@ -252,22 +263,26 @@ describe("the daily verification (store/log-chain: verifyChainPage + recordChain
       return results;
     };
     const clean = await run();
+    // 3 moves + 3 logs, 2 links a page.
     expect(clean.map((r) => [r.done, r.logs_checked])).toEqual([
       [false, 2],
-      [true, 3],
+      [false, 4],
+      [false, 6],
+      [true, 6],
     ]);
-    // Reads: 2 logs + 2 orchestrations, then the cursor's log, 1 log + 1 orchestration and the head.
-    expect(clean.map((r) => r.reads)).toEqual([4, 4]);
+    // Reads: 2 moves (a move has no orchestration to re-digest); then the cursor's link, a move, a log and its
+    // orchestration; then the cursor's link, 2 logs and 2 orchestrations; then the cursor's link, an empty page and the head.
+    expect(clean.map((r) => r.reads)).toEqual([2, 4, 5, 3]);
     const status = (await db.doc(paths.logChainVerification(tenantId)).get()).data();
-    expect(status).toMatchObject({ state: "complete", intact: true, keyed: true, logs_checked: 3, head_seq: 3, first_break: null, finding_id: null });
+    expect(status).toMatchObject({ state: "complete", intact: true, keyed: true, logs_checked: MOVES + 3, head_seq: MOVES + 3, first_break: null, finding_id: null });
 
     await db.doc(paths.log(logIds[2])).update({ ai_summary: "edited" });
     const broken = await run();
     const again = await run();
-    expect(broken[broken.length - 1].first_break).toMatchObject({ log_id: logIds[2], seq: 3 });
+    expect(broken[broken.length - 1].first_break).toMatchObject({ log_id: logIds[2], seq: MOVES + 3 });
     const findingsSnap = await db.collection(paths.findings(tenantId)).where("kind", "==", "log_chain_break").get();
     expect(findingsSnap.size).toBe(1);
-    expect(findingsSnap.docs[0].data()).toMatchObject({ log_id: logIds[2], seq: 3, keyed: true, detail: expect.stringMatching(/^hash mismatch/) });
+    expect(findingsSnap.docs[0].data()).toMatchObject({ log_id: logIds[2], seq: MOVES + 3, keyed: true, detail: expect.stringMatching(/^hash mismatch/) });
     expect(again[again.length - 1].first_break).toEqual(broken[broken.length - 1].first_break);
     expect((await db.doc(paths.logChainVerification(tenantId)).get()).data()).toMatchObject({ state: "broken", intact: false, finding_id: findingsSnap.docs[0].id });
   });

@@ -23,7 +23,7 @@ import { jsonPublisher } from "../../src/store/pubsub";
 import { TENANT_JOB_TOPIC, fanOutTenantJob } from "../../src/store/tenant-jobs";
 import { paths } from "../../src/store/paths";
 import type { TenantJobMessage } from "../../src/schemas";
-import { adminDb, callCallable, memberOf, uniqueTenantId, waitFor } from "../support/emulator";
+import { adminDb, callCallable, memberOf, uniqueTenantId, waitFor, openAllDay } from "../support/emulator";
 
 const db: Firestore = adminDb();
 /** Every tenant this file seeds; made inactive afterwards so later files' fan-outs skip them. */
@@ -53,7 +53,7 @@ async function seedTenant(label: string, extra: { tenant?: Record<string, unknow
     batch.set(db.doc(paths.strategy(tenantId, s)), { name: s.toUpperCase(), enabled: true, capital_base: 10_000, manual_mode: null });
     batch.set(db.doc(paths.ledgerTrade(tenantId, `t-${s}`)), { strategy_id: s, symbol: "SPY", side: "BUY", quantity: 10, price: 100, fee: 1, executed_at: new Date(`${D2}T15:00:00Z`) });
   }
-  if (extra.config) batch.set(db.doc(paths.config(tenantId)), extra.config);
+  batch.set(db.doc(paths.config(tenantId)), openAllDay(extra.config));
   await batch.commit();
   return tenantId;
 }
@@ -181,7 +181,8 @@ describe("the per-tenant jobs: each tenant on its own", () => {
 
 describe("the market-cycle fan-out with the same tenants", () => {
   test("a malformed tenant is skipped with its reason, a rejected config is recorded on its document, the others publish; configs are read in batches", async () => {
-    const goodId = await seedTenant("adv-cycle-good");
+    // Exchange hours (the defaults), not the always-open hours other tests' tenants get.
+    const goodId = await seedTenant("adv-cycle-good", { config: { market_hours: {} } });
     const badTenant = await seedTenant("adv-cycle-bad", { tenant: { active: true } });
     const holidays = Array.from({ length: 6_000 }, (_, i) => new Date(Date.UTC(2030, 0, 1) + i * 86_400_000).toISOString().slice(0, 10));
     const huge = await seedTenant("adv-cycle-huge", { config: { market_hours: { holidays } } });
@@ -215,7 +216,7 @@ describe("platform rate-limit ceilings", () => {
         "rate_limits.write_calls: 20 per 1 s is 1200 calls per minute, above the platform ceiling of 60 per minute; " +
         "rate_limits.verify_chain: 6 per 1 s is 360 calls per minute, above the platform ceiling of 30 per minute",
     );
-    expect((await db.doc(paths.config(tenantId)).get()).exists).toBe(false);
+    expect((await db.doc(paths.config(tenantId)).get()).get("rate_limits")).toBeUndefined();
     // Within the ceiling it is accepted.
     const accepted = await callCallable("updateMaestroConfig", { tenant_id: tenantId, changes: { rate_limits: { orchestrate_now: 60 } }, reason: "busier desk" }, admin.idToken);
     expect(accepted.result).toMatchObject({ version: 1, changed_fields: ["rate_limits.orchestrate_now"] });
@@ -324,10 +325,10 @@ describe("retried triggers past their end condition", () => {
 
   test("the log writer: still failing an hour after the orchestration, it leaves the unlogged-orchestration finding", async () => {
     const tenantId = await seedTenant("adv-log-old");
-    // A corrupt chain head: every log write for this tenant fails.
-    await db.doc(paths.logChainHead(tenantId)).set({ seq: "corrupt" });
     await db.doc(paths.signal(tenantId, "sig1")).set({ strategy_id: "s0", action: "HOLD", ticker: "SPY", allocation: 0.1, confidence: 0.5, reasoning: "", status: "pending" });
     const o = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" });
+    // Then a corrupt chain head: every log write for this tenant fails (and so would the trading session's next move).
+    await db.doc(paths.logChainHead(tenantId)).set({ seq: "corrupt" });
     const ref = db.doc(paths.orchestration(tenantId, o.session_id));
     const snap = await ref.get();
     const young = { id: uniqueTenantId("evt"), time: new Date().toISOString(), params: { tenantId, sessionId: o.session_id }, data: { data: () => snap.data(), ref } };

@@ -15,7 +15,7 @@ import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { SIGNAL_BYTES_BUDGET } from "../../src/core/signal-queue";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
-import { adminDb, ampleAccountSnapshot, callCallable, memberOf, publish, uniqueTenantId, waitFor } from "../support/emulator";
+import { STEPS_WITHOUT_GUARDIAN, adminDb, ampleAccountSnapshot, callCallable, memberOf, publish, uniqueTenantId, waitFor, openAllDay } from "../support/emulator";
 
 const db: Firestore = adminDb();
 
@@ -26,7 +26,7 @@ async function seedTenant(label: string, options: { capital?: number; strategies
   for (let i = 0; i < (options.strategies ?? 4); i++) {
     batch.set(db.doc(paths.strategy(tenantId, `s${i}`)), { name: `S${i}`, enabled: true, capital_base: options.capital ?? 100_000, manual_mode: null });
   }
-  if (options.config) batch.set(db.doc(paths.config(tenantId)), options.config);
+  batch.set(db.doc(paths.config(tenantId)), openAllDay(options.config));
   if (options.snapshot !== null) batch.set(db.doc(paths.accountSnapshot(tenantId)), options.snapshot ?? ampleAccountSnapshot());
   await batch.commit();
   return tenantId;
@@ -67,7 +67,8 @@ describe("§1 a nonce licenses exactly what Maestro approved, once", () => {
   });
 
   test("an expired nonce is refused with the time it expired; the same caller's retry gets the original back; anyone else is a finding", async () => {
-    const tenantId = await seedTenant("nonce-expiry", { config: { nonce_ttl_seconds: 60 } });
+    // Orchestrated "two minutes ago", the snapshot is from its future: the risk guardian would hold the SELL entry for want of equity.
+    const tenantId = await seedTenant("nonce-expiry", { config: { nonce_ttl_seconds: 60, cycle_steps: STEPS_WITHOUT_GUARDIAN } });
     await addSignal(tenantId, "old", { strategy_id: "s0", action: "SELL", allocation: 0.3 });
     // Orchestrated two minutes ago with a 60 s licence: expired now.
     const past = await cycle(tenantId, new Date(Date.now() - 120_000));
@@ -103,7 +104,11 @@ describe("§1 a nonce licenses exactly what Maestro approved, once", () => {
 describe("§2 buying power promised stays promised", () => {
   test("snapshot 100,000 → 100,000 approved → a new snapshot frees nothing → fills in a later snapshot free exactly what they should → expiry frees the rest", async () => {
     const start = Date.now();
-    const tenantId = await seedTenant("promise", { snapshot: { equity: 100_000, buying_power: 100_000, as_of: new Date(start - 1_000).toISOString() } });
+    const tenantId = await seedTenant("promise", {
+      snapshot: { equity: 100_000, buying_power: 100_000, as_of: new Date(start - 1_000).toISOString() },
+      // The buying-power guard's numbers alone: the risk guardian would scale each entry to 1 % of equity at risk.
+      config: { cycle_steps: STEPS_WITHOUT_GUARDIAN },
+    });
     // Three BUYs: 0.5, 0.3 and 0.2 of capital_base 100,000 = 50,000 + 30,000 + 20,000.
     await addSignal(tenantId, "a", { strategy_id: "s0", action: "BUY", allocation: 0.5, confidence: 0.9 });
     await addSignal(tenantId, "b", { strategy_id: "s1", action: "BUY", allocation: 0.3, confidence: 0.8 });
@@ -151,12 +156,15 @@ describe("§2 buying power promised stays promised", () => {
     for (const a of audits) expect(a.passed).toBe(true);
   });
 
-  test("fail closed: no snapshot, a stale one or one from the future holds every BUY with the reason; SELLs always pass; require_snapshot false lets BUYs through uncapped", async () => {
+  test("fail closed: no snapshot, a stale one or one from the future holds every BUY with the reason; SELLs pass the guard; require_snapshot false lets BUYs through uncapped", async () => {
+    // The buying-power guard alone: the risk guardian (a default step) also holds every
+    // entry without a usable equity reading, SELLs included (its unit tests and the trading-session test).
+    const alone = { cycle_steps: STEPS_WITHOUT_GUARDIAN };
     const cases: Array<[string, Record<string, unknown> | null, Record<string, unknown> | undefined, RegExp | null]> = [
-      ["none", null, undefined, /^Held: no account snapshot \(account\.require_snapshot\)/],
-      ["stale", { equity: 1e6, buying_power: 1e6, as_of: new Date(Date.now() - 901_000).toISOString() }, undefined, /is stale \(9\d\d s old, more than account\.max_snapshot_age_seconds 900\)/],
-      ["future", { equity: 1e6, buying_power: 1e6, as_of: new Date(Date.now() + 3_600_000).toISOString() }, undefined, /is in the future/],
-      ["relaxed", null, { account: { require_snapshot: false } }, null],
+      ["none", null, alone, /^Held: no account snapshot \(account\.require_snapshot\)/],
+      ["stale", { equity: 1e6, buying_power: 1e6, as_of: new Date(Date.now() - 901_000).toISOString() }, alone, /is stale \(9\d\d s old, more than account\.max_snapshot_age_seconds 900\)/],
+      ["future", { equity: 1e6, buying_power: 1e6, as_of: new Date(Date.now() + 3_600_000).toISOString() }, alone, /is in the future/],
+      ["relaxed", null, { ...alone, account: { require_snapshot: false } }, null],
     ];
     for (const [label, snapshot, config, reason] of cases) {
       const tenantId = await seedTenant(`closed-${label}`, { snapshot, config });

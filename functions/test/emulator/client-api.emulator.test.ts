@@ -5,7 +5,7 @@
  * the fields they name, the rate limit, and what each callable does to the stored state.
  */
 import { paths } from "../../src/store/paths";
-import { adminDb, ampleAccountSnapshot, callCallable, memberOf, signUpUser, uniqueTenantId, waitFor } from "../support/emulator";
+import { adminDb, ampleAccountSnapshot, callCallable, memberOf, signUpUser, uniqueTenantId, waitFor, openAllDay } from "../support/emulator";
 
 const db = adminDb();
 
@@ -16,7 +16,7 @@ async function seedTenant(label: string, options: { active?: boolean; config?: R
   batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
   batch.set(db.doc(paths.strategy(tenantId, "alpha")), { name: "Alpha", enabled: true, capital_base: 10_000, manual_mode: null });
   batch.set(db.doc(paths.strategy(tenantId, "beta")), { name: "Beta", enabled: true, capital_base: 10_000, manual_mode: null });
-  if (options.config) batch.set(db.doc(paths.config(tenantId)), options.config);
+  batch.set(db.doc(paths.config(tenantId)), openAllDay(options.config));
   await batch.commit();
   return tenantId;
 }
@@ -170,7 +170,8 @@ describe("orchestrateNow and the read callables", () => {
       const page = await callCallable("listOrchestrationLogs", { tenant_id: tenantId }, viewer.idToken);
       return page.result?.logs.length === 1 ? page.result : undefined;
     });
-    expect(listed.logs[0]).toMatchObject({ session_id: result.session_id, seq: 1, signals_count: 1, systemic_risk_detected: false });
+    // Link 4: the first three are the moves that opened the day's trading session (INIT → … → ACTIVE_TRADING).
+    expect(listed.logs[0]).toMatchObject({ session_id: result.session_id, seq: 4, signals_count: 1, systemic_risk_detected: false });
     expect(listed.next_cursor).toBeNull();
 
     const weights = await callCallable("getStrategyWeights", { tenant_id: tenantId }, viewer.idToken);

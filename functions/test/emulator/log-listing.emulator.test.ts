@@ -9,16 +9,19 @@
 import { geminiSummaryProvider, writeOrchestrationLog } from "../../src/stages/log-writer";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
-import { adminDb, ampleAccountSnapshot, callCallable, memberOf, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
+import { adminDb, ampleAccountSnapshot, callCallable, memberOf, pauseBackgroundTriggersDuringFile, uniqueTenantId, openAllDay } from "../support/emulator";
 
 pauseBackgroundTriggersDuringFile();
 const db = adminDb();
+/** A tenant's first cycle opens its trading session with three moves, the first links of its chain (issue 10). */
+const MOVES = 3;
 const written = geminiSummaryProvider(undefined, undefined);
 
 async function seedTenant(label: string): Promise<string> {
   const tenantId = uniqueTenantId(label);
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: label, active: true });
+  batch.set(db.doc(paths.config(tenantId)), openAllDay());
   batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
   for (const s of ["s1", "s2", "s3", "alpha"]) {
     batch.set(db.doc(paths.strategy(tenantId, s)), { name: s, enabled: true, capital_base: 10_000, manual_mode: null });
@@ -76,7 +79,8 @@ test("each item summarizes its log, with the chain position", async () => {
   const viewer = await memberOf(fundA, "viewer");
   const response = await callCallable("listOrchestrationLogs", { tenant_id: fundA, page_size: 5 }, viewer.idToken);
   const items = response.result.logs;
-  expect(items.map((l: { seq: number }) => l.seq)).toEqual([5, 4, 3, 2, 1]);
+  // The moves that opened the session are in the chain, not in the listing.
+  expect(items.map((l: { seq: number }) => l.seq)).toEqual([5, 4, 3, 2, 1].map((k) => MOVES + k));
   const systemic = items.find((l: { session_id: string }) => l.session_id === sessionsA[1]);
   expect(systemic).toMatchObject({ systemic_risk_detected: true, signals_count: 4, overrides_count: 1, rejected_count: 0, ai_summary_source: "written" });
   expect(systemic.hash).toMatch(/^[0-9a-f]{64}$/);
@@ -117,29 +121,30 @@ describe("verifyLogChain (admin)", () => {
       intact: true,
       complete: true,
       next_cursor: null,
-      logs_checked: 5,
+      logs_checked: MOVES + 5,
       resumed_after_seq: 0,
-      head_seq: 5,
+      head_seq: MOVES + 5,
       keyed: true,
       first_break: null,
     });
 
     // Someone edits the summary of the third log after the fact.
-    const logs = await db.collection(paths.logs()).where("tenant_id", "==", fundA).orderBy("seq").get();
+    const chain = await db.collection(paths.logs()).where("tenant_id", "==", fundA).orderBy("seq").get();
+    const logs = { docs: chain.docs.filter((d) => d.get("kind") === undefined) };
     await logs.docs[2].ref.update({ ai_summary: "nothing to see here" });
     const edited = await callCallable("verifyLogChain", { tenant_id: fundA }, admin.idToken);
-    expect(edited.result).toMatchObject({ intact: false, logs_checked: 3, first_break: { seq: 3, log_id: logs.docs[2].id } });
+    expect(edited.result).toMatchObject({ intact: false, logs_checked: MOVES + 3, first_break: { seq: MOVES + 3, log_id: logs.docs[2].id } });
     expect(edited.result.first_break.problem).toMatch(/^hash mismatch: stored [0-9a-f]{64}, recomputed [0-9a-f]{64} \(content edited after it was written\)$/);
 
     // Another tenant's chain is untouched by it.
     const adminB = await memberOf(fundB, "admin");
-    expect((await callCallable("verifyLogChain", { tenant_id: fundB }, adminB.idToken)).result).toMatchObject({ intact: true, logs_checked: 2 });
+    expect((await callCallable("verifyLogChain", { tenant_id: fundB }, adminB.idToken)).result).toMatchObject({ intact: true, logs_checked: MOVES + 2 });
 
     // Restored, then the newest log deleted: only the chain head can tell.
     await logs.docs[2].ref.set(logs.docs[2].data());
     await logs.docs[4].ref.delete();
     const truncated = await callCallable("verifyLogChain", { tenant_id: fundA }, admin.idToken);
-    expect(truncated.result).toMatchObject({ intact: false, head_seq: 5, first_break: { seq: 5 } });
-    expect(truncated.result.first_break.problem).toBe("the chain head says seq 5, but 4 logs exist (the newest logs were deleted)");
+    expect(truncated.result).toMatchObject({ intact: false, head_seq: MOVES + 5, first_break: { seq: MOVES + 5 } });
+    expect(truncated.result.first_break.problem).toBe(`the chain head says seq ${MOVES + 5}, but ${MOVES + 4} logs exist (the newest logs were deleted)`);
   });
 });

@@ -15,10 +15,12 @@ import { orchestrateTenant } from "../../src/stages/orchestration";
 import { findUnloggedOrchestrations, verifyTenantChain } from "../../src/stages/monitoring";
 import { paths } from "../../src/store/paths";
 import { configuredChainKeys } from "../../src/params";
-import { adminDb, ampleAccountSnapshot, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
+import { adminDb, ampleAccountSnapshot, pauseBackgroundTriggersDuringFile, uniqueTenantId, openAllDay } from "../support/emulator";
 import { startFakeGemini, type FakeGemini } from "../support/fake-gemini-server";
 
 pauseBackgroundTriggersDuringFile();
+/** A tenant's first cycle opens its trading session with three moves, the first links of its chain (issue 10). */
+const MOVES = 3;
 let db: Firestore;
 let gemini: FakeGemini;
 
@@ -34,7 +36,7 @@ async function newTenantOrchestration(tenantId: string, aiSummary: Record<string
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: "Log Test", active: true });
   batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
-  batch.set(db.doc(paths.config(tenantId)), { ai_summary: { model: "gemini-2.0-flash", timeout_ms: 400, ...aiSummary } });
+  batch.set(db.doc(paths.config(tenantId)), openAllDay({ ai_summary: { model: "gemini-2.0-flash", timeout_ms: 400, ...aiSummary } }));
   batch.set(db.doc(paths.strategy(tenantId, "alpha")), { name: "Alpha", enabled: true, capital_base: 10_000, manual_mode: null });
   batch.set(db.doc(paths.signal(tenantId, "s1")), { strategy_id: "alpha", action: "BUY", ticker: "SPY", allocation: 0.3, confidence: 0.6, reasoning: "breakout", status: "pending" });
   await batch.commit();
@@ -54,7 +56,7 @@ describe("log writer with the real Gemini client against a loopback server", () 
     const o = await newTenantOrchestration(uniqueTenantId("gem-ok"));
     const outcome = await writeOrchestrationLog(db, o, provider());
     const log = await storedLog(outcome.log_id);
-    expect(log).toMatchObject({ ai_summary: "Maestro kept Alpha fully allocated.", ai_summary_source: "gemini", ai_summary_fallback_reason: null, seq: 1 });
+    expect(log).toMatchObject({ ai_summary: "Maestro kept Alpha fully allocated.", ai_summary_source: "gemini", ai_summary_fallback_reason: null, seq: MOVES + 1 });
     expect(gemini.requests).toHaveLength(1);
     expect(gemini.requests[0].model).toBe("gemini-2.0-flash");
     expect(gemini.requests[0].apiKey).toBe("test-key-not-secret");
@@ -95,22 +97,23 @@ describe("log writer with the real Gemini client against a loopback server", () 
     const first = await newTenantOrchestration(tenantId);
     const a = await writeOrchestrationLog(db, first, provider());
     const again = await writeOrchestrationLog(db, first, provider());
-    expect(again).toMatchObject({ log_id: a.log_id, created: false, seq: 1 });
+    expect(again).toMatchObject({ log_id: a.log_id, created: false, seq: MOVES + 1 });
 
     const more = await Promise.all(
       [1, 2, 3, 4].map(() => orchestrateTenant(db, { tenant_id: tenantId, trigger: "market_cycle", requested_by: null })),
     );
     const outcomes = await Promise.all(more.map((o) => writeOrchestrationLog(db, OrchestrationSchema.parse(o), provider())));
-    expect(outcomes.map((o) => o.seq).sort()).toEqual([2, 3, 4, 5]);
+    expect(outcomes.map((o) => o.seq).sort()).toEqual([2, 3, 4, 5].map((k) => MOVES + k));
 
     const logs = await db.collection(paths.logs()).where("tenant_id", "==", tenantId).get();
-    expect(logs.size).toBe(5);
+    expect(logs.size).toBe(MOVES + 5);
     const links = logs.docs
       .map((d) => ({ log_id: d.id, seq: d.get("seq"), prev_hash: d.get("prev_hash"), hash: d.get("hash"), content: d.data() }))
       .sort((x, y) => x.seq - y.seq);
-    expect(verifyChain(links, configuredChainKeys())).toMatchObject({ intact: true, checked: 5 });
+    expect(verifyChain(links, configuredChainKeys())).toMatchObject({ intact: true, checked: MOVES + 5 });
     const head = (await db.doc(paths.logChainHead(tenantId)).get()).data()!;
-    expect(head).toMatchObject({ seq: 5, last_hash: links[4].hash, last_log_id: links[4].log_id });
+    const newest = links[links.length - 1];
+    expect(head).toMatchObject({ seq: MOVES + 5, last_hash: newest.hash, last_log_id: newest.log_id });
   });
 
   test("a failed write is recorded on the orchestration and rethrown for the retry; the retry then writes the log", async () => {
@@ -179,12 +182,12 @@ describe("triggers delivered twice, at the same moment", () => {
     await Promise.all([onOrchestrationCreated.run(event as never), onOrchestrationCreated.run(event as never), onOrchestrationCreated.run(event as never)]);
     const logs = await db.collection(paths.logs()).where("session_id", "==", o.session_id).get();
     expect(logs.size).toBe(1);
-    expect(logs.docs[0].get("seq")).toBe(1);
-    expect((await db.doc(paths.logChainHead(o.tenant_id)).get()).get("seq")).toBe(1);
+    expect(logs.docs[0].get("seq")).toBe(MOVES + 1);
+    expect((await db.doc(paths.logChainHead(o.tenant_id)).get()).get("seq")).toBe(MOVES + 1);
     expect((await ref.get()).get("log.state")).toBe("WRITTEN");
     const metrics = (await db.doc(paths.metrics(o.tenant_id, o.timestamp.slice(0, 10))).get()).data()!;
     expect(metrics.cycles).toBe(1);
-    expect(await verifyTenantChain(db, o.tenant_id)).toMatchObject({ intact: true, logs_checked: 1, head_seq: 1 });
+    expect(await verifyTenantChain(db, o.tenant_id)).toMatchObject({ intact: true, logs_checked: MOVES + 1, head_seq: MOVES + 1 });
   });
 });
 

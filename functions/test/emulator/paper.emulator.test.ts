@@ -18,7 +18,7 @@ import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { weightsJob } from "../../src/stages/weights";
 import { paths } from "../../src/store/paths";
-import { adminDb, uniqueTenantId, waitFor } from "../support/emulator";
+import { ALWAYS_OPEN_HOURS, adminDb, uniqueTenantId, waitFor } from "../support/emulator";
 
 const db: Firestore = adminDb();
 const CAPITAL = 10_000;
@@ -55,6 +55,8 @@ test("a shadow strategy trades on paper and earns its way back to REDUCED, then 
   const tenantId = uniqueTenantId("paper");
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: "Paper", active: true });
+  // Open all day on New York's calendar: the venue days below are New York's.
+  batch.set(db.doc(paths.config(tenantId)), { market_hours: { ...ALWAYS_OPEN_HOURS, time_zone: "America/New_York" } });
   batch.set(db.doc(paths.strategy(tenantId, "ghost")), { name: "Ghost", enabled: true, capital_base: CAPITAL, manual_mode: null });
   REAL_DAYS.forEach((day, i) => {
     batch.set(db.doc(paths.ledgerTrade(tenantId, `b${i}`)), { strategy_id: "ghost", symbol: "SPY", side: "BUY", quantity: 10, price: 100, fee: 0, executed_at: new Date(`${day}T14:00:00Z`) });

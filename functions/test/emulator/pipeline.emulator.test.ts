@@ -11,7 +11,7 @@ import { OrchestrationLogSchema } from "../../src/schemas";
 import { rollupStrategyPerformance } from "../../src/stages/performance-rollup";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
-import { adminDb, ampleAccountSnapshot, publish, uniqueTenantId, waitFor } from "../support/emulator";
+import { adminDb, ampleAccountSnapshot, publish, uniqueTenantId, waitFor, ALWAYS_OPEN_HOURS } from "../support/emulator";
 
 let db: Firestore;
 beforeAll(() => {
@@ -65,7 +65,8 @@ async function seedTenant(tenantId: string, config: Record<string, unknown> = {}
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: `Test ${tenantId}`, active: true });
   batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
-  batch.set(db.doc(paths.config(tenantId)), config);
+  // Open all day on New York's calendar (the venue days below are New York's), unless the test names its hours.
+  batch.set(db.doc(paths.config(tenantId)), { market_hours: { ...ALWAYS_OPEN_HOURS, time_zone: "America/New_York" }, ...config });
   for (const [id, s] of Object.entries(STRATEGIES)) batch.set(db.doc(paths.strategy(tenantId, id)), s);
   for (const [day, prices] of Object.entries(MARKS)) batch.set(db.doc(paths.dailyMark(tenantId, day)), { prices });
   await batch.commit();
@@ -206,10 +207,14 @@ describe("ledger trades in, audit out", () => {
       expect(nonce).toMatchObject({ session_id: o.session_id, signal_id: id });
     }
 
-    // The log: seed 000 shape, written summary (no key in the emulator), genesis link.
+    // The log: seed 000 shape, written summary (no key in the emulator). The chain starts at
+    // the genesis hash with the three moves that opened the day's trading session; the log is link 4.
     const logSnap = await db.doc(paths.log(audit.log_id)).get();
     const log = OrchestrationLogSchema.parse(logSnap.data());
-    expect(log).toMatchObject({ tenant_id: tenantId, session_id: o.session_id, seq: 1, prev_hash: GENESIS_HASH, prev_log_id: null, systemic_risk_detected: true, ai_summary_source: "written" });
+    const moves = (await db.doc(paths.tradingSession(tenantId, o.trading_session!.day)).get()).get("transitions") as { log_id: string }[];
+    expect(moves).toHaveLength(3);
+    expect((await db.doc(paths.log(moves[0].log_id)).get()).data()).toMatchObject({ kind: "trading_session_transition", seq: 1, prev_hash: GENESIS_HASH, prev_log_id: null });
+    expect(log).toMatchObject({ tenant_id: tenantId, session_id: o.session_id, seq: 4, prev_log_id: moves[2].log_id, systemic_risk_detected: true, ai_summary_source: "written" });
     expect(log.signals_modified).toEqual({ s4: "BUY->HOLD (systemic risk)" });
     expect(log.ai_summary).toMatch(/Systemic risk override/i);
     // Keyed (the emulator's local key): HMAC-SHA256 of the stored document, computed here directly.
@@ -235,14 +240,15 @@ describe("ledger trades in, audit out", () => {
     const second = audits.find((a) => a.id !== first)!.data();
     expect(second.passed).toBe(true);
     const secondLog = (await db.doc(paths.log(second.log_id)).get()).data()!;
-    expect(secondLog).toMatchObject({ seq: 2, prev_log_id: first, prev_hash: firstLog.hash });
+    // Links 1–3 are the moves that opened the trading session, link 4 the first cycle's log.
+    expect(secondLog).toMatchObject({ seq: 5, prev_log_id: first, prev_hash: firstLog.hash });
 
     const secondOrchestration = (await db.doc(paths.orchestration(tenantId, second.session_id)).get()).data()!;
     expect(secondOrchestration.inputs.weights_recomputed).toBe(false);
     const strategies = Object.keys(STRATEGIES).length;
-    // tenant, config, weights, strategies, signals, the pending count, snapshot, reservations
-    // and positions (issue 10's target: strategies + signals + 8).
-    expect(secondOrchestration.io.reads).toBeLessThanOrEqual(strategies + 1 + 7);
+    // tenant, config, trading session, weights, strategies, signals, the pending count,
+    // snapshot, reservations and positions (issue 10's target: strategies + signals + 8).
+    expect(secondOrchestration.io.reads).toBeLessThanOrEqual(strategies + 1 + 8);
 
     // Tamper with the second log, then run a third cycle: its audit must catch the edit.
     const tampered = secondLog.signals.map((s: Record<string, unknown>) => ({ ...s, allocation: 1 }));

@@ -17,7 +17,7 @@ import { chainVerificationJob, scheduledChainVerification } from "../../src/stag
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { writeOrchestrationLog } from "../../src/stages/log-writer";
 import { paths } from "../../src/store/paths";
-import { adminDb, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
+import { adminDb, pauseBackgroundTriggersDuringFile, uniqueTenantId, openAllDay } from "../support/emulator";
 
 pauseBackgroundTriggersDuringFile();
 let db: Firestore;
@@ -135,6 +135,7 @@ test("the daily chain verification walks each tenant's whole chain: intact, then
   const tenantId = uniqueTenantId("chainjob");
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: "Chain", active: true });
+  batch.set(db.doc(paths.config(tenantId)), openAllDay());
   batch.set(db.doc(paths.strategy(tenantId, "alpha")), { name: "Alpha", enabled: true, capital_base: 10_000, manual_mode: null });
   await batch.commit();
   const written = async () => ({ text: "written", source: "written" as const, fallback_reason: "no_api_key", latency_ms: 0 });
@@ -146,17 +147,18 @@ test("the daily chain verification walks each tenant's whole chain: intact, then
   }
 
   const intact = await runScheduleFor(scheduledChainVerification, "chain_verification", tenantId, nextScheduleTime());
-  expect(intact).toMatchObject({ status: "ok", detail: { logs_checked: 4, head_seq: 4 } });
-  expect((await db.doc(paths.logChainVerification(tenantId)).get()).data()).toMatchObject({ intact: true, logs_checked: 4 });
+  // The three moves that opened the trading session, then the four logs.
+  expect(intact).toMatchObject({ status: "ok", detail: { logs_checked: 7, head_seq: 7 } });
+  expect((await db.doc(paths.logChainVerification(tenantId)).get()).data()).toMatchObject({ intact: true, logs_checked: 7 });
 
   // Someone with database access edits the first log; the per-log audit of later logs
   // never looks that far back, the daily walk does.
   await db.doc(paths.log(logIds[0])).update({ systemic_risk_details: "nothing to see" });
   const broken = await runScheduleFor(scheduledChainVerification, "chain_verification", tenantId, nextScheduleTime());
   expect(broken).toMatchObject({ status: "failed" });
-  expect(String(broken.reason)).toMatch(/^log chain broken at seq 1 /);
+  expect(String(broken.reason)).toMatch(/^log chain broken at seq 4 /);
   await runScheduleFor(scheduledChainVerification, "chain_verification", tenantId, nextScheduleTime());
   const findings = (await db.collection(paths.findings(tenantId)).get()).docs.map((d) => d.data()).filter((f) => f.kind === "log_chain_break");
   expect(findings).toHaveLength(1);
-  expect(findings[0]).toMatchObject({ seq: 1 });
+  expect(findings[0]).toMatchObject({ seq: 4 });
 });

@@ -8,7 +8,7 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
-import { adminDb, ampleAccountSnapshot, uniqueTenantId, waitFor } from "../support/emulator";
+import { adminDb, ampleAccountSnapshot, uniqueTenantId, waitFor, openAllDay } from "../support/emulator";
 
 const db: Firestore = adminDb();
 
@@ -16,6 +16,7 @@ test("a covering BUY is an exit and passes the systemic override; the entry BUY 
   const tenantId = uniqueTenantId("steps");
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: "Steps", active: true });
+  batch.set(db.doc(paths.config(tenantId)), openAllDay());
   for (const s of ["a", "b", "c", "d"]) batch.set(db.doc(paths.strategy(tenantId, s)), { name: s.toUpperCase(), enabled: true, capital_base: 100_000, manual_mode: null });
   batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
   // d is short 100 QQQ (a real fill, rolled up by the deployed trigger).
@@ -62,7 +63,7 @@ test("with the risk guardian listed, an entry past max_positions is held with MA
   const tenantId = uniqueTenantId("guardian");
   const batch = db.batch();
   batch.set(db.doc(paths.tenant(tenantId)), { name: "Guardian", active: true });
-  batch.set(db.doc(paths.config(tenantId)), { cycle_steps: ["weights", "systemic_override", "risk_guardian", "buying_power"], risk: { max_positions: 1, max_position_risk_pct: 1 } });
+  batch.set(db.doc(paths.config(tenantId)), openAllDay({ cycle_steps: ["weights", "systemic_override", "risk_guardian", "buying_power"], risk: { max_positions: 1, max_position_risk_pct: 1 } }));
   for (const s of ["a", "b"]) batch.set(db.doc(paths.strategy(tenantId, s)), { name: s.toUpperCase(), enabled: true, capital_base: 100_000, manual_mode: null });
   // Equity 200,000: an entry may risk $2,000, i.e. $100,000 at the default 2 % stop.
   batch.set(db.doc(paths.accountSnapshot(tenantId)), { equity: 200_000, buying_power: 1_000_000, as_of: new Date().toISOString() });

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { paths } from "../../src/store/paths";
-import { PROJECT_ID, REGION, emulatorDb, publish, requireEnv, waitFor } from "../../src/tools/emulator-client";
+import { ALWAYS_OPEN_HOURS, PROJECT_ID, REGION, emulatorDb, openAllDay, publish, requireEnv, waitFor } from "../../src/tools/emulator-client";
 
-export { PROJECT_ID, REGION, publish, waitFor };
+export { ALWAYS_OPEN_HOURS, PROJECT_ID, REGION, openAllDay, publish, waitFor };
 export const adminDb = emulatorDb;
 
 /**
@@ -18,6 +18,13 @@ export const adminDb = emulatorDb;
 export function ampleAccountSnapshot(buyingPower = 1_000_000_000): { equity: number; buying_power: number; as_of: string } {
   return { equity: buyingPower, buying_power: buyingPower, as_of: new Date().toISOString() };
 }
+
+/**
+ * The cycle's steps without the risk guardian, for tests of another step whose numbers the
+ * guardian would change (it scales an entry past 1 % of equity at risk and holds entries
+ * without a usable equity reading).
+ */
+export const STEPS_WITHOUT_GUARDIAN = ["weights", "systemic_override", "buying_power"];
 
 /** Ids handed out in this test file (jest gives each file its own module registry). */
 const issuedTenantIds = new Set<string>();

@@ -204,8 +204,7 @@ describe("auditOrchestrationLog: clean logs", () => {
       keys: null,
       nonce_registry: registryFor(logA()),
     });
-    // The orchestration log's nine checks; the last name belongs to a trading session's move (auditTransitionLog).
-    expect(checks.map((c) => c.name)).toEqual(AUDIT_CHECK_NAMES.filter((n) => n !== "transition_allowed"));
+    expect(checks.map((c) => c.name)).toEqual([...AUDIT_CHECK_NAMES]);
     expect(AUDIT_CHECK_NAMES).toEqual([
       "nonces_unique_and_well_formed",
       "identity_fields_present",
@@ -216,7 +215,6 @@ describe("auditOrchestrationLog: clean logs", () => {
       "interventions_consistent",
       "hash_chain_intact",
       "orchestration_matches_log",
-      "transition_allowed",
     ]);
     for (const c of checks) expect(c).toEqual({ name: c.name, passed: true, findings: [] });
   });
