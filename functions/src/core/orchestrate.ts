@@ -160,7 +160,7 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
   }
 
   // The session's limits are the risk guardian's: without it in the steps, the session
-  // still keeps its equity marks and counts, but nothing locks.
+  // still keeps its equity marks and counts, but nothing locks, holds or is reported.
   const guarded = config.cycle_steps.includes("risk_guardian");
   const equity = input.equity ?? { value: null, source: "no account snapshot" };
   let assessment: SessionAssessment | null = null;
@@ -174,7 +174,7 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
       tradingSince: input.session.trading_since,
       closesAt: input.session.closes_at,
     });
-    if (!guarded) assessment = { ...assessment, state: { ...assessment.state, locks: input.session.risk.locks }, alerts: [], block: null, tradesLeft: null, ordersLeft: null };
+    if (!guarded) assessment = { ...assessment, state: { ...assessment.state, locks: input.session.risk.locks }, alerts: [], findings: [], block: null, tradesLeft: null, ordersLeft: null };
   }
 
   // The weights first, then the trading session's gate (always), then the configured risk steps.

@@ -4,7 +4,8 @@
  * reading and the session's closed trades, and decides:
  *  - whether the equity reading is believed (a missing, non-positive or implausible one
  *    never trades on and never latches a lock by itself: entries are held with a
- *    data-quality code and a finding is returned);
+ *    data-quality code and a finding is returned; a jump is believed once a later
+ *    snapshot confirms it: a rise as a deposit, a fall as a loss);
  *  - the session's high-water mark and the loss down from it, against
  *    `risk.max_session_loss_pct` of the starting equity (equity, not trade ratios);
  *  - the trades taken and the closed trades lost in a row;
@@ -130,15 +131,16 @@ export function assessSession(input: SessionAssessmentInput): SessionAssessment 
     state.pending_equity = null;
   } else {
     const pending = state.pending_equity;
-    const confirms =
+    const confirms: boolean =
       pending !== null &&
       relativeMove(pending.value, reading.value) <= risk.max_equity_jump_pct / 100 &&
       reading.as_of !== null &&
       pending.as_of !== null &&
       reading.as_of > pending.as_of;
-    if (confirms) {
-      // Two snapshots agree: a deposit or withdrawal, not profit or loss. The session's marks move with it.
-      const flow = reading.value - state.last_equity;
+    if (confirms && pending !== null && pending.value > state.last_equity) {
+      // Two snapshots agree on a rise: a deposit, not profit. The session's marks move with
+      // it (what moved between the two snapshots is the session's own P&L).
+      const flow = pending.value - state.last_equity;
       state.starting_equity = (state.starting_equity ?? state.last_equity) + flow;
       state.high_water_equity = (state.high_water_equity ?? state.last_equity) + flow;
       state.pending_equity = null;
@@ -146,7 +148,17 @@ export function assessSession(input: SessionAssessmentInput): SessionAssessment 
       alerts.push({
         at,
         code: "EQUITY_REBASED",
-        message: `Equity moved ${money(state.last_equity)} → ${money(reading.value)} and a later snapshot confirmed it: taken as a cash flow of ${money(flow)}; the session's starting equity and high-water mark moved with it.`,
+        message: `Equity rose ${money(state.last_equity)} → ${money(pending.value)} and a later snapshot (${money(reading.value)}) confirmed it: taken as a deposit of ${money(flow)}; the session's starting equity and high-water mark moved with it.`,
+      });
+    } else if (confirms && pending !== null) {
+      // Two snapshots agree on a fall: a loss until someone says otherwise (fail closed). A
+      // withdrawal looks the same; an admin who knows it was one lifts the lock with that reason.
+      state.pending_equity = null;
+      believed = reading.value;
+      alerts.push({
+        at,
+        code: "EQUITY_DROP_CONFIRMED",
+        message: `Equity fell ${money(state.last_equity)} → ${money(pending.value)} and a later snapshot (${money(reading.value)}) confirmed it: taken as a loss of the session (a withdrawal looks the same; lift the lock with that reason if it was one).`,
       });
     } else {
       state.pending_equity = { value: reading.value, as_of: reading.as_of };

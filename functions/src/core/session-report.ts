@@ -56,13 +56,29 @@ export function nextSummary(previous: SessionSummary, input: SummaryInput): Sess
     },
     cycles: previous.cycles + 1,
     interventions_by_code: byCode,
-    alerts: [...previous.alerts, ...input.alerts].slice(-MAX_SESSION_ALERTS),
+    alerts: appendAlerts(previous.alerts, input.alerts),
   };
 }
 
 /** An alert added outside a cycle (a pause, a resume, a lifted lock). */
 export function withAlert(summary: SessionSummary, alert: SessionAlert): SessionSummary {
-  return { ...summary, alerts: [...summary.alerts, alert].slice(-MAX_SESSION_ALERTS) };
+  return { ...summary, alerts: appendAlerts(summary.alerts, [alert]) };
+}
+
+/** Data-quality holds repeat every cycle while they last: one alert per spell, not one per cycle. */
+const REPEATING = new Set(["EQUITY_UNAVAILABLE", "EQUITY_IMPLAUSIBLE"]);
+
+/**
+ * The latest MAX_SESSION_ALERTS alerts. A data-quality alert that repeats the newest one
+ * kept is dropped, so a feed stale for hours does not push the session's lock alerts out.
+ */
+function appendAlerts(kept: readonly SessionAlert[], added: readonly SessionAlert[]): SessionAlert[] {
+  const out = [...kept];
+  for (const alert of added) {
+    if (REPEATING.has(alert.code) && out.length > 0 && out[out.length - 1].code === alert.code) continue;
+    out.push(alert);
+  }
+  return out.slice(-MAX_SESSION_ALERTS);
 }
 
 export interface StrategyDay {

@@ -179,8 +179,9 @@ export const RiskConfigSchema = z
     /**
      * An equity reading that moved more than this % from the last accepted one is not
      * believed on its own: entries are held (EQUITY_IMPLAUSIBLE) and a finding written
-     * until a later snapshot confirms it, when it is taken as a cash flow (the session's
-     * starting equity and high-water mark move with it) rather than as profit or loss.
+     * until a later snapshot confirms it. A confirmed rise is a deposit (the session's
+     * starting equity and high-water mark move with it); a confirmed fall is a loss (fail
+     * closed: an admin who knows it was a withdrawal lifts the lock with that reason).
      */
     max_equity_jump_pct: z.number().gt(0, "must be greater than 0").max(1000, "must be at most 1000").default(25),
   })

@@ -11,6 +11,7 @@ import { computeStrategyWeights, type StrategyPerformanceInput } from "../core/a
 import { rollupStrategyDays, type FifoTrade } from "../core/fifo";
 import { issueNonce } from "../core/identity";
 import { orchestrateCycle, type CycleInput } from "../core/orchestrate";
+import { EMPTY_SESSION_RISK } from "../core/session-guardian";
 import { TRADABLE_MODES } from "../core/systemic-risk";
 import { DEFAULT_CONFIG, type MaestroConfig, type SignalAction, type Strategy, type StrategyWeight } from "../schemas";
 import { seededRandom } from "./seeded-random";
@@ -156,6 +157,11 @@ function buildOrchestrationFixture(strategyCount: number, batches: number, seed:
   const now = new Date("2025-02-12T14:30:00.000Z");
   const cycles: CycleInput[] = [];
   const expectOverride: boolean[] = [];
+  const positions: Record<string, Record<string, number>> = {};
+  inputs.forEach((input, i) => {
+    if (i % 3 === 0) positions[input.strategy_id] = { [tickers[i % tickers.length]]: i % 2 === 0 ? 100 : -100 };
+  });
+  const closedTrades = Array.from({ length: 20 }, (_, i) => ({ at: new Date(now.getTime() - (20 - i) * 60_000).toISOString(), pnl: i % 3 === 0 ? 50 : -20 }));
   for (let b = 0; b < batches; b++) {
     const override = b % 2 === 0;
     // Override batches: about a quarter of the tradable strategies sell (never fewer than
@@ -191,6 +197,21 @@ function buildOrchestrationFixture(strategyCount: number, batches: number, seed:
       weights,
       signals: shuffled(signals, random), // Firestore's order is not the signal-id order
       issueNonce: () => issueNonce(),
+      // Every step at work: the guardian measures each entry against equity and the session's
+      // limits, the buying-power guard caps the BUYs, a third of the strategies hold positions
+      // (so some signals are exits), and the session has closed trades to count losses in.
+      equity: { value: 2_000_000 * strategyCount, source: "bench snapshot" },
+      buyingPower: { available: 15_000 * strategyCount, source: "bench snapshot" },
+      positions,
+      session: {
+        state: "ACTIVE_TRADING",
+        paused_reason: null,
+        risk: { ...EMPTY_SESSION_RISK, starting_equity: 2_000_000 * strategyCount, high_water_equity: 2_010_000 * strategyCount, last_equity: 2_000_000 * strategyCount, trades: 3 },
+        closed_trades: closedTrades,
+        trading_since: new Date(now.getTime() - 3_600_000).toISOString(),
+        closes_at: new Date(now.getTime() + 5 * 3_600_000).toISOString(),
+        equity_as_of: now.toISOString(),
+      },
     });
     expectOverride.push(override);
   }

@@ -159,7 +159,8 @@ describe("messages that can never succeed go to the dead letters, once", () => {
 
 describe("concurrent cycles for one tenant", () => {
   test("a scheduled cycle and orchestrateNow calls at once: every signal in exactly one orchestration, buying power never spent twice", async () => {
-    const tenantId = await seedTenant("race", { strategies: 4, config: { rate_limits: { orchestrate_now: 50 } } });
+    // No limit on the session's trades: the 25 BUYs the buying power allows are what this test counts.
+    const tenantId = await seedTenant("race", { strategies: 4, config: { rate_limits: { orchestrate_now: 50 }, risk: { max_trades_per_session: null } } });
     // $25,000 of buying power; 40 BUYs of 0.1 × $10,000 = $1,000 each.
     await db.doc(paths.accountSnapshot(tenantId)).set({ equity: 100_000, buying_power: 25_000, as_of: new Date().toISOString() });
     const ids = await addSignals(tenantId, 40, (i) => ({ strategy_id: `s${i % 4}`, action: "BUY", allocation: 0.1, confidence: 0.5 + (i % 10) / 100 }));

@@ -293,7 +293,8 @@ describe("a config that breaks a rule", () => {
     const tenantId = uniqueTenantId("badcfg");
     await seedTenant(tenantId, { sharpe_threshold_shadow: 1.5, sharpe_threshold_reduce: 1.0 });
     await writeSignals(tenantId, { s1: signal("alpha", "BUY", "SPY", 0.2) });
-    await publish("maestro-market-cycle", { tenant_id: tenantId });
+    // The defaults are New York exchange hours: the slot is a Tuesday 10:00 there, when the session trades.
+    await publish("maestro-market-cycle", { tenant_id: tenantId, slot: "2026-11-24T15:00:00.000Z" });
     await waitForAudit(tenantId);
     const config = (await db.doc(paths.config(tenantId)).get()).data()!;
     expect(config.validation.status).toBe("rejected");

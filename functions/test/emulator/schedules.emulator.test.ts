@@ -120,15 +120,16 @@ test("the weight schedule recomputes stale weights and leaves fresh ones alone",
   expect((await db.doc(paths.weights(tenantId)).get()).data()!.computed_at).toBe(weights.computed_at);
 });
 
-test("the market-cycle schedule fans out for its scheduleTime: on a Saturday every venue is closed and nothing is published", async () => {
+test("the market-cycle schedule fans out for its scheduleTime: on a Saturday a venue on exchange hours is closed and its desk is not woken", async () => {
   const tenantId = uniqueTenantId("weekend");
   await db.doc(paths.tenant(tenantId)).set({ name: "Weekend", active: true });
-  // Saturday 2026-11-28, 11:07 in New York; the slot is 16:05Z.
+  // Saturday 2026-11-28, 11:07 in New York; the slot is 16:05Z. (The demo's desks trade around the clock and are woken.)
   await scheduleMarketCycles.run({ scheduleTime: "2026-11-28T16:07:30.000Z", jobName: "maestro" } as never);
   const run = (await db.doc(paths.fanOutRun("2026-11-28T16:05:00.000Z")).get()).data()!;
-  expect(run).toMatchObject({ slot: "2026-11-28T16:05:00.000Z", published: 0, runs: 1 });
+  expect(run).toMatchObject({ slot: "2026-11-28T16:05:00.000Z", runs: 1 });
   expect(run.closed).toBeGreaterThanOrEqual(1);
   expect((await db.collection(paths.orchestrations(tenantId)).get()).size).toBe(0);
+  expect((await db.doc(paths.tradingSession(tenantId, "2026-11-28")).get()).exists).toBe(false);
 });
 
 test("the daily chain verification walks each tenant's whole chain: intact, then a break in an old log is recorded once as a finding", async () => {
