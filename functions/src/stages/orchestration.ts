@@ -9,7 +9,7 @@
  * at, so two cycles racing for the same signal cannot both take it: the loser's batch
  * fails whole and it runs again on what is still pending.
  */
-import { FieldValue, type DocumentReference, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
+import { FieldValue, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
 import { onMessagePublished } from "firebase-functions/v2/pubsub";
 import { HttpsError } from "firebase-functions/v2/https";
 import { issueNonce, newSessionId, sessionIdForEvent } from "../core/identity";
@@ -23,15 +23,12 @@ import {
   type NonceRecord,
   type Orchestration,
   type RejectedSignal,
-  type MaestroConfig,
-  type TradingSession,
   type TradingSessionState,
 } from "../schemas";
-import { venueDayOf } from "../core/market-hours";
-import { clockPhase, clockTransitions, orchestrates } from "../core/trading-session";
+import { orchestrates } from "../core/trading-session";
 import { lockActive } from "../core/session-guardian";
 import { nextSummary } from "../core/session-report";
-import { TradingSessionMalformed, moveTradingSession, pausedReason, readTradingSession, unfinishedEarlierSessions } from "../store/trading-sessions";
+import { TradingSessionMalformed, pausedReason, sessionForCycle } from "../store/trading-sessions";
 import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
 import { assessBuyingPower, equityInput, guardInput, readAccount, readPositions, writeReservations } from "../store/account";
 import { notExecutableReason } from "../core/nonce-license";
@@ -46,7 +43,7 @@ import { paths } from "../store/paths";
 import { MARKET_CYCLE_TOPIC } from "../store/pubsub";
 import { findUnloggedOrchestrations } from "../store/findings";
 import { recordDeadLetter, retryUntilEndCondition, type RetriedEvent } from "../store/retries";
-import { configuredChainKeys, cycleMaxInstances } from "../params";
+import { cycleMaxInstances } from "../params";
 import { logEvent } from "../log-events";
 import { maestroCallable } from "./callable";
 import { readStoredWeights, readStrategies, recalculateWeights, weightsAreCurrent } from "../store/weights";
@@ -117,39 +114,6 @@ export async function orchestrateTenant(db: Firestore, request: OrchestrationReq
       logEvent.orchestrationContention({ tenant_id: request.tenant_id, attempt, error: String(error) });
     }
   }
-}
-
-export interface CycleSession {
-  ref: DocumentReference;
-  snap: DocumentSnapshot;
-  session: TradingSession;
-}
-
-/**
- * The day's trading session, walked by the clock to where `clockAt` puts it first (each
- * move recorded and chained, the report written on entering POST_MARKET). A new day's
- * first cycle also walks any earlier session the clock never finished to SHUTDOWN.
- * Steady state: one read.
- */
-export async function sessionForCycle(db: Firestore, tenantId: string, config: MaestroConfig, clockAt: Date, now: Date, io: IoCount): Promise<CycleSession> {
-  const hours = config.market_hours;
-  const day = venueDayOf(clockAt, hours.time_zone);
-  const read = await readTradingSession(db, tenantId, day, io);
-  const target = clockPhase(clockAt, day, hours, config.trading_session);
-  if (read.session && clockTransitions(read.session.state, target, clockAt).length === 0) return { ref: read.ref, snap: read.snap, session: read.session };
-
-  const keys = configuredChainKeys();
-  const strategyIds = async () => Object.keys((await readStrategies(db, tenantId, io)).strategies);
-  if (!read.session) {
-    for (const earlier of await unfinishedEarlierSessions(db, tenantId, day, io)) {
-      await moveTradingSession(db, tenantId, earlier, hours, (s) => ({ moves: clockTransitions(s.state, "SHUTDOWN", clockAt) }), { now, keys, strategyIds, io });
-    }
-  }
-  const moved = await moveTradingSession(db, tenantId, day, hours, (s) => ({ moves: clockTransitions(s.state, target, clockAt) }), { now, keys, strategyIds, io });
-  for (const t of moved.moved) logEvent.tradingSessionMoved({ tenant_id: tenantId, day, from: t.from, to: t.to, actor: t.actor.kind, reason: t.reason });
-  // The cycle's own write is conditioned on the session's update time: read it as written.
-  const after = await readTradingSession(db, tenantId, day, io);
-  return { ref: after.ref, snap: after.snap, session: after.session! };
 }
 
 async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Promise<Orchestration> {

@@ -25,11 +25,10 @@ import {
 import { loadMaestroConfig } from "../store/config";
 import { IoCount, storable } from "../store/firestore";
 import { paths } from "../store/paths";
-import { TradingSessionMalformed, moveTradingSession, readTradingSession, type MovePlan } from "../store/trading-sessions";
+import { TradingSessionMalformed, moveTradingSession, readTradingSession, sessionForCycle, type MovePlan } from "../store/trading-sessions";
 import { configuredChainKeys } from "../params";
 import { logEvent } from "../log-events";
 import { maestroCallable } from "./callable";
-import { sessionForCycle } from "./orchestration";
 
 interface AdminChange {
   action: string;

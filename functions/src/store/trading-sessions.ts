@@ -17,13 +17,18 @@ import type { ChainKeys } from "../core/chain-keys";
 import { GENESIS_HASH, logHash } from "../core/hash-chain";
 import { EMPTY_SESSION_RISK } from "../core/session-guardian";
 import { emptySummary, sessionReport, withAlert, type StrategyDay } from "../core/session-report";
-import { closeInstant, type Transition } from "../core/trading-session";
+import { clockPhase, clockTransitions, closeInstant, type Transition } from "../core/trading-session";
+import { venueDayOf } from "../core/market-hours";
+import { configuredChainKeys } from "../params";
+import { logEvent } from "../log-events";
+import { readStrategies } from "./weights";
 import {
   LogChainHeadSchema,
   TRANSITION_LOG_KIND,
   TradingSessionSchema,
   TransitionLogSchema,
   parseWithReason,
+  type MaestroConfig,
   type MarketHours,
   type SessionAlert,
   type SessionTransition,
@@ -205,3 +210,37 @@ export async function unfinishedEarlierSessions(db: Firestore, tenantId: string,
   io.read(snap);
   return snap.docs.filter((d) => !["SHUTDOWN", "EMERGENCY_STOP"].includes(String(d.get("state")))).map((d) => String(d.get("day")));
 }
+
+export interface CycleSession {
+  ref: DocumentReference;
+  snap: DocumentSnapshot;
+  session: TradingSession;
+}
+
+/**
+ * The day's trading session, walked by the clock to where `clockAt` puts it first (each
+ * move recorded and chained, the report written on entering POST_MARKET). A new day's
+ * first cycle also walks any earlier session the clock never finished to SHUTDOWN.
+ * Steady state: one read.
+ */
+export async function sessionForCycle(db: Firestore, tenantId: string, config: MaestroConfig, clockAt: Date, now: Date, io: IoCount): Promise<CycleSession> {
+  const hours = config.market_hours;
+  const day = venueDayOf(clockAt, hours.time_zone);
+  const read = await readTradingSession(db, tenantId, day, io);
+  const target = clockPhase(clockAt, day, hours, config.trading_session);
+  if (read.session && clockTransitions(read.session.state, target, clockAt).length === 0) return { ref: read.ref, snap: read.snap, session: read.session };
+
+  const keys = configuredChainKeys();
+  const strategyIds = async () => Object.keys((await readStrategies(db, tenantId, io)).strategies);
+  if (!read.session) {
+    for (const earlier of await unfinishedEarlierSessions(db, tenantId, day, io)) {
+      await moveTradingSession(db, tenantId, earlier, hours, (s) => ({ moves: clockTransitions(s.state, "SHUTDOWN", clockAt) }), { now, keys, strategyIds, io });
+    }
+  }
+  const moved = await moveTradingSession(db, tenantId, day, hours, (s) => ({ moves: clockTransitions(s.state, target, clockAt) }), { now, keys, strategyIds, io });
+  for (const t of moved.moved) logEvent.tradingSessionMoved({ tenant_id: tenantId, day, from: t.from, to: t.to, actor: t.actor.kind, reason: t.reason });
+  // The cycle's own write is conditioned on the session's update time: read it as written.
+  const after = await readTradingSession(db, tenantId, day, io);
+  return { ref: after.ref, snap: after.snap, session: after.session! };
+}
+
