@@ -66,6 +66,13 @@ if ! grep -q '^MAESTRO_LOG_CHAIN_KEYS=' "$secret_local" 2>/dev/null; then
   chmod 600 "$secret_local"
   echo "emulators.sh: wrote a local log-chain key to functions/.secret.local" >&2
 fi
+# Likewise the broker's HTTP Basic credentials (HUMMINGBOT_API_CREDENTIALS, "user:password"):
+# the emulator tests start a loopback Hummingbot API server that accepts exactly these.
+if ! grep -q '^HUMMINGBOT_API_CREDENTIALS=' "$secret_local" 2>/dev/null; then
+  [ -s "$secret_local" ] && [ -n "$(tail -c1 "$secret_local")" ] && echo >> "$secret_local"
+  echo "HUMMINGBOT_API_CREDENTIALS=maestro-local:$(node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))')" >> "$secret_local"
+  chmod 600 "$secret_local"
+fi
 
 only="${MAESTRO_EMULATORS:-functions,firestore,pubsub,auth}"
 project="${MAESTRO_PROJECT:-demo-maestro}"

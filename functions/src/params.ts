@@ -46,6 +46,13 @@ export const cycleMaxInstances = defineInt("MAESTRO_CYCLE_MAX_INSTANCES", {
  */
 export const logChainKeys = defineSecret("MAESTRO_LOG_CHAIN_KEYS");
 
+/**
+ * The Hummingbot API server's HTTP Basic credentials, "username:password" (issue 11): the
+ * broker an emergency stop flattens through, where a tenant's config names one. Locally,
+ * scripts/emulators.sh writes a random pair into functions/.secret.local.
+ */
+export const hummingbotCredentials = defineSecret("HUMMINGBOT_API_CREDENTIALS");
+
 /** The configured chain keys, read inside a handler that binds logChainKeys; throws ChainKeyError when malformed. */
 export function configuredChainKeys(): ChainKeys | null {
   // process.env directly when unset, so code run outside a function (tests, tools) gets no warning.

@@ -252,8 +252,13 @@ export const CANCEL_CONCURRENCY = 4;
  * others; it is reported with its reason. A listing that fails throws: then nothing is
  * known about what is working, and pretending otherwise would be worse than stopping.
  */
-export async function cancelAllOrders(broker: BrokerAdapter, concurrency = CANCEL_CONCURRENCY): Promise<CancelAllOutcome> {
-  const orders = await broker.activeOrders();
+export async function cancelAllOrders(
+  broker: BrokerAdapter,
+  options: { concurrency?: number; keep?: (order: BrokerOrder) => boolean } = {},
+): Promise<CancelAllOutcome> {
+  const concurrency = options.concurrency ?? CANCEL_CONCURRENCY;
+  // An order the caller keeps (an emergency stop's own closing orders) is neither cancelled nor reported.
+  const orders = (await broker.activeOrders()).filter((o) => !options.keep?.(o));
   const results: ({ ok: CancelAcknowledgement } | { error: BrokerError })[] = new Array(orders.length);
   let next = 0;
   async function worker(): Promise<void> {

@@ -81,6 +81,13 @@ export const BrokerConfigSchema = z
       .min(1, "must be at least 1")
       .max(BROKER_MAX_PAGES_CEILING, `must be at most ${BROKER_MAX_PAGES_CEILING}`)
       .default(BROKER_MAX_PAGES_DEFAULT),
+    /** Items per page of a listing (hummingbot-api's `limit`, 1–1000). */
+    page_size: z
+      .number({ error: "must be a number" })
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .max(1_000, "must be at most 1000 (hummingbot-api's limit)")
+      .default(100),
   })
   .strict();
 export type BrokerConfig = z.infer<typeof BrokerConfigSchema>;

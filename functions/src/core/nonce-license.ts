@@ -20,7 +20,7 @@ export type Redemption =
   | { outcome: "replay" }
   | { outcome: "refuse"; code: "not-found" | "failed-precondition"; kind: RefusalKind; detail: string; finding: boolean };
 
-export type RefusalKind = "unknown_nonce" | "nonce_presented_twice" | "nonce_not_executable" | "nonce_expired";
+export type RefusalKind = "unknown_nonce" | "nonce_presented_twice" | "nonce_not_executable" | "nonce_expired" | "nonce_revoked";
 
 /** A registry entry that does not parse: it cannot say what it licenses, so it licenses nothing. */
 export interface UnreadableRecord {
@@ -48,6 +48,15 @@ export function decideRedemption(nonce: string, record: NonceRecord | Unreadable
       kind: "nonce_presented_twice",
       detail: `nonce ${nonce} was already redeemed at ${record.redeemed_at} by another caller; this presentation is refused`,
       finding: true,
+    };
+  }
+  if (record.revoked_at !== null) {
+    return {
+      outcome: "refuse",
+      code: "failed-precondition",
+      kind: "nonce_revoked",
+      detail: `nonce ${nonce} was revoked at ${record.revoked_at} (${record.revoked_reason ?? "no reason recorded"}); it licenses nothing`,
+      finding: false,
     };
   }
   if (!record.executable) {

@@ -40,7 +40,8 @@ const ALLOWED: Readonly<Record<TradingSessionState, Partial<Record<TradingSessio
   SESSION_OPEN: { ACTIVE_TRADING: ["clock"], PAUSED: ["admin"], EMERGENCY_STOP: ["admin", "guardian"] },
   ACTIVE_TRADING: { POST_MARKET: ["clock"], PAUSED: ["admin"], EMERGENCY_STOP: ["admin", "guardian"] },
   POST_MARKET: { SHUTDOWN: ["clock"], EMERGENCY_STOP: ["admin", "guardian"] },
-  SHUTDOWN: {},
+  // Positions can outlive the session (a 24/7 desk, a position held overnight): a stop is always possible.
+  SHUTDOWN: { EMERGENCY_STOP: ["admin", "guardian"] },
   // A paused session resumes only by an admin, into the phase the clock is in; it still closes with the venue.
   PAUSED: { PRE_MARKET: ["admin"], SESSION_OPEN: ["admin"], ACTIVE_TRADING: ["admin"], POST_MARKET: ["clock", "admin"], SHUTDOWN: ["clock"], EMERGENCY_STOP: ["admin", "guardian"] },
   // Leaving an emergency stop is the emergency protocol's (the broker must be flat): not here.

@@ -17,6 +17,7 @@ import {
   LOCK_CODES,
   TradingDaySchema,
   TradingSessionSchema,
+  EmergencyReportSchema,
 } from "./index";
 
 const TenantRequest = z.object({ tenant_id: DocIdSchema }).strict();
@@ -243,3 +244,11 @@ export type GetTradingSessionRequest = z.infer<typeof GetTradingSessionRequestSc
 /** `session` is null when no session exists for the day (no cycle woke the tenant yet). */
 export const GetTradingSessionResponseSchema = z.object({ day: z.string(), session: TradingSessionSchema.nullable() });
 export type GetTradingSessionResponse = z.infer<typeof GetTradingSessionResponseSchema>;
+
+// emergencyStop — admin (issue 11) ----------------------------------------------
+
+export const EmergencyStopRequestSchema = z.object({ tenant_id: DocIdSchema, reason: ReasonSchema }).strict();
+export type EmergencyStopRequest = z.infer<typeof EmergencyStopRequestSchema>;
+/** The session is EMERGENCY_STOP; the report says what was cancelled, closed and what is still open and why. */
+export const EmergencyStopResponseSchema = z.object({ day: z.string(), state: z.literal("EMERGENCY_STOP"), report: EmergencyReportSchema });
+export type EmergencyStopResponse = z.infer<typeof EmergencyStopResponseSchema>;

@@ -6,6 +6,7 @@
  * This module imports zod only, so the pure domain core may use it.
  */
 import { z } from "zod";
+import { BrokerConfigSchema } from "../broker/config";
 
 // ---------------------------------------------------------------------------
 // Shared vocabulary
@@ -184,6 +185,20 @@ export const RiskConfigSchema = z
      * closed: an admin who knows it was a withdrawal lifts the lock with that reason).
      */
     max_equity_jump_pct: z.number().gt(0, "must be greater than 0").max(1000, "must be at most 1000").default(25),
+    /** An emergency stop closes every open position through the broker (or as execution intents) after cancelling the orders. */
+    flatten_on_emergency: z.boolean().default(true),
+  })
+  .strict();
+
+/** How patiently an emergency stop waits for the broker to report flat (stages/emergency.ts). */
+export const EmergencyConfigSchema = z
+  .object({
+    /** Listings of the positions after the closing orders, until none is left. */
+    poll_attempts: z.number().int().min(1, "must be at least 1").max(30, "must be at most 30").default(5),
+    /** Wait between two listings. */
+    poll_interval_ms: z.number().int().min(0, "must be at least 0").max(60_000, "must be at most 60000").default(2_000),
+    /** Attempts of one broker call that the broker refused as not ready (503) or could not answer. */
+    call_attempts: z.number().int().min(1, "must be at least 1").max(10, "must be at most 10").default(3),
   })
   .strict();
 export type RiskConfig = z.infer<typeof RiskConfigSchema>;
@@ -315,6 +330,49 @@ export const SessionReportSchema = SessionSummarySchema.extend({
 });
 export type SessionReport = z.infer<typeof SessionReportSchema>;
 
+/** One position the stop is closing: claimed before the order is sent, so a second stop never sends it again. */
+export const EmergencyClosingSchema = z.object({
+  connector_name: z.string(),
+  trading_pair: z.string(),
+  position_side: z.enum(["LONG", "SHORT"]),
+  amount: z.number(),
+  claimed_at: z.string(),
+  /** The broker's order id once it acknowledged the order; null: not acknowledged (failed, or its fate unknown). */
+  client_order_id: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type EmergencyClosing = z.infer<typeof EmergencyClosingSchema>;
+
+/** The shutdown report (seed 001 SKILL_4): what was cancelled, closed, what is still open and why. */
+export const EmergencyReportSchema = z.object({
+  broker: z.string().nullable(),
+  nonces_revoked: z.number().int(),
+  reservations_released: z.number().int(),
+  orders_cancelled: z.array(z.object({ connector_name: z.string(), client_order_id: z.string() })),
+  cancel_failures: z.array(z.object({ connector_name: z.string(), client_order_id: z.string(), why: z.string() })),
+  closing_orders: z.array(EmergencyClosingSchema),
+  still_open: z.array(z.object({ connector_name: z.string(), trading_pair: z.string(), side: z.string(), amount: z.number(), why: z.string() })),
+  /** Without a broker: the intents written for the execution side (tenants/{t}/execution_intents). */
+  intents: z.array(z.string()),
+  polls: z.number().int(),
+  flat: z.boolean(),
+  timings_ms: z.object({ revoke: z.number(), cancel: z.number(), close: z.number(), poll: z.number(), total: z.number() }),
+  written_at: z.string(),
+});
+export type EmergencyReport = z.infer<typeof EmergencyReportSchema>;
+
+export const EmergencyRecordSchema = z.object({
+  triggered_by: SessionActorSchema,
+  reason: z.string(),
+  started_at: z.string(),
+  /** How many times a stop was asked for in this session (a second or retried stop counts). */
+  stops: z.number().int().min(1),
+  /** Positions the stop has claimed, by "connector|pair|side". */
+  closing: z.record(z.string(), EmergencyClosingSchema),
+  report: EmergencyReportSchema.nullable(),
+});
+export type EmergencyRecord = z.infer<typeof EmergencyRecordSchema>;
+
 export const TradingSessionSchema = z.object({
   tenant_id: z.string(),
   day: TradingDaySchema,
@@ -327,6 +385,8 @@ export const TradingSessionSchema = z.object({
   risk: SessionRiskSchema,
   summary: SessionSummarySchema,
   report: SessionReportSchema.nullable(),
+  /** The emergency stop of this session (issue 11); null until one is asked for. */
+  emergency: EmergencyRecordSchema.nullable().default(null),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -352,6 +412,9 @@ export const MaestroConfigSchema = z
     account: AccountConfigSchema.default(AccountConfigSchema.parse({})),
     risk: RiskConfigSchema.default(RiskConfigSchema.parse({})),
     trading_session: TradingSessionConfigSchema.default(TradingSessionConfigSchema.parse({})),
+    /** The tenant's broker (issue 11); null: none, and an emergency stop writes execution intents instead. Credentials are a secret, never here. */
+    broker: BrokerConfigSchema.nullable().default(null),
+    emergency: EmergencyConfigSchema.default(EmergencyConfigSchema.parse({})),
     /** The cycle's steps, in order (CYCLE_STEPS); weights first, each at most once. */
     cycle_steps: z.array(z.enum(CYCLE_STEPS)).min(1, "must list at least the weights step").default(() => [...DEFAULT_CYCLE_STEPS]),
   })
@@ -754,6 +817,9 @@ export const NonceRecordSchema = z.object({
   expires_at: z.string(),
   redeemed_at: z.string().nullable().default(null),
   redeemed_by: z.string().nullable().default(null),
+  /** An emergency stop revoked the licence before it was redeemed (issue 11). */
+  revoked_at: z.string().nullable().default(null),
+  revoked_reason: z.string().nullable().default(null),
 });
 export type NonceRecord = z.infer<typeof NonceRecordSchema>;
 

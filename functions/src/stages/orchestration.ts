@@ -307,6 +307,8 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
       expires_at: expiresAt.toISOString(),
       redeemed_at: null,
       redeemed_by: null,
+      revoked_at: null,
+      revoked_reason: null,
     };
     batch.create(db.doc(paths.nonce(tenantId, signal.nonce)), storable(license));
   }

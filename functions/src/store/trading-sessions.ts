@@ -53,6 +53,7 @@ export function newTradingSession(tenantId: string, day: string, hours: MarketHo
     risk: { ...EMPTY_SESSION_RISK },
     summary: emptySummary(),
     report: null,
+    emergency: null,
     created_at: at,
     updated_at: at,
   };

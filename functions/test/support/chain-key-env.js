@@ -7,10 +7,12 @@
 const fs = require("node:fs");
 const path = require("node:path");
 
-if (!process.env.MAESTRO_LOG_CHAIN_KEYS) {
+// The broker's credentials likewise (HUMMINGBOT_API_CREDENTIALS): the loopback Hummingbot
+// API server a test starts accepts the ones the Functions emulator will present.
+for (const name of ["MAESTRO_LOG_CHAIN_KEYS", "HUMMINGBOT_API_CREDENTIALS"]) {
+  if (process.env[name]) continue;
   const file = path.join(__dirname, "..", "..", ".secret.local");
-  if (fs.existsSync(file)) {
-    const line = fs.readFileSync(file, "utf8").split(/\r?\n/).find((l) => l.startsWith("MAESTRO_LOG_CHAIN_KEYS="));
-    if (line) process.env.MAESTRO_LOG_CHAIN_KEYS = line.slice("MAESTRO_LOG_CHAIN_KEYS=".length).replace(/^["']|["']$/g, "");
-  }
+  if (!fs.existsSync(file)) continue;
+  const line = fs.readFileSync(file, "utf8").split(/\r?\n/).find((l) => l.startsWith(`${name}=`));
+  if (line) process.env[name] = line.slice(name.length + 1).replace(/^["']|["']$/g, "");
 }

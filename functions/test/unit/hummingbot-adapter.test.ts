@@ -107,7 +107,7 @@ const ACCOUNT_FILTER = { account_names: ["desk_main"], connector_names: ["binanc
 describe("BrokerConfigSchema", () => {
   test("defaults: timeout 5000 ms, 50 pages; a trailing slash is dropped", () => {
     expect(BrokerConfigSchema.parse({ kind: "hummingbot", base_url: "http://hummingbot-api:8000/", account_name: "master_account", connectors: ["binance"] })).toEqual({
-      kind: "hummingbot", base_url: "http://hummingbot-api:8000", account_name: "master_account", connectors: ["binance"], timeout_ms: 5000, max_pages: 50,
+      kind: "hummingbot", base_url: "http://hummingbot-api:8000", account_name: "master_account", connectors: ["binance"], timeout_ms: 5000, max_pages: 50, page_size: 100,
     });
   });
 

@@ -26,6 +26,8 @@ function license(overrides: Partial<NonceRecord> = {}): NonceRecord {
     expires_at: "2026-11-30T15:03:00.000Z",
     redeemed_at: null,
     redeemed_by: null,
+    revoked_at: null,
+    revoked_reason: null,
     ...overrides,
   };
 }
@@ -108,5 +110,18 @@ describe("takeSignals", () => {
       { signal_id: "huge", reason: `document: is ${MAX_SIGNAL_DOCUMENT_BYTES + 1} bytes, more than a signal may be (${MAX_SIGNAL_DOCUMENT_BYTES})` },
     ]);
     expect(take.left).toBe(0);
+  });
+});
+
+describe("a revoked licence (an emergency stop)", () => {
+  it("licenses nothing: failed-precondition naming when and why, not a finding", () => {
+    const decision = decideRedemption(NONCE, license({ revoked_at: "2026-11-30T14:59:00.000Z", revoked_reason: "emergency stop: broker unreachable" }), "executor", NOW);
+    expect(decision).toEqual({
+      outcome: "refuse",
+      code: "failed-precondition",
+      kind: "nonce_revoked",
+      detail: `nonce ${NONCE} was revoked at 2026-11-30T14:59:00.000Z (emergency stop: broker unreachable); it licenses nothing`,
+      finding: false,
+    });
   });
 });
