@@ -40,7 +40,7 @@ export { scheduleMarketCycles } from "./stages/market-cycles";
 export { getStrategyWeights, getOrchestration, listOrchestrationLogs } from "./stages/client-queries";
 export { setStrategyMode, updateMaestroConfig } from "./stages/admin-actions";
 export { pauseTradingSession, resumeTradingSession, liftRiskLock, getTradingSession } from "./stages/trading-sessions";
-export { emergencyStopCallable as emergencyStop } from "./stages/emergency";
+export { emergencyStopCallable as emergencyStop, resumeTradingCallable as resumeTrading } from "./stages/emergency";
 export { onOrchestrationCreated } from "./stages/log-writer";
 export { onOrchestrationLogCreated } from "./stages/audit";
 export { redeemNonce, verifyLogChain, scheduledChainVerification } from "./stages/monitoring";

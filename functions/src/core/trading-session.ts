@@ -44,8 +44,9 @@ const ALLOWED: Readonly<Record<TradingSessionState, Partial<Record<TradingSessio
   SHUTDOWN: { EMERGENCY_STOP: ["admin", "guardian"] },
   // A paused session resumes only by an admin, into the phase the clock is in; it still closes with the venue.
   PAUSED: { PRE_MARKET: ["admin"], SESSION_OPEN: ["admin"], ACTIVE_TRADING: ["admin"], POST_MARKET: ["clock", "admin"], SHUTDOWN: ["clock"], EMERGENCY_STOP: ["admin", "guardian"] },
-  // Leaving an emergency stop is the emergency protocol's (the broker must be flat): not here.
-  EMERGENCY_STOP: {},
+  // Leaving an emergency stop is resumeTrading's, by an admin, only once the broker is
+  // reconciled (stages/emergency.ts); it leaves into PAUSED, entries still held until resumed.
+  EMERGENCY_STOP: { PAUSED: ["admin"] },
 };
 
 /** Why a move is refused, or null when it is allowed. */

@@ -18,6 +18,7 @@ import {
   TradingDaySchema,
   TradingSessionSchema,
   EmergencyReportSchema,
+  TRADING_SESSION_STATES,
 } from "./index";
 
 const TenantRequest = z.object({ tenant_id: DocIdSchema }).strict();
@@ -252,3 +253,11 @@ export type EmergencyStopRequest = z.infer<typeof EmergencyStopRequestSchema>;
 /** The session is EMERGENCY_STOP; the report says what was cancelled, closed and what is still open and why. */
 export const EmergencyStopResponseSchema = z.object({ day: z.string(), state: z.literal("EMERGENCY_STOP"), report: EmergencyReportSchema });
 export type EmergencyStopResponse = z.infer<typeof EmergencyStopResponseSchema>;
+
+// resumeTrading — admin (issue 11): leaves EMERGENCY_STOP once the broker is reconciled --
+
+export const ResumeTradingRequestSchema = z.object({ tenant_id: DocIdSchema, reason: ReasonSchema }).strict();
+export type ResumeTradingRequest = z.infer<typeof ResumeTradingRequestSchema>;
+/** The session after the resume (PAUSED, or the clock's phase), and what was checked. */
+export const ResumeTradingResponseSchema = z.object({ day: z.string(), state: z.enum(TRADING_SESSION_STATES), checks: z.array(z.string()) });
+export type ResumeTradingResponse = z.infer<typeof ResumeTradingResponseSchema>;

@@ -370,6 +370,11 @@ export const EmergencyRecordSchema = z.object({
   /** Positions the stop has claimed, by "connector|pair|side". */
   closing: z.record(z.string(), EmergencyClosingSchema),
   report: EmergencyReportSchema.nullable(),
+  /** When an admin's resumeTrading found the broker reconciled and left EMERGENCY_STOP (null: still stopped). */
+  reconciled: z
+    .object({ at: z.string(), by: z.string(), reason: z.string(), broker: z.string().nullable(), checks: z.array(z.string()) })
+    .nullable()
+    .default(null),
 });
 export type EmergencyRecord = z.infer<typeof EmergencyRecordSchema>;
 

@@ -22,16 +22,19 @@
  * `emergency.call_attempts` times; a closing order is retried only where the broker acted
  * on nothing (BrokerError.retryable), never after a timeout.
  *
- * Not in this slice (see the issue-11 note): resumeTrading with reconciliation, the health
- * check's automatic stop, and alert delivery.
+ * resumeTrading leaves EMERGENCY_STOP only once the broker is reconciled (below). An
+ * emergency stop nobody resumed carries into the next day's session (store/trading-sessions).
+ *
+ * Not in this slice (see the issue-11 note): the health check's automatic stop, the
+ * broker's account sync, and alert delivery.
  */
 import { FieldPath, FieldValue, type Firestore } from "firebase-admin/firestore";
 import { HttpsError } from "firebase-functions/v2/https";
 import { BrokerError, cancelAllOrders, type BrokerAdapter, type BrokerPosition, type PositionSide } from "../broker/adapter";
 import { HummingbotAdapter } from "../broker/hummingbot";
-import { transition } from "../core/trading-session";
+import { clockPhase, resumeTarget, transition, type TradingSessionState } from "../core/trading-session";
 import type { EmergencyClosing, EmergencyRecord, EmergencyReport, MaestroConfig, SessionActor } from "../schemas";
-import { EmergencyStopRequestSchema, EmergencyStopResponseSchema } from "../schemas/api";
+import { EmergencyStopRequestSchema, EmergencyStopResponseSchema, ResumeTradingRequestSchema, ResumeTradingResponseSchema } from "../schemas/api";
 import { loadMaestroConfig } from "../store/config";
 import { IoCount, isAlreadyExists, storable } from "../store/firestore";
 import { paths } from "../store/paths";
@@ -90,12 +93,15 @@ export async function emergencyStop(db: Firestore, request: StopRequest): Promis
     day,
     hours,
     (s) => {
-      const record = (e: EmergencyRecord | null): EmergencyRecord => (e ? { ...e, stops: e.stops + 1 } : { triggered_by: actor, reason, started_at: at, stops: 1, closing: {}, report: null });
       const alert = { at, code: "EMERGENCY_STOP", message: `Emergency stop by ${actor.kind === "admin" ? actor.uid : actor.kind}: ${reason}` };
-      if (s.state === "EMERGENCY_STOP") return { moves: [], change: (x) => ({ ...x, emergency: record(x.emergency) }), alert };
+      // A stop while stopped (pressed twice, retried) continues the same record, its claims kept.
+      if (s.state === "EMERGENCY_STOP" && s.emergency) return { moves: [], change: (x) => ({ ...x, emergency: { ...x.emergency!, stops: x.emergency!.stops + 1 } }), alert };
+      // A new stop (after a resume, or the first) starts a fresh record: new positions are closed anew.
+      const fresh = (e: EmergencyRecord | null): EmergencyRecord => ({ triggered_by: actor, reason, started_at: at, stops: (e?.stops ?? 0) + 1, closing: {}, report: null, reconciled: null });
+      if (s.state === "EMERGENCY_STOP") return { moves: [], change: (x) => ({ ...x, emergency: fresh(x.emergency) }), alert };
       const moved = transition(s.state, "EMERGENCY_STOP", actor, started, reason);
       if (!moved.ok) return { refused: `trading session ${s.day}: ${moved.refused}` };
-      return { moves: [moved.transition!], change: (x) => ({ ...x, emergency: record(x.emergency) }), alert };
+      return { moves: [moved.transition!], change: (x) => ({ ...x, emergency: fresh(x.emergency) }), alert };
     },
     { now: started, keys: configuredChainKeys(), io },
   );
@@ -327,6 +333,107 @@ async function writeIntents(db: Firestore, tenantId: string, day: string, config
   );
   report.timings_ms.close = Date.now() - tClose;
 }
+
+export interface ResumeRequest {
+  tenantId: string;
+  uid: string;
+  reason: string;
+  now?: () => Date;
+  broker?: BrokerAdapter | null;
+}
+
+/**
+ * Leaves EMERGENCY_STOP (issue 11), only once everything is reconciled: with a broker, it
+ * answers and is ready, nothing is working there (not even a closing order still open) and,
+ * when the stop flattened, no position is left; without one, every execution intent of the
+ * stop is `done`. Then EMERGENCY_STOP → PAUSED → the clock's phase, both by the admin with
+ * the reason, and the reconciliation recorded on the session. Refused otherwise, naming
+ * what is not reconciled; entries stay denied until then.
+ */
+export async function resumeTrading(db: Firestore, request: ResumeRequest): Promise<{ day: string; state: TradingSessionState; checks: string[] }> {
+  const now = (request.now ?? (() => new Date()))();
+  const io = new IoCount();
+  const { config } = await loadMaestroConfig(db, request.tenantId, io);
+  const { session } = await sessionForCycle(db, request.tenantId, config, now, now, io);
+  if (session.state !== "EMERGENCY_STOP") throw new HttpsError("failed-precondition", `trading session ${session.day} is ${session.state}, not EMERGENCY_STOP: there is nothing to resume`);
+
+  const checks: string[] = [];
+  const problems: string[] = [];
+  const chosen = request.broker !== undefined ? { broker: request.broker, problem: null } : configuredBroker(config);
+  if (chosen.problem) problems.push(chosen.problem);
+  if (chosen.broker) {
+    const status = await chosen.broker.status();
+    if (!status.ready) problems.push(`the broker is not ready: ${status.problem?.message ?? `connectors without credentials: ${(status.connectors_missing ?? []).join(", ")}`}`);
+    else checks.push(`broker ${chosen.broker.kind} ${status.version ?? ""} reachable and ready`.replace("  ", " "));
+    if (status.ready) {
+      const [orders, positions] = await Promise.all([chosen.broker.activeOrders().catch((e: unknown) => e as Error), chosen.broker.positions().catch((e: unknown) => e as Error)]);
+      if (orders instanceof Error) problems.push(`the active orders could not be listed: ${orders.message}`);
+      else if (orders.length > 0) problems.push(`${orders.length} order(s) still working at the broker: ${orders.map((o) => `${o.client_order_id} (${o.side} ${o.amount} ${o.trading_pair})`).join(", ")}`);
+      else checks.push("no order working at the broker");
+      if (positions instanceof Error) problems.push(`the positions could not be listed: ${positions.message}`);
+      else if (config.risk.flatten_on_emergency && positions.length > 0) problems.push(`${positions.length} position(s) still open at the broker: ${positions.map((p) => `${p.side} ${p.amount} ${p.trading_pair} on ${p.connector_name}`).join(", ")}`);
+      else checks.push(config.risk.flatten_on_emergency ? "no position open at the broker" : `${positions.length} position(s) open, kept (risk.flatten_on_emergency is false)`);
+    }
+  } else if (!chosen.problem) {
+    const intents = session.emergency?.report?.intents ?? [];
+    const snaps = intents.length ? await db.getAll(...intents.map((id) => db.doc(`${paths.tenant(request.tenantId)}/execution_intents/${id}`))) : [];
+    const pending = snaps.filter((d) => d.get("status") !== "done").map((d) => d.id);
+    if (pending.length > 0) problems.push(`${pending.length} execution intent(s) not done by the execution side: ${pending.join(", ")}`);
+    else checks.push(`all ${intents.length} execution intent(s) done`);
+  }
+  if (problems.length > 0) throw new HttpsError("failed-precondition", `not reconciled, EMERGENCY_STOP stays: ${problems.join("; ")}`);
+
+  const clock = clockPhase(now, session.day, config.market_hours, config.trading_session);
+  const target = resumeTarget(clock);
+  const admin = { kind: "admin" as const, uid: request.uid };
+  const moved = await moveTradingSession(
+    db,
+    request.tenantId,
+    session.day,
+    config.market_hours,
+    (s) => {
+      const leave = transition(s.state, "PAUSED", admin, now, `reconciled (${checks.join("; ")}): ${request.reason}`);
+      if (!leave.ok) return { refused: `trading session ${s.day}: ${leave.refused}` };
+      const moves = [leave.transition!];
+      if (target) {
+        const back = transition("PAUSED", target, admin, now, request.reason);
+        if (back.ok) moves.push(back.transition!);
+      }
+      return {
+        moves,
+        change: (x) => ({ ...x, emergency: x.emergency ? { ...x.emergency, reconciled: { at: now.toISOString(), by: request.uid, reason: request.reason, broker: chosen.broker?.kind ?? null, checks } } : x.emergency }),
+        alert: { at: now.toISOString(), code: "EMERGENCY_RESUMED", message: `Resumed by ${request.uid} after reconciliation: ${request.reason}` },
+      };
+    },
+    { now, keys: configuredChainKeys(), io },
+  );
+  if (moved.refused) throw new HttpsError("failed-precondition", moved.refused);
+  await db.collection(paths.adminActions(request.tenantId)).add({
+    action: "resume_trading",
+    tenant_id: request.tenantId,
+    actor_uid: request.uid,
+    at: now.toISOString(),
+    reason: request.reason,
+    target: paths.tradingSession(request.tenantId, session.day),
+    before: { state: "EMERGENCY_STOP" },
+    after: { state: moved.session.state },
+    checks,
+  });
+  logEvent.adminAction({ tenant_id: request.tenantId, action: "resume_trading", actor_uid: request.uid, day: session.day, state: moved.session.state });
+  return { day: session.day, state: moved.session.state, checks };
+}
+
+export const resumeTradingCallable = maestroCallable(
+  { name: "resumeTrading", request: ResumeTradingRequestSchema, response: ResumeTradingResponseSchema, role: "admin", rateLimit: "write_calls", secrets: [hummingbotCredentials] },
+  async ({ db, uid, tenantId, data }) => {
+    try {
+      return await resumeTrading(db, { tenantId, uid, reason: data.reason });
+    } catch (error) {
+      if (error instanceof TradingSessionMalformed) throw new HttpsError("failed-precondition", error.message);
+      throw error;
+    }
+  },
+);
 
 export const emergencyStopCallable = maestroCallable(
   {

@@ -17,7 +17,7 @@ import type { ChainKeys } from "../core/chain-keys";
 import { GENESIS_HASH, logHash } from "../core/hash-chain";
 import { EMPTY_SESSION_RISK } from "../core/session-guardian";
 import { emptySummary, sessionReport, withAlert, type StrategyDay } from "../core/session-report";
-import { clockPhase, clockTransitions, closeInstant, type Transition } from "../core/trading-session";
+import { clockPhase, clockTransitions, closeInstant, transition, type Transition } from "../core/trading-session";
 import { venueDayOf } from "../core/market-hours";
 import { configuredChainKeys } from "../params";
 import { logEvent } from "../log-events";
@@ -203,13 +203,22 @@ export function isTransitionLog(stored: unknown): boolean {
 }
 
 /**
- * Sessions of earlier days the clock never finished (no cycle woke the tenant after the
- * close): at most a few, newest first. Their clock is past SHUTDOWN; the caller walks them there.
+ * The latest few sessions before `day`, newest first: the ones the clock never finished
+ * (no cycle woke the tenant after the close; the caller walks them to SHUTDOWN), and
+ * whether the latest one is still in an emergency stop nobody resumed.
  */
-export async function unfinishedEarlierSessions(db: Firestore, tenantId: string, day: string, io: IoCount): Promise<string[]> {
+export async function earlierSessions(
+  db: Firestore,
+  tenantId: string,
+  day: string,
+  io: IoCount,
+): Promise<{ unfinished: string[]; stopped: TradingSession | null }> {
   const snap = await db.collection(paths.tradingSessions(tenantId)).where("day", "<", day).orderBy("day", "desc").limit(3).get();
   io.read(snap);
-  return snap.docs.filter((d) => !["SHUTDOWN", "EMERGENCY_STOP"].includes(String(d.get("state")))).map((d) => String(d.get("day")));
+  const unfinished = snap.docs.filter((d) => !["SHUTDOWN", "EMERGENCY_STOP"].includes(String(d.get("state")))).map((d) => String(d.get("day")));
+  const latest = snap.docs[0];
+  const stopped = latest && latest.get("state") === "EMERGENCY_STOP" ? parseTradingSession(latest) : null;
+  return { unfinished, stopped };
 }
 
 export interface CycleSession {
@@ -233,12 +242,30 @@ export async function sessionForCycle(db: Firestore, tenantId: string, config: M
 
   const keys = configuredChainKeys();
   const strategyIds = async () => Object.keys((await readStrategies(db, tenantId, io)).strategies);
+  let carried: TradingSession | null = null;
   if (!read.session) {
-    for (const earlier of await unfinishedEarlierSessions(db, tenantId, day, io)) {
-      await moveTradingSession(db, tenantId, earlier, hours, (s) => ({ moves: clockTransitions(s.state, "SHUTDOWN", clockAt) }), { now, keys, strategyIds, io });
+    const earlier = await earlierSessions(db, tenantId, day, io);
+    for (const unfinished of earlier.unfinished) {
+      await moveTradingSession(db, tenantId, unfinished, hours, (s) => ({ moves: clockTransitions(s.state, "SHUTDOWN", clockAt) }), { now, keys, strategyIds, io });
     }
+    carried = earlier.stopped;
   }
-  const moved = await moveTradingSession(db, tenantId, day, hours, (s) => ({ moves: clockTransitions(s.state, target, clockAt) }), { now, keys, strategyIds, io });
+  const moved = await moveTradingSession(
+    db,
+    tenantId,
+    day,
+    hours,
+    (s) => {
+      // An emergency stop nobody resumed carries into the new day: it does not lift by the clock.
+      if (carried && s.state === "INIT" && s.transitions.length === 0) {
+        const reason = `the emergency stop of ${carried.day} was never resumed (resumeTrading once the broker is reconciled)`;
+        const stop = transition("INIT", "EMERGENCY_STOP", { kind: "guardian", code: "EMERGENCY_CARRIED_OVER" }, clockAt, reason);
+        return { moves: [stop.transition!], change: (x) => ({ ...x, emergency: carried!.emergency }) };
+      }
+      return { moves: clockTransitions(s.state, target, clockAt) };
+    },
+    { now, keys, strategyIds, io },
+  );
   for (const t of moved.moved) logEvent.tradingSessionMoved({ tenant_id: tenantId, day, from: t.from, to: t.to, actor: t.actor.kind, reason: t.reason });
   // The cycle's own write is conditioned on the session's update time: read it as written.
   const after = await readTradingSession(db, tenantId, day, io);

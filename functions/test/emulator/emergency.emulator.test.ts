@@ -11,7 +11,7 @@
  */
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { HummingbotAdapter } from "../../src/broker/hummingbot";
-import { emergencyStop } from "../../src/stages/emergency";
+import { emergencyStop, resumeTrading } from "../../src/stages/emergency";
 import { SessionNotTrading, orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
 import { TradingSessionSchema } from "../../src/schemas";
@@ -160,6 +160,26 @@ describe("the emergency stop through the broker", () => {
     const twice = TradingSessionSchema.parse((await db.doc(paths.tradingSession(tenantId, stop.result.day)).get()).data());
     expect(twice.emergency!.stops).toBe(2);
     expect(twice.transitions.filter((t) => t.to === "EMERGENCY_STOP")).toHaveLength(1);
+
+    // resumeTrading: refused while the broker still shows the closing orders working and the positions open.
+    const early = await callCallable("resumeTrading", { tenant_id: tenantId, reason: "looks fine" }, admin.idToken);
+    expect(early.error?.status).toBe("FAILED_PRECONDITION");
+    expect(early.error?.message).toMatch(/^not reconciled, EMERGENCY_STOP stays: 2 order\(s\) still working at the broker: .*; 2 position\(s\) still open at the broker: LONG 0\.5 BTC-USDT on binance_perpetual, SHORT 2 ETH-USDT on binance_perpetual$/);
+    await expect(orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" })).rejects.toBeInstanceOf(SessionNotTrading);
+    // The closing orders fill: nothing working, nothing open. Now it resumes, into the clock's phase.
+    fake.state.orders = [];
+    fake.state.positions = [];
+    const resumed = await callCallable("resumeTrading", { tenant_id: tenantId, reason: "flat and reconciled with the broker" }, admin.idToken);
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.result).toMatchObject({ state: "ACTIVE_TRADING", checks: [expect.stringMatching(/^broker hummingbot 1\.0\.1 reachable and ready$/), "no order working at the broker", "no position open at the broker"] });
+    const back = TradingSessionSchema.parse((await db.doc(paths.tradingSession(tenantId, stop.result.day)).get()).data());
+    expect(back.transitions.slice(-2).map((t) => [t.from, t.to, t.actor.kind])).toEqual([
+      ["EMERGENCY_STOP", "PAUSED", "admin"],
+      ["PAUSED", "ACTIVE_TRADING", "admin"],
+    ]);
+    expect(back.emergency!.reconciled).toMatchObject({ by: admin.uid, reason: "flat and reconciled with the broker", broker: "hummingbot" });
+    const after = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" });
+    expect(after.signals.map((x) => [x.signal_id, x.executable])).toEqual([["buy2", true]]);
   }, 120_000);
 
   test("a broker still loading its trading rules (503): bounded retries, and the report says what is still open and why", async () => {
@@ -205,5 +225,20 @@ describe("the emergency stop without a broker", () => {
     const after = await db.collection(`tenants/${tenantId}/execution_intents`).get();
     expect(after.size).toBe(3);
     expect(after.docs.find((d) => d.id === `${day}_close_SPY`)!.get("created_at")).toBe(createdAt);
+
+    // Nobody resumed it: the next day's session starts in EMERGENCY_STOP too.
+    const tomorrow = new Date(Date.parse(`${day}T12:00:00Z`) + 86_400_000);
+    await expect(orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test", now: () => tomorrow })).rejects.toBeInstanceOf(SessionNotTrading);
+    const next = TradingSessionSchema.parse((await db.doc(paths.tradingSession(tenantId, tomorrow.toISOString().slice(0, 10))).get()).data());
+    expect(next.state).toBe("EMERGENCY_STOP");
+    expect(next.transitions[0]).toMatchObject({ from: "INIT", to: "EMERGENCY_STOP", actor: { kind: "guardian", code: "EMERGENCY_CARRIED_OVER" } });
+    expect(next.emergency?.report?.intents).toEqual(first.report.intents);
+
+    // Resuming needs every intent done by the execution side.
+    const pending = resumeTrading(db, { tenantId, uid: "ops", reason: "all clear", now: () => tomorrow });
+    await expect(pending).rejects.toThrow(/^not reconciled, EMERGENCY_STOP stays: 3 execution intent\(s\) not done by the execution side/);
+    for (const d of after.docs) await d.ref.update({ status: "done" });
+    const resumed = await resumeTrading(db, { tenantId, uid: "ops", reason: "all clear", now: () => tomorrow });
+    expect(resumed).toEqual({ day: tomorrow.toISOString().slice(0, 10), state: "ACTIVE_TRADING", checks: ["all 3 execution intent(s) done"] });
   }, 60_000);
 });

@@ -42,6 +42,8 @@ describe("the transition table", () => {
     ["PAUSED", "ACTIVE_TRADING", ["admin"]],
     ["PAUSED", "POST_MARKET", ["clock", "admin"]],
     ["PAUSED", "SHUTDOWN", ["clock"]],
+    // resumeTrading, once the broker is reconciled.
+    ["EMERGENCY_STOP", "PAUSED", ["admin"]],
     // SHUTDOWN too: positions can outlive the session, so a stop is always possible.
     ...(["INIT", "PRE_MARKET", "SESSION_OPEN", "ACTIVE_TRADING", "POST_MARKET", "SHUTDOWN", "PAUSED"] as const).map(
       (from): [TradingSessionState, TradingSessionState, Actor["kind"][]] => [from, "EMERGENCY_STOP", ["admin", "guardian"]],
@@ -63,7 +65,8 @@ describe("the transition table", () => {
 
   it("refuses with the reason: not a transition, the wrong actor, already there", () => {
     expect(refusal("SHUTDOWN", "ACTIVE_TRADING", admin)).toBe("SHUTDOWN → ACTIVE_TRADING is not a transition of the trading session (from SHUTDOWN: EMERGENCY_STOP)");
-    expect(refusal("EMERGENCY_STOP", "ACTIVE_TRADING", admin)).toBe("EMERGENCY_STOP → ACTIVE_TRADING is not a transition of the trading session (from EMERGENCY_STOP: none)");
+    expect(refusal("EMERGENCY_STOP", "ACTIVE_TRADING", admin)).toBe("EMERGENCY_STOP → ACTIVE_TRADING is not a transition of the trading session (from EMERGENCY_STOP: PAUSED)");
+    expect(refusal("EMERGENCY_STOP", "PAUSED", clock)).toBe("EMERGENCY_STOP → PAUSED is made by admin, not by the clock");
     expect(refusal("INIT", "ACTIVE_TRADING", clock)).toBe("INIT → ACTIVE_TRADING is not a transition of the trading session (from INIT: PRE_MARKET, EMERGENCY_STOP)");
     expect(refusal("ACTIVE_TRADING", "PAUSED", clock)).toBe("ACTIVE_TRADING → PAUSED is made by admin, not by the clock");
     expect(refusal("ACTIVE_TRADING", "POST_MARKET", admin)).toBe("ACTIVE_TRADING → POST_MARKET is made by clock, not by an admin");
