@@ -30,6 +30,7 @@ import { nightlyRollupJob } from "./stages/performance-rollup";
 import { tenantJobFunction, type Registry } from "./stages/tenant-jobs";
 import { weightsJob } from "./stages/weights";
 import { chainVerificationJob } from "./stages/monitoring";
+import { healthCheckJob } from "./stages/health";
 
 setGlobalOptions({ region: "us-central1", maxInstances: 20 });
 
@@ -41,6 +42,7 @@ export { getStrategyWeights, getOrchestration, listOrchestrationLogs } from "./s
 export { setStrategyMode, updateMaestroConfig } from "./stages/admin-actions";
 export { pauseTradingSession, resumeTradingSession, liftRiskLock, getTradingSession } from "./stages/trading-sessions";
 export { emergencyStopCallable as emergencyStop, resumeTradingCallable as resumeTrading } from "./stages/emergency";
+export { scheduledHealthCheck } from "./stages/health";
 export { onOrchestrationCreated } from "./stages/log-writer";
 export { onOrchestrationLogCreated } from "./stages/audit";
 export { redeemNonce, verifyLogChain, scheduledChainVerification } from "./stages/monitoring";
@@ -50,5 +52,6 @@ const TENANT_JOBS: Registry = {
   nightly_rollup: nightlyRollupJob,
   weights: weightsJob,
   chain_verification: chainVerificationJob,
+  health_check: healthCheckJob,
 };
 export const onTenantJob = tenantJobFunction(TENANT_JOBS);

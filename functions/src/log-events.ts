@@ -35,6 +35,7 @@ export const logEvent = {
   tradingSessionMoved: (f: Fields) => info("trading_session_moved", "trading_session", f),
   emergencyStop: (f: Fields) => error("emergency_stop", "emergency", f),
   emergencyStopReport: (f: Fields) => warn("emergency_stop_report", "emergency", f),
+  healthDegraded: (f: Fields) => warn("health_degraded", "health", f),
   signalsRejected: (f: Fields) => warn("signals_rejected", "orchestration", f),
   orchestrationContention: (f: Fields) => warn("orchestration_contention_retry", "orchestration", f),
   duplicateEventIgnored: (f: Fields) => info("duplicate_event_ignored", "orchestration", f),

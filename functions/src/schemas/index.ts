@@ -190,6 +190,16 @@ export const RiskConfigSchema = z
   })
   .strict();
 
+/** The per-minute health check's thresholds (core/health.ts, seed 001's error tiers). */
+export const HealthConfigSchema = z
+  .object({
+    /** A broker unreachable this long while the session's clock is awake is critical: an emergency stop. */
+    broker_down_stop_seconds: z.number().int().min(10, "must be at least 10").max(3_600, "must be at most 3600").default(30),
+    /** Keep account/snapshot in step with the broker's portfolio on each healthy check (where a broker is configured). */
+    sync_account: z.boolean().default(true),
+  })
+  .strict();
+
 /** How patiently an emergency stop waits for the broker to report flat (stages/emergency.ts). */
 export const EmergencyConfigSchema = z
   .object({
@@ -420,6 +430,7 @@ export const MaestroConfigSchema = z
     /** The tenant's broker (issue 11); null: none, and an emergency stop writes execution intents instead. Credentials are a secret, never here. */
     broker: BrokerConfigSchema.nullable().default(null),
     emergency: EmergencyConfigSchema.default(EmergencyConfigSchema.parse({})),
+    health: HealthConfigSchema.default(HealthConfigSchema.parse({})),
     /** The cycle's steps, in order (CYCLE_STEPS); weights first, each at most once. */
     cycle_steps: z.array(z.enum(CYCLE_STEPS)).min(1, "must list at least the weights step").default(() => [...DEFAULT_CYCLE_STEPS]),
   })
@@ -1076,13 +1087,14 @@ const tenantJobFields = {
   /** How many times this run was continued for the tenant; bounded by the handler. */
   continuation: z.number().int().min(0, "must be at least 0").max(1000, "must be at most 1000").default(0),
 };
-export const TENANT_JOBS = ["nightly_rollup", "weights", "chain_verification"] as const;
+export const TENANT_JOBS = ["nightly_rollup", "weights", "chain_verification", "health_check"] as const;
 export const TenantJobMessageSchema = z.discriminatedUnion(
   "job",
   [
     z.object({ job: z.literal("nightly_rollup"), ...tenantJobFields }).strict(),
     z.object({ job: z.literal("weights"), ...tenantJobFields }).strict(),
     z.object({ job: z.literal("chain_verification"), ...tenantJobFields }).strict(),
+    z.object({ job: z.literal("health_check"), ...tenantJobFields }).strict(),
   ],
   { error: `must be one of ${TENANT_JOBS.map((j) => `"${j}"`).join(", ")}` },
 );

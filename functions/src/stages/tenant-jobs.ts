@@ -23,7 +23,7 @@ import { jsonPublisher, type PublishJson } from "../store/pubsub";
 import { recordDeadLetter, retryUntilEndCondition, type RetriedEvent } from "../store/retries";
 import { TENANT_JOB_TOPIC } from "../store/tenant-jobs";
 import { logEvent } from "../log-events";
-import { cycleMaxInstances, logChainKeys } from "../params";
+import { cycleMaxInstances, hummingbotCredentials, logChainKeys } from "../params";
 
 export const TENANT_JOB_TIMEOUT_SECONDS = 300;
 /** What a job may spend before it should stop and continue in a new message. */
@@ -151,7 +151,7 @@ export function tenantJobFunction(registry: Registry) {
       timeoutSeconds: TENANT_JOB_TIMEOUT_SECONDS,
       memory: "512MiB",
       // chain_verification hashes under the log-chain keys.
-      secrets: [logChainKeys],
+      secrets: [logChainKeys, hummingbotCredentials],
     },
     async (event) => {
       const message = event.data.message;

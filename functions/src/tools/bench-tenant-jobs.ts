@@ -21,6 +21,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { nightlyRollupJob } from "../stages/performance-rollup";
 import { handleTenantJob, type Registry } from "../stages/tenant-jobs";
 import { weightsJob } from "../stages/weights";
+import { healthCheckJob } from "../stages/health";
 import { jsonPublisher } from "../store/pubsub";
 import { paths } from "../store/paths";
 import { TENANT_JOB_TOPIC, fanOutTenantJob } from "../store/tenant-jobs";
@@ -35,7 +36,7 @@ const TIMEOUT_MS = Number(process.env.MAESTRO_BENCH_JOB_TIMEOUT_S ?? 600) * 1000
 const MODE = process.env.MAESTRO_BENCH_JOB_MODE === "inprocess" ? "inprocess" : "functions";
 const CONCURRENCY = Number(process.env.MAESTRO_BENCH_JOB_CONCURRENCY ?? 16);
 const MIN_FREE_MB = Number(process.env.MAESTRO_BENCH_MIN_FREE_MB ?? 3000);
-const registry: Registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob, chain_verification: chainVerificationJob };
+const registry: Registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob, chain_verification: chainVerificationJob, health_check: healthCheckJob };
 
 function availableMb(): number {
   const line = readFileSync("/proc/meminfo", "utf8").split("\n").find((l) => l.startsWith("MemAvailable:"));

@@ -13,6 +13,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { handleTenantJob, MAX_TENANT_JOB_AGE_MS, type Registry } from "../../src/stages/tenant-jobs";
 import { nightlyRollupJob, onLedgerTradeWritten, MAX_ROLLUP_TRIGGER_AGE_MS } from "../../src/stages/performance-rollup";
 import { weightsJob } from "../../src/stages/weights";
+import { healthCheckJob } from "../../src/stages/health";
 import { chainVerificationJob } from "../../src/stages/monitoring";
 import { onOrchestrationCreated } from "../../src/stages/log-writer";
 import { onOrchestrationLogCreated } from "../../src/stages/audit";
@@ -34,7 +35,7 @@ afterAll(async () => {
   await batch.commit();
 });
 const publishJob = jsonPublisher<TenantJobMessage>(TENANT_JOB_TOPIC);
-const registry: Registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob, chain_verification: chainVerificationJob };
+const registry: Registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob, chain_verification: chainVerificationJob, health_check: healthCheckJob };
 
 function daysAgo(n: number): string {
   return new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);

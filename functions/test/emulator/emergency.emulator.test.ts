@@ -12,6 +12,7 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { HummingbotAdapter } from "../../src/broker/hummingbot";
 import { emergencyStop, resumeTrading } from "../../src/stages/emergency";
+import { checkTenantHealth } from "../../src/stages/health";
 import { SessionNotTrading, orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
 import { TradingSessionSchema } from "../../src/schemas";
@@ -240,5 +241,43 @@ describe("the emergency stop without a broker", () => {
     for (const d of after.docs) await d.ref.update({ status: "done" });
     const resumed = await resumeTrading(db, { tenantId, uid: "ops", reason: "all clear", now: () => tomorrow });
     expect(resumed).toEqual({ day: tomorrow.toISOString().slice(0, 10), state: "ACTIVE_TRADING", checks: ["all 3 execution intent(s) done"] });
+  }, 60_000);
+});
+
+describe("the health check", () => {
+  test("a healthy broker syncs the account snapshot; silent for 30 s while the session trades, it stops the desk by itself", async () => {
+    fake.reset();
+    const config = { kind: "hummingbot" as const, base_url: fake.url, account_name: ACCOUNT, connectors: [PERP], page_size: 100, timeout_ms: 200, max_pages: 50 };
+    const tenantId = await seedDesk("health", { broker: config, emergency: { poll_interval_ms: 10, poll_attempts: 2, call_attempts: 1 } });
+    const adapter = new HummingbotAdapter(config, { username: USERNAME, password: PASSWORD }, { pageSize: 100 });
+    const t0 = new Date();
+
+    const healthy = await checkTenantHealth(db, tenantId, { now: t0, broker: adapter });
+    expect(healthy).toMatchObject({ tier: "ok", reasons: [], account_synced: true, broker: { kind: "hummingbot", reachable: true, ready: true }, emergency_stop: { triggered: false } });
+    // The broker's portfolio: 50,000 USDT, 40,000 of it available.
+    const snapshot = (await db.doc(paths.accountSnapshot(tenantId)).get()).data()!;
+    expect(snapshot).toMatchObject({ equity: 50_000, buying_power: 40_000, source: "broker" });
+
+    // The broker goes silent (every answer slower than the 200 ms timeout).
+    fake.faults.delayMs = 1_000;
+    const first = await checkTenantHealth(db, tenantId, { now: new Date(t0.getTime() + 60_000), broker: adapter });
+    expect(first).toMatchObject({ tier: "warning", broker_down_since: new Date(t0.getTime() + 60_000).toISOString(), emergency_stop: { triggered: false } });
+    expect(first.reasons[0]).toMatch(/^broker unreachable for 0 s .*: timeout: /);
+    const later = new Date(t0.getTime() + 91_000);
+    const second = await checkTenantHealth(db, tenantId, { now: later, broker: adapter });
+    expect(second).toMatchObject({ tier: "critical", session_state: "EMERGENCY_STOP", emergency_stop: { triggered: true, reason: expect.stringMatching(/^broker unreachable for 31 s \(timeout: /) } });
+
+    const session = TradingSessionSchema.parse((await db.doc(paths.tradingSession(tenantId, second.session_day)).get()).data());
+    expect(session.state).toBe("EMERGENCY_STOP");
+    expect(session.transitions[session.transitions.length - 1]).toMatchObject({ to: "EMERGENCY_STOP", actor: { kind: "guardian", code: "BROKER_UNREACHABLE" } });
+    // Through a silent broker nothing could be cancelled or closed, and the report says so.
+    expect(session.emergency!.report).toMatchObject({ broker: "hummingbot", flat: false, cancel_failures: [{ client_order_id: "(listing)", why: expect.stringMatching(/^the active orders could not be listed: .*timeout/) }] });
+    expect(session.emergency!.report!.still_open.map((o) => o.why)).toEqual(expect.arrayContaining([expect.stringMatching(/^the positions could not be listed: .*timeout/)]));
+    const history = await db.collection(`tenants/${tenantId}/health_history`).get();
+    expect(history.docs.map((d) => d.get("tier"))).toEqual(["ok", "warning", "critical"]);
+    // The stop holds: a later critical check does not stop it again.
+    const third = await checkTenantHealth(db, tenantId, { now: new Date(later.getTime() + 60_000), broker: adapter });
+    expect(third.emergency_stop.triggered).toBe(false);
+    expect((await db.collection(paths.adminActions(tenantId)).where("action", "==", "emergency_stop").get()).size).toBe(1);
   }, 60_000);
 });

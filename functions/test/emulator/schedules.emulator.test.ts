@@ -10,6 +10,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { FieldValue } from "firebase-admin/firestore";
 import { nightlyPerformanceRollup, nightlyRollupJob } from "../../src/stages/performance-rollup";
 import { scheduledWeightRecalculation, weightsJob } from "../../src/stages/weights";
+import { healthCheckJob } from "../../src/stages/health";
 import { handleTenantJob } from "../../src/stages/tenant-jobs";
 import { runIdOf } from "../../src/store/tenant-jobs";
 import { scheduleMarketCycles } from "../../src/stages/market-cycles";
@@ -30,7 +31,7 @@ function daysAgo(n: number): string {
   return new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 }
 
-const registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob, chain_verification: chainVerificationJob };
+const registry = { nightly_rollup: nightlyRollupJob, weights: weightsJob, chain_verification: chainVerificationJob, health_check: healthCheckJob };
 
 /**
  * Runs a schedule for a fresh scheduleTime, checks its run record lists the tenant as
