@@ -25,7 +25,7 @@ describe("the per-tenant job message", () => {
   test("an unknown job, a reserved tenant id, an unknown field and an empty cursor are refused naming the field", () => {
     const unknown = parseWithReason(TenantJobMessageSchema, { job: "drop_tables", tenant_id: "fund-a", run_id: "r1" });
     expect(unknown).toMatchObject({ ok: false });
-    expect((unknown as { reason: string }).reason).toBe('job: must be one of "nightly_rollup", "weights", "chain_verification" (got "drop_tables")');
+    expect((unknown as { reason: string }).reason).toBe('job: must be one of "nightly_rollup", "weights", "chain_verification", "health_check" (got "drop_tables")');
     const reserved = parseWithReason(TenantJobMessageSchema, { job: "weights", tenant_id: "__x__", run_id: "r1" });
     expect((reserved as { reason: string }).reason).toMatch(/^tenant_id: must not be of the form __…__/);
     const extra = parseWithReason(TenantJobMessageSchema, { job: "weights", tenant_id: "a", run_id: "r1", force: true });
