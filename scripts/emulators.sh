@@ -73,6 +73,12 @@ if ! grep -q '^HUMMINGBOT_API_CREDENTIALS=' "$secret_local" 2>/dev/null; then
   echo "HUMMINGBOT_API_CREDENTIALS=maestro-local:$(node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))')" >> "$secret_local"
   chmod 600 "$secret_local"
 fi
+# And the key alert webhooks are signed with (MAESTRO_ALERT_SIGNING_KEY): the tests' receiver verifies with it.
+if ! grep -q '^MAESTRO_ALERT_SIGNING_KEY=' "$secret_local" 2>/dev/null; then
+  [ -s "$secret_local" ] && [ -n "$(tail -c1 "$secret_local")" ] && echo >> "$secret_local"
+  echo "MAESTRO_ALERT_SIGNING_KEY=$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')" >> "$secret_local"
+  chmod 600 "$secret_local"
+fi
 
 only="${MAESTRO_EMULATORS:-functions,firestore,pubsub,auth}"
 project="${MAESTRO_PROJECT:-demo-maestro}"

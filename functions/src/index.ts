@@ -43,6 +43,7 @@ export { setStrategyMode, updateMaestroConfig } from "./stages/admin-actions";
 export { pauseTradingSession, resumeTradingSession, liftRiskLock, getTradingSession } from "./stages/trading-sessions";
 export { emergencyStopCallable as emergencyStop, resumeTradingCallable as resumeTrading } from "./stages/emergency";
 export { scheduledHealthCheck } from "./stages/health";
+export { onAlertCreated } from "./stages/alerts";
 export { onOrchestrationCreated } from "./stages/log-writer";
 export { onOrchestrationLogCreated } from "./stages/audit";
 export { redeemNonce, verifyLogChain, scheduledChainVerification } from "./stages/monitoring";

@@ -53,6 +53,12 @@ export const logChainKeys = defineSecret("MAESTRO_LOG_CHAIN_KEYS");
  */
 export const hummingbotCredentials = defineSecret("HUMMINGBOT_API_CREDENTIALS");
 
+/**
+ * The key generic alert webhooks are signed with (HMAC-SHA256 over "{timestamp}.{body}",
+ * stages/alerts.ts); receivers hold the same key. Unset: webhook deliveries fail with that reason.
+ */
+export const alertSigningKey = defineSecret("MAESTRO_ALERT_SIGNING_KEY");
+
 /** The configured chain keys, read inside a handler that binds logChainKeys; throws ChainKeyError when malformed. */
 export function configuredChainKeys(): ChainKeys | null {
   // process.env directly when unset, so code run outside a function (tests, tools) gets no warning.

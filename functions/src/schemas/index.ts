@@ -190,6 +190,47 @@ export const RiskConfigSchema = z
   })
   .strict();
 
+export const ALERT_SEVERITIES = ["info", "warning", "critical"] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/**
+ * Where a tenant's alerts go (stages/alerts.ts): a Slack-compatible incoming webhook
+ * (`{"text": …}`), or a generic webhook that receives the alert as JSON, signed with
+ * HMAC-SHA256 (the MAESTRO_ALERT_SIGNING_KEY secret) over "{timestamp}.{body}". Each
+ * channel takes the alerts at or above its minimum severity.
+ */
+export const AlertChannelSchema = z
+  .object({
+    kind: z.enum(["slack", "webhook"], { error: 'must be "slack" or "webhook"' }),
+    url: z.string().url("must be an absolute URL").refine((u) => /^https?:/.test(u), "must use http or https"),
+    min_severity: z.enum(ALERT_SEVERITIES, { error: "must be info, warning or critical" }).default("warning"),
+  })
+  .strict();
+
+export const AlertsConfigSchema = z
+  .object({
+    channels: z.array(AlertChannelSchema).max(10, "must list at most 10 channels").default([]),
+  })
+  .strict();
+
+/** tenants/{t}/alerts/{alert_id}: one alert, created once (its id deduplicates), and its deliveries. */
+export const AlertSchema = z.object({
+  alert_id: z.string(),
+  tenant_id: z.string(),
+  severity: z.enum(ALERT_SEVERITIES),
+  /** EMERGENCY_STOP, EMERGENCY_RESUMED, HEALTH_WARNING, HEALTH_CRITICAL, SESSION_LOSS_LIMIT, …, AUDIT_FAILED. */
+  code: z.string(),
+  title: z.string(),
+  message: z.string(),
+  at: z.string(),
+  /** Per channel index: what happened to its delivery. */
+  deliveries: z.record(
+    z.string(),
+    z.object({ kind: z.string(), url: z.string(), status: z.enum(["delivered", "failed", "skipped"]), attempts: z.number().int(), http_status: z.number().nullable(), error: z.string().nullable(), at: z.string() }),
+  ),
+});
+export type Alert = z.infer<typeof AlertSchema>;
+
 /** The per-minute health check's thresholds (core/health.ts, seed 001's error tiers). */
 export const HealthConfigSchema = z
   .object({
@@ -431,6 +472,7 @@ export const MaestroConfigSchema = z
     broker: BrokerConfigSchema.nullable().default(null),
     emergency: EmergencyConfigSchema.default(EmergencyConfigSchema.parse({})),
     health: HealthConfigSchema.default(HealthConfigSchema.parse({})),
+    alerts: AlertsConfigSchema.default(AlertsConfigSchema.parse({})),
     /** The cycle's steps, in order (CYCLE_STEPS); weights first, each at most once. */
     cycle_steps: z.array(z.enum(CYCLE_STEPS)).min(1, "must list at least the weights step").default(() => [...DEFAULT_CYCLE_STEPS]),
   })

@@ -21,6 +21,7 @@ import { logEvent } from "../log-events";
 import { configuredChainKeys, cycleMaxInstances, logChainKeys } from "../params";
 import { findUnloggedOrchestrations } from "../store/findings";
 import { retryUntilEndCondition } from "../store/retries";
+import { raiseAlertSafely } from "./alerts";
 
 export interface AuditOutcome {
   audit: Audit;
@@ -101,7 +102,17 @@ async function storeAudit(db: Firestore, audit: Audit, io: IoCount): Promise<Aud
   }
   const fields = { tenant_id: audit.tenant_id, session_id: audit.session_id, log_id: audit.log_id, passed: audit.passed };
   if (audit.passed) logEvent.auditWritten(fields);
-  else logEvent.auditFailed({ ...fields, failed: audit.checks.filter((c) => !c.passed) });
+  else {
+    logEvent.auditFailed({ ...fields, failed: audit.checks.filter((c) => !c.passed) });
+    await raiseAlertSafely(db, audit.tenant_id, {
+      id: `audit_failed_${audit.log_id}`,
+      severity: "critical",
+      code: "AUDIT_FAILED",
+      title: "Audit failed",
+      message: `The audit of log ${audit.log_id} failed: ${audit.checks.filter((c) => !c.passed).map((c) => `${c.name} (${c.findings.join("; ")})`).join(", ")}`,
+      at: audit.audited_at,
+    });
+  }
   return { audit, created: true, io: io.toJSON() };
 }
 

@@ -43,6 +43,7 @@ import { readPositions } from "../store/account";
 import { configuredChainKeys, hummingbotCredentials } from "../params";
 import { logEvent } from "../log-events";
 import { maestroCallable } from "./callable";
+import { raiseAlertSafely } from "./alerts";
 
 export interface StopRequest {
   tenantId: string;
@@ -153,6 +154,17 @@ export async function emergencyStop(db: Firestore, request: StopRequest): Promis
     }),
   );
   logEvent.emergencyStopReport({ tenant_id: tenantId, day, flat: report.flat, still_open: report.still_open.length, cancelled: report.orders_cancelled.length });
+  const by = actor.kind === "admin" ? `admin ${actor.uid}` : actor.kind === "guardian" ? `the guardian (${actor.code})` : "the clock";
+  await raiseAlertSafely(db, tenantId, {
+    id: `emergency_stop_${day}_${stopped.session.emergency?.stops ?? 1}`,
+    severity: "critical",
+    code: "EMERGENCY_STOP",
+    title: "Emergency stop",
+    message:
+      `Stopped by ${by}: ${reason}. ${report.orders_cancelled.length} order(s) cancelled, ${report.closing_orders.length} closing order(s), ` +
+      `${report.flat ? "flat" : `${report.still_open.length} still open`}${report.intents.length ? `, ${report.intents.length} intent(s) for the execution side` : ""}.`,
+    at: report.written_at,
+  });
   return { day, state: "EMERGENCY_STOP", report };
 }
 
@@ -420,6 +432,14 @@ export async function resumeTrading(db: Firestore, request: ResumeRequest): Prom
     checks,
   });
   logEvent.adminAction({ tenant_id: request.tenantId, action: "resume_trading", actor_uid: request.uid, day: session.day, state: moved.session.state });
+  await raiseAlertSafely(db, request.tenantId, {
+    id: `emergency_resumed_${session.day}_${now.getTime()}`,
+    severity: "warning",
+    code: "EMERGENCY_RESUMED",
+    title: "Trading resumed after an emergency stop",
+    message: `Resumed by admin ${request.uid} into ${moved.session.state}: ${request.reason} (${checks.join("; ")}).`,
+    at: now.toISOString(),
+  });
   return { day: session.day, state: moved.session.state, checks };
 }
 

@@ -25,6 +25,7 @@ import { jsonPublisher } from "../store/pubsub";
 import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../store/tenant-jobs";
 import { CYCLE_SLOT_MINUTES } from "./market-cycles";
 import { configuredBroker, emergencyStop } from "./emergency";
+import { raiseAlertSafely } from "./alerts";
 import { logEvent } from "../log-events";
 
 export interface HealthRecord extends HealthVerdict {
@@ -99,6 +100,19 @@ export async function checkTenantHealth(db: Firestore, tenantId: string, options
   batch.set(db.doc(`${paths.tenant(tenantId)}/health_history/${record.checked_at}`), storable(record));
   await batch.commit();
   if (verdict.tier !== "ok") logEvent.healthDegraded({ tenant_id: tenantId, tier: verdict.tier, reasons: verdict.reasons, emergency_stop: triggered });
+  // An escalation (a worse tier than the last check's) raises one alert.
+  const before = previous.exists ? String(previous.get("tier")) : "ok";
+  const worse = (verdict.tier === "critical" && before !== "critical") || (verdict.tier === "warning" && before === "ok");
+  if (worse) {
+    await raiseAlertSafely(db, tenantId, {
+      id: `health_${verdict.tier}_${record.checked_at}`,
+      severity: verdict.tier === "critical" ? "critical" : "warning",
+      code: verdict.tier === "critical" ? "HEALTH_CRITICAL" : "HEALTH_WARNING",
+      title: verdict.tier === "critical" ? "Health critical" : "Health warning",
+      message: verdict.reasons.join("; "),
+      at: record.checked_at,
+    });
+  }
   return record;
 }
 

@@ -15,6 +15,7 @@ import { HttpsError } from "firebase-functions/v2/https";
 import { issueNonce, newSessionId, sessionIdForEvent } from "../core/identity";
 import { orchestrateCycle } from "../core/orchestrate";
 import {
+  LOCK_CODES,
   MarketCycleMessageSchema,
   OrchestrationSchema,
   TenantSchema,
@@ -46,6 +47,7 @@ import { recordDeadLetter, retryUntilEndCondition, type RetriedEvent } from "../
 import { cycleMaxInstances } from "../params";
 import { logEvent } from "../log-events";
 import { maestroCallable } from "./callable";
+import { raiseAlertSafely } from "./alerts";
 import { readStoredWeights, readStrategies, recalculateWeights, weightsAreCurrent } from "../store/weights";
 
 export { MARKET_CYCLE_TOPIC };
@@ -330,7 +332,13 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   const fields = { tenant_id: tenantId, session_id: sessionId, trigger: request.trigger };
   if (rejected.length) logEvent.signalsRejected({ ...fields, rejected });
   if (cycle.systemic_risk.detected) logEvent.systemicRiskDetected({ ...fields, details: cycle.systemic_risk.details });
-  for (const alert of sessionOutcome.alerts) logEvent.tradingSessionAlert({ ...fields, day: session.session.day, ...alert });
+  for (const alert of sessionOutcome.alerts) {
+    logEvent.tradingSessionAlert({ ...fields, day: session.session.day, ...alert });
+    // A new risk lock is an alert to the desk (after the commit: the decision stands whatever happens to it).
+    if ((LOCK_CODES as readonly string[]).includes(alert.code)) {
+      await raiseAlertSafely(db, tenantId, { id: `lock_${alert.code}_${session.session.day}_${alert.at}`, severity: "warning", code: alert.code, title: "Risk lock", message: alert.message, at: alert.at });
+    }
+  }
   logEvent.orchestrationFinished({
     ...fields,
     signals: cycle.signals.length,

@@ -11,6 +11,7 @@ export const triggerPaths = {
   rollupRun: "tenants/{tenantId}/rollup_runs/{runId}",
   orchestration: "tenants/{tenantId}/orchestrations/{sessionId}",
   orchestrationLog: "systemStatus/orchestration_logs/logs/{logId}",
+  alert: "tenants/{tenantId}/alerts/{alertId}",
 } as const;
 
 export const paths = {
@@ -59,6 +60,8 @@ export const paths = {
   /** One trading session per venue day (issue 10, TradingSessionSchema). */
   tradingSessions: (t: string) => `tenants/${t}/trading_sessions`,
   tradingSession: (t: string, day: string) => `tenants/${t}/trading_sessions/${day}`,
+  /** Alerts raised for the tenant and their deliveries (stages/alerts.ts). */
+  alert: (t: string, id: string) => `tenants/${t}/alerts/${id}`,
   /** Daily monitoring counters (DailyMetricsSchema). */
   metrics: (t: string, day: string) => `tenants/${t}/metrics/${day}`,
   /** Problems the monitors found: an orchestration without its log, a nonce presented twice. */

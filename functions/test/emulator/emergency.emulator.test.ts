@@ -13,6 +13,9 @@ import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { HummingbotAdapter } from "../../src/broker/hummingbot";
 import { emergencyStop, resumeTrading } from "../../src/stages/emergency";
 import { checkTenantHealth } from "../../src/stages/health";
+import { alertSignature } from "../../src/stages/alerts";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { SessionNotTrading, orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
 import { TradingSessionSchema } from "../../src/schemas";
@@ -74,12 +77,38 @@ async function seedDesk(label: string, config: Record<string, unknown>): Promise
   return tenantId;
 }
 
+/** A receiver of alert webhooks: records each request; answers `failNext` requests with 500 first. */
+interface Received {
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+}
+const received: Received[] = [];
+let failNext = 0;
+let receiver: Server;
+let receiverUrl = "";
+const SIGNING_KEY = process.env.MAESTRO_ALERT_SIGNING_KEY ?? "";
+
 let fake: FakeHummingbot;
 beforeAll(async () => {
   fake = await startFakeHummingbot({ username: USERNAME, password: PASSWORD, state: brokerState() });
+  receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      received.push({ path: req.url ?? "", headers: req.headers, body });
+      if (failNext > 0) {
+        failNext -= 1;
+        res.writeHead(500).end("receiver down");
+      } else res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   await fake.close();
+  await new Promise((resolve) => receiver.close(resolve));
 });
 
 describe("the emergency stop through the broker", () => {
@@ -87,7 +116,8 @@ describe("the emergency stop through the broker", () => {
     fake.reset();
     fillClosingOrders(fake);
     const broker = { kind: "hummingbot", base_url: fake.url, account_name: ACCOUNT, connectors: [PERP], page_size: 2, timeout_ms: 3_000 };
-    const tenantId = await seedDesk("stop", { broker, emergency: { poll_interval_ms: 50 } });
+    const alerts = { channels: [{ kind: "webhook", url: `${receiverUrl}/hooks/maestro`, min_severity: "warning" }, { kind: "slack", url: `${receiverUrl}/slack`, min_severity: "critical" }] };
+    const tenantId = await seedDesk("stop", { broker, emergency: { poll_interval_ms: 50 }, alerts });
     // An outstanding licence: an approved BUY not yet redeemed, its notional reserved.
     await db.doc(paths.signal(tenantId, "buy1")).set({ strategy_id: "alpha", action: "BUY", ticker: "SPY", allocation: 0.2, confidence: 0.6, reasoning: "", status: "pending", created_at: Timestamp.now() });
     const cycle = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" });
@@ -143,6 +173,15 @@ describe("the emergency stop through the broker", () => {
     const actions = (await db.collection(paths.adminActions(tenantId)).where("action", "==", "emergency_stop").get()).docs.map((d) => d.data());
     expect(actions).toHaveLength(1);
     expect(actions[0]).toMatchObject({ actor_uid: admin.uid, reason: "risk desk: flatten everything", report: { flat: true } });
+
+    // The alert, delivered by the deployed trigger: signed over "{timestamp}.{body}", within the replay window; and to Slack as text.
+    const hook = await waitForReceived((r) => r.path === "/hooks/maestro" && JSON.parse(r.body).code === "EMERGENCY_STOP");
+    const timestamp = String(hook.headers["x-maestro-timestamp"]);
+    expect(hook.headers["x-maestro-signature"]).toBe(alertSignature(SIGNING_KEY, timestamp, hook.body));
+    expect(Math.abs(Date.now() / 1000 - Number(timestamp))).toBeLessThan(300);
+    expect(JSON.parse(hook.body)).toMatchObject({ tenant_id: tenantId, severity: "critical", code: "EMERGENCY_STOP", message: expect.stringMatching(/^Stopped by admin .*: risk desk: flatten everything\. 3 order\(s\) cancelled, 2 closing order\(s\), flat\.$/) });
+    const slack = await waitForReceived((r) => r.path === "/slack" && r.body.includes(tenantId));
+    expect(JSON.parse(slack.body).text).toMatch(/^\[CRITICAL\] Emergency stop \(stop-[0-9a-f]+\): Stopped by admin/);
 
     // A second stop (or a retried one): listings and cancels again, never a second closing order.
     const placed = closingRequests(fake).length;
@@ -281,3 +320,14 @@ describe("the health check", () => {
     expect((await db.collection(paths.adminActions(tenantId)).where("action", "==", "emergency_stop").get()).size).toBe(1);
   }, 60_000);
 });
+
+async function waitForReceived(match: (r: Received) => boolean): Promise<Received> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const hit = received.find(match);
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error(`no matching alert delivery among ${received.length} received`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+

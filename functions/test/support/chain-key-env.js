@@ -9,7 +9,7 @@ const path = require("node:path");
 
 // The broker's credentials likewise (HUMMINGBOT_API_CREDENTIALS): the loopback Hummingbot
 // API server a test starts accepts the ones the Functions emulator will present.
-for (const name of ["MAESTRO_LOG_CHAIN_KEYS", "HUMMINGBOT_API_CREDENTIALS"]) {
+for (const name of ["MAESTRO_LOG_CHAIN_KEYS", "HUMMINGBOT_API_CREDENTIALS", "MAESTRO_ALERT_SIGNING_KEY"]) {
   if (process.env[name]) continue;
   const file = path.join(__dirname, "..", "..", ".secret.local");
   if (!fs.existsSync(file)) continue;
