@@ -32,6 +32,7 @@ describe("MaestroConfig", () => {
       broker: null,
       emergency: { poll_attempts: 5, poll_interval_ms: 2000, call_attempts: 3 },
       health: { broker_down_stop_seconds: 30, sync_account: true },
+      alerts: { channels: [] },
       trading_session: { pre_market_minutes: 30, post_market_minutes: 30 },
       ai_summary: { enabled: true, model: "gemini-2.0-flash", timeout_ms: 4000 },
       rate_limits: { window_seconds: 60, orchestrate_now: 6, write_calls: 20, verify_chain: 6 },
