@@ -72,6 +72,18 @@ describe("MaestroConfig", () => {
       // Well under the log writer's 120 s timeout, so a slow model never times out the writer.
       [{ ai_summary: { timeout_ms: 20_001 } }, /^ai_summary\.timeout_ms: must be at most 20000 ms \(got 20001\)/],
       [{ sharpe_threshold: 1 }, /sharpe_threshold/], // an unknown key (a typo) is refused, not ignored
+      // Issue 10 and 11's blocks.
+      [{ risk: { max_session_loss_pct: 0 } }, /^risk\.max_session_loss_pct: must be greater than 0 \(got 0\)/],
+      [{ trading_session: { pre_market_minutes: -5 } }, /^trading_session\.pre_market_minutes: must be at least 0 \(got -5\)/],
+      [{ account: { require_snapshot: false } }, /^account\.require_snapshot: false leaves the risk guardian \(in cycle_steps\) no equity/],
+      [{ broker: { kind: "ib", base_url: "http://h:8000", account_name: "a", connectors: ["x"] } }, /^broker\.kind: must be "hummingbot"/],
+      [{ broker: { kind: "hummingbot", base_url: "http://user:pw@h:8000", account_name: "a", connectors: ["x"] } }, /^broker\.base_url: must not carry credentials/],
+      [{ broker: { kind: "hummingbot", base_url: "http://h:8000", account_name: "a", connectors: [] } }, /^broker\.connectors: must name at least one connector/],
+      [{ emergency: { poll_attempts: 0 } }, /^emergency\.poll_attempts: must be at least 1 \(got 0\)/],
+      [{ health: { broker_down_stop_seconds: 5 } }, /^health\.broker_down_stop_seconds: must be at least 10 \(got 5\)/],
+      [{ alerts: { channels: [{ kind: "pager", url: "https://x.example" }] } }, /^alerts\.channels\.0\.kind: must be "slack" or "webhook"/],
+      [{ alerts: { channels: [{ kind: "slack", url: "not a url" }] } }, /^alerts\.channels\.0\.url: must be an absolute URL/],
+      [{ alerts: { channels: [{ kind: "webhook", url: "https://x.example", min_severity: "panic" }] } }, /^alerts\.channels\.0\.min_severity: must be info, warning or critical/],
     ];
     for (const [input, reason] of cases) {
       const result = parseWithReason(MaestroConfigSchema, input);
