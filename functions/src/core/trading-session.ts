@@ -30,6 +30,9 @@ export interface Transition {
   reason: string;
 }
 
+/** The scheduled market cycles' slot (stages/market-cycles.ts): the clock is read once per slot. */
+export const CYCLE_SLOT_MINUTES = 5;
+
 /** The day's order of clock phases. */
 const CLOCK_ORDER: readonly TradingSessionState[] = ["INIT", "PRE_MARKET", "SESSION_OPEN", "ACTIVE_TRADING", "POST_MARKET", "SHUTDOWN"];
 

@@ -1,7 +1,7 @@
 /**
- * Alerts (issue 11; asked for in seeds 001, 002 and 004). `raiseAlert` writes
- * `tenants/{t}/alerts/{alert_id}` with create(): the id deduplicates (the same event raised
- * twice is one alert). Its creation starts `onAlertCreated`, which delivers it to each of
+ * Alerts (issue 11; asked for in seeds 001, 002 and 004). `raiseAlert` (store/alerts.ts)
+ * writes `tenants/{t}/alerts/{alert_id}` with create(): the id deduplicates (the same event
+ * raised twice is one alert). Its creation starts `onAlertCreated`, which delivers it to each of
  * the tenant's channels at or above the channel's minimum severity (config.alerts):
  *  - "slack": a Slack-compatible incoming webhook, `{"text": "…"}`;
  *  - "webhook": the alert as JSON, with `X-Maestro-Timestamp` (Unix seconds) and
@@ -19,48 +19,14 @@ import type { Firestore } from "firebase-admin/firestore";
 import { onDocumentCreated } from "firebase-functions/v2/firestore";
 import { ALERT_SEVERITIES, AlertSchema, parseWithReason, type Alert, type AlertSeverity } from "../schemas";
 import { loadMaestroConfig } from "../store/config";
-import { IoCount, isAlreadyExists, maestroDb, plainData } from "../store/firestore";
+import { IoCount, maestroDb, plainData } from "../store/firestore";
 import { paths, triggerPaths } from "../store/paths";
 import { retryUntilEndCondition } from "../store/retries";
 import { alertSigningKey } from "../params";
-import { logEvent } from "../log-events";
 
 export const ALERT_REPLAY_WINDOW_SECONDS = 300;
 const DELIVERY_TIMEOUT_MS = 5_000;
 export const MAX_ALERT_AGE_MS = 60 * 60_000;
-
-export interface RaisedAlert {
-  /** Stable for the event, so raising it again is a no-op: e.g. `emergency_stop_{day}_{n}`. */
-  id: string;
-  severity: AlertSeverity;
-  code: string;
-  title: string;
-  message: string;
-  at: string;
-}
-
-/** Writes the alert once; false when it was raised before. Never throws on a duplicate. */
-export async function raiseAlert(db: Firestore, tenantId: string, alert: RaisedAlert): Promise<boolean> {
-  const id = alert.id.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 200);
-  const doc: Alert = { alert_id: id, tenant_id: tenantId, severity: alert.severity, code: alert.code, title: alert.title, message: alert.message, at: alert.at, deliveries: {} };
-  try {
-    await db.doc(paths.alert(tenantId, id)).create(doc);
-    logEvent.alertRaised({ tenant_id: tenantId, alert_id: id, alert_severity: alert.severity, code: alert.code });
-    return true;
-  } catch (error) {
-    if (isAlreadyExists(error)) return false;
-    throw error;
-  }
-}
-
-/** Raises an alert for a decision already made: a failure to raise it is logged, never the decision's failure. */
-export async function raiseAlertSafely(db: Firestore, tenantId: string, alert: RaisedAlert): Promise<void> {
-  try {
-    await raiseAlert(db, tenantId, alert);
-  } catch (error) {
-    logEvent.alertNotRaised({ tenant_id: tenantId, alert_id: alert.id, code: alert.code, error: error instanceof Error ? error.message : String(error) });
-  }
-}
 
 /** "sha256=<hex>" over "{timestamp}.{body}": what a receiver recomputes. */
 export function alertSignature(key: string, timestamp: string, body: string): string {

@@ -21,7 +21,7 @@ import { logEvent } from "../log-events";
 import { configuredChainKeys, cycleMaxInstances, logChainKeys } from "../params";
 import { findUnloggedOrchestrations } from "../store/findings";
 import { retryUntilEndCondition } from "../store/retries";
-import { raiseAlertSafely } from "./alerts";
+import { raiseAlertSafely } from "../store/alerts";
 
 export interface AuditOutcome {
   audit: Audit;

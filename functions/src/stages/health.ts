@@ -17,15 +17,14 @@ import { onSchedule } from "firebase-functions/v2/scheduler";
 import type { BrokerAdapter, BrokerStatus } from "../broker/adapter";
 import { assessHealth, type HealthVerdict } from "../core/health";
 import { venueDayOf } from "../core/market-hours";
-import { clockWakes } from "../core/trading-session";
+import { CYCLE_SLOT_MINUTES, clockWakes } from "../core/trading-session";
 import { loadMaestroConfig } from "../store/config";
 import { IoCount, maestroDb, plainData, storable } from "../store/firestore";
 import { paths } from "../store/paths";
 import { jsonPublisher } from "../store/pubsub";
 import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../store/tenant-jobs";
-import { CYCLE_SLOT_MINUTES } from "./market-cycles";
-import { configuredBroker, emergencyStop } from "./emergency";
-import { raiseAlertSafely } from "./alerts";
+import { configuredBroker, emergencyStop } from "../store/emergency";
+import { raiseAlertSafely } from "../store/alerts";
 import { logEvent } from "../log-events";
 
 export interface HealthRecord extends HealthVerdict {

@@ -29,7 +29,7 @@
 import { FieldValue, type Firestore } from "firebase-admin/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { cycleSlot } from "../core/market-hours";
-import { clockWakes } from "../core/trading-session";
+import { CYCLE_SLOT_MINUTES, clockWakes } from "../core/trading-session";
 
 import { configFromSnapshot, readConfigSnapshots } from "../store/config";
 import { IoCount, maestroDb } from "../store/firestore";
@@ -38,7 +38,7 @@ import { MARKET_CYCLE_TOPIC, jsonPublisher } from "../store/pubsub";
 import { listActiveTenants } from "../store/tenant-jobs";
 import { logEvent } from "../log-events";
 
-export const CYCLE_SLOT_MINUTES = 5;
+export { CYCLE_SLOT_MINUTES };
 
 // ---------------------------------------------------------------------------
 // Fan-out

@@ -47,7 +47,7 @@ import { recordDeadLetter, retryUntilEndCondition, type RetriedEvent } from "../
 import { cycleMaxInstances } from "../params";
 import { logEvent } from "../log-events";
 import { maestroCallable } from "./callable";
-import { raiseAlertSafely } from "./alerts";
+import { raiseAlertSafely } from "../store/alerts";
 import { readStoredWeights, readStrategies, recalculateWeights, weightsAreCurrent } from "../store/weights";
 
 export { MARKET_CYCLE_TOPIC };

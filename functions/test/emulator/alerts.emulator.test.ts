@@ -6,7 +6,8 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { alertSignature, deliverAlert, raiseAlert } from "../../src/stages/alerts";
+import { alertSignature, deliverAlert } from "../../src/stages/alerts";
+import { raiseAlert } from "../../src/store/alerts";
 import { paths } from "../../src/store/paths";
 import { adminDb, openAllDay, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
 

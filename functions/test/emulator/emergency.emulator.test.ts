@@ -11,7 +11,7 @@
  */
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { HummingbotAdapter } from "../../src/broker/hummingbot";
-import { emergencyStop, resumeTrading } from "../../src/stages/emergency";
+import { emergencyStop, resumeTrading } from "../../src/store/emergency";
 import { checkTenantHealth } from "../../src/stages/health";
 import { alertSignature } from "../../src/stages/alerts";
 import { createServer, type IncomingMessage, type Server } from "node:http";
