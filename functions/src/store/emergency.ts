@@ -1,6 +1,7 @@
 /**
- * The emergency protocol (issue 11: shared by the callables of stages/emergency.ts and the
- * health check of stages/health.ts). The emergency stop (issue 11, seed 001 SKILL_4 and its shutdown checklist), in this order:
+ * The emergency protocol (issue 11, seed 001 SKILL_4 and its shutdown checklist), shared by
+ * the callables of stages/emergency.ts and the health check's automatic stop
+ * (stages/health.ts). The stop, in this order:
  *  1. The day's trading session enters EMERGENCY_STOP (a move chained into the log like any
  *     other): from then on no cycle orchestrates, so nothing re-submits mid-flatten.
  *  2. Every outstanding licence is revoked (`revoked_at` on the nonce; redeemNonce refuses
@@ -13,7 +14,8 @@
  *     `tenants/{t}/execution_intents/{day}_…` (cancel all orders; close each symbol's net
  *     position as Maestro knows it from the rollup).
  *  4. The shutdown report on the session (`emergency.report`) and in `admin_actions`:
- *     what was cancelled and closed, what is still open and why, the timings, who asked.
+ *     what was cancelled and closed, what is still open and why, the timings, who asked;
+ *     and a critical alert (store/alerts.ts).
  *
  * Idempotent: each position is claimed on the session (`emergency.closing`) in a
  * transaction before its closing order is sent, so a second or retried stop never sends a
@@ -25,9 +27,6 @@
  *
  * resumeTrading leaves EMERGENCY_STOP only once the broker is reconciled (below). An
  * emergency stop nobody resumed carries into the next day's session (store/trading-sessions).
- *
- * Not in this slice (see the issue-11 note): the health check's automatic stop, the
- * broker's account sync, and alert delivery.
  */
 import { FieldPath, FieldValue, type Firestore } from "firebase-admin/firestore";
 import { HttpsError } from "firebase-functions/v2/https";
