@@ -167,8 +167,9 @@ export async function emergencyStop(db: Firestore, request: StopRequest): Promis
 }
 
 async function revokeLicences(db: Firestore, tenantId: string, reason: string, now: Date): Promise<{ revoked: number; released: number }> {
-  const snap = await db.collection(`${paths.tenant(tenantId)}/nonces`).where("redeemed_at", "==", null).get();
-  const open = snap.docs.filter((d) => d.get("executable") === true && !d.get("revoked_at") && Date.parse(String(d.get("expires_at"))) > now.getTime());
+  // Only licences still in force: unredeemed and unexpired (firestore.indexes.json: redeemed_at, expires_at).
+  const snap = await db.collection(`${paths.tenant(tenantId)}/nonces`).where("redeemed_at", "==", null).where("expires_at", ">", now.toISOString()).get();
+  const open = snap.docs.filter((d) => d.get("executable") === true && !d.get("revoked_at"));
   const at = now.toISOString();
   for (let i = 0; i < open.length; i += 400) {
     const batch = db.batch();
