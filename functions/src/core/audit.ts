@@ -4,7 +4,7 @@
  * with the threshold, the hash chain intact. Each check is listed with pass/fail and its
  * finding." Every check recomputes from the log's own signals; none trusts a stored verdict.
  */
-import type { AuditCheck, EnrichedSignal, MaestroConfig, Mode, OrchestrationLog } from "../schemas";
+import { INTERVENTION_CODES, INTERVENTION_CODE_RULES, type AuditCheck, type EnrichedSignal, type MaestroConfig, type Mode, type OrchestrationLog } from "../schemas";
 import { weightForMode } from "./allocation";
 import type { ChainKeys } from "./chain-keys";
 import { GENESIS_HASH, canonicalJson, checkLinkHash, orchestrationDigest } from "./hash-chain";
@@ -305,40 +305,8 @@ function buyingPowerRespected(log: OrchestrationLog): string[] {
 
 /** The steps that are about risk: they may hold or scale an entry, never an exit. */
 const RISK_STEPS = new Set(["trading_session", "systemic_override", "risk_guardian", "buying_power"]);
-/** Which step may record which code. */
-const STEP_OF_CODE: Record<string, string> = {
-  REDUCED_ALLOCATION: "weights",
-  SHADOW_MODE_PAPER_ONLY: "weights",
-  STRATEGY_DISABLED: "weights",
-  SYSTEMIC_RISK_OVERRIDE: "systemic_override",
-  BUYING_POWER_SCALED: "buying_power",
-  BUYING_POWER_HELD: "buying_power",
-  POSITION_RISK_SCALED: "risk_guardian",
-  MAX_POSITIONS: "risk_guardian",
-  EQUITY_UNAVAILABLE: "risk_guardian",
-  EQUITY_IMPLAUSIBLE: "risk_guardian",
-  SESSION_LOSS_LIMIT: "risk_guardian",
-  MAX_TRADES_PER_SESSION: "risk_guardian",
-  MAX_CONSECUTIVE_LOSSES: "risk_guardian",
-  ORDER_RATE_LIMIT: "risk_guardian",
-  SESSION_DURATION_LIMIT: "risk_guardian",
-  SESSION_PAUSED: "trading_session",
-};
-/** Codes that hold a signal (HOLD, 0) and codes that scale it down. */
-const HOLD_CODES = new Set([
-  "SYSTEMIC_RISK_OVERRIDE",
-  "BUYING_POWER_HELD",
-  "MAX_POSITIONS",
-  "EQUITY_UNAVAILABLE",
-  "EQUITY_IMPLAUSIBLE",
-  "SESSION_LOSS_LIMIT",
-  "MAX_TRADES_PER_SESSION",
-  "MAX_CONSECUTIVE_LOSSES",
-  "ORDER_RATE_LIMIT",
-  "SESSION_DURATION_LIMIT",
-  "SESSION_PAUSED",
-]);
-const SCALE_CODES = new Set(["BUYING_POWER_SCALED", "POSITION_RISK_SCALED"]);
+/** Codes that hold a signal (HOLD, 0), from the schema's table of codes. */
+const HOLD_CODES = new Set<string>(INTERVENTION_CODES.filter((c) => INTERVENTION_CODE_RULES[c].effect === "hold"));
 
 /**
  * Each step's invariants, from the interventions themselves (issue 10): replayed from the
@@ -354,15 +322,16 @@ function interventionsConsistent(log: OrchestrationLog): string[] {
     let state = { action: s.original_action ?? s.action, allocation: s.original_allocation };
     for (const [i, x] of s.interventions.entries()) {
       const at = `${label}: intervention ${i + 1} (${x.step} ${x.code})`;
-      if (STEP_OF_CODE[x.code] !== x.step) findings.push(`${at}: code ${x.code} does not belong to step ${x.step}`);
+      const rule = Object.hasOwn(INTERVENTION_CODE_RULES, x.code) ? INTERVENTION_CODE_RULES[x.code] : undefined;
+      if (rule?.step !== x.step) findings.push(`${at}: code ${x.code} does not belong to step ${x.step}`);
       if (x.before.action !== state.action || Math.abs(x.before.allocation - state.allocation) > TOLERANCE) {
         findings.push(`${at}: before ${show(x.before)} is not where the signal stood (${show(state)})`);
       }
       if (RISK_STEPS.has(x.step) && s.exposure === "exit") findings.push(`${at}: a risk step acted on an exit`);
-      if (HOLD_CODES.has(x.code) && (x.after.action !== "HOLD" || x.after.allocation !== 0)) {
+      if (rule?.effect === "hold" && (x.after.action !== "HOLD" || x.after.allocation !== 0)) {
         findings.push(`${at}: a hold must end at HOLD with allocation 0 (got ${show(x.after)})`);
       }
-      if (SCALE_CODES.has(x.code) && !(x.after.allocation > 0 && x.after.allocation < x.before.allocation + TOLERANCE && x.after.action === x.before.action)) {
+      if (rule?.effect === "scale" && !(x.after.allocation > 0 && x.after.allocation < x.before.allocation + TOLERANCE && x.after.action === x.before.action)) {
         findings.push(`${at}: a scaling must lower the allocation and keep the action (got ${show(x.before)} → ${show(x.after)})`);
       }
       state = x.after;

@@ -731,25 +731,32 @@ export type RawSignal = z.infer<typeof RawSignalSchema>;
  * NautilusTrader's denial reasons). A client or the audit branches on the code, never on
  * the human-readable reason.
  */
-export const INTERVENTION_CODES = [
-  "REDUCED_ALLOCATION",
-  "SHADOW_MODE_PAPER_ONLY",
-  "STRATEGY_DISABLED",
-  "SYSTEMIC_RISK_OVERRIDE",
-  "BUYING_POWER_SCALED",
-  "BUYING_POWER_HELD",
-  "POSITION_RISK_SCALED",
-  "MAX_POSITIONS",
-  "EQUITY_UNAVAILABLE",
-  "EQUITY_IMPLAUSIBLE",
-  "SESSION_LOSS_LIMIT",
-  "MAX_TRADES_PER_SESSION",
-  "MAX_CONSECUTIVE_LOSSES",
-  "ORDER_RATE_LIMIT",
-  "SESSION_DURATION_LIMIT",
-  "SESSION_PAUSED",
-] as const;
-export type InterventionCode = (typeof INTERVENTION_CODES)[number];
+export const INTERVENTION_CODE_RULES = {
+  REDUCED_ALLOCATION: { step: "weights", effect: "weight" },
+  SHADOW_MODE_PAPER_ONLY: { step: "weights", effect: "weight" },
+  STRATEGY_DISABLED: { step: "weights", effect: "weight" },
+  SYSTEMIC_RISK_OVERRIDE: { step: "systemic_override", effect: "hold" },
+  BUYING_POWER_SCALED: { step: "buying_power", effect: "scale" },
+  BUYING_POWER_HELD: { step: "buying_power", effect: "hold" },
+  POSITION_RISK_SCALED: { step: "risk_guardian", effect: "scale" },
+  MAX_POSITIONS: { step: "risk_guardian", effect: "hold" },
+  EQUITY_UNAVAILABLE: { step: "risk_guardian", effect: "hold" },
+  EQUITY_IMPLAUSIBLE: { step: "risk_guardian", effect: "hold" },
+  SESSION_LOSS_LIMIT: { step: "risk_guardian", effect: "hold" },
+  MAX_TRADES_PER_SESSION: { step: "risk_guardian", effect: "hold" },
+  MAX_CONSECUTIVE_LOSSES: { step: "risk_guardian", effect: "hold" },
+  ORDER_RATE_LIMIT: { step: "risk_guardian", effect: "hold" },
+  SESSION_DURATION_LIMIT: { step: "risk_guardian", effect: "hold" },
+  SESSION_PAUSED: { step: "trading_session", effect: "hold" },
+} as const satisfies Record<string, { step: InterventionStep; effect: "weight" | "hold" | "scale" }>;
+export type InterventionCode = keyof typeof INTERVENTION_CODE_RULES;
+/**
+ * Each code with the one step that may record it and what it does to a signal: `hold`
+ * ends at HOLD with allocation 0, `scale` lowers the allocation and keeps the action,
+ * `weight` is the weights step's (mode and multiplier). The audit checks interventions
+ * against this table; a new code is one entry here.
+ */
+export const INTERVENTION_CODES = Object.keys(INTERVENTION_CODE_RULES) as [InterventionCode, ...InterventionCode[]];
 
 /** A signal's action and allocation, before or after a step changed them. */
 export const SignalStateSchema = z.object({ action: SignalActionSchema, allocation: z.number() });

@@ -687,6 +687,24 @@ describe("interventions_consistent", () => {
     expect(audit(seal(onExit)).interventions_consistent.findings).toEqual(["signal s1: intervention 1 (buying_power BUYING_POWER_HELD): a risk step acted on an exit"]);
   });
 
+  it("fails a hold that did not end at HOLD with allocation 0 (a session code, from the table of codes)", () => {
+    const log = logA();
+    const s1 = log.signals[0];
+    const halfHeld = {
+      ...log,
+      signals: [
+        { ...s1, allocation: 0.1, interventions: [{ step: "trading_session" as const, code: "SESSION_PAUSED" as const, reason: "Held", before: { action: "BUY" as const, allocation: 0.4 }, after: { action: "BUY" as const, allocation: 0.1 } }] },
+        ...log.signals.slice(1),
+      ],
+    };
+    expect(audit(seal(halfHeld)).interventions_consistent.findings).toEqual([
+      'signal s1: intervention 1 (trading_session SESSION_PAUSED): a hold must end at HOLD with allocation 0 (got {"action":"BUY","allocation":0.1})',
+    ]);
+    // An unknown code belongs to no step.
+    const unknown = { ...halfHeld, signals: [{ ...halfHeld.signals[0], interventions: [{ ...halfHeld.signals[0].interventions[0], code: "MADE_UP" as never }] }, ...log.signals.slice(1)] };
+    expect(audit(seal(unknown)).interventions_consistent.findings[0]).toBe("signal s1: intervention 1 (trading_session MADE_UP): code MADE_UP does not belong to step trading_session");
+  });
+
   it("fails a scaling that raised the allocation", () => {
     const log = logA();
     const s1 = log.signals[0];
