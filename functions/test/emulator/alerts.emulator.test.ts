@@ -4,44 +4,27 @@
  * attempt recorded; a delivered channel is never sent again; a channel above the alert's
  * severity is skipped; a webhook is signed and never sent unsigned.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { alertSignature, deliverAlert } from "../../src/stages/alerts";
 import { raiseAlert } from "../../src/store/alerts";
 import { paths } from "../../src/store/paths";
 import { adminDb, openAllDay, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
+import { startAlertReceiver, type AlertReceiver, type ReceivedAlert } from "../support/alert-receiver";
 
 pauseBackgroundTriggersDuringFile();
 const db = adminDb();
 const SIGNING_KEY = "test-signing-key";
 
-interface Received {
-  path: string;
-  headers: IncomingMessage["headers"];
-  body: string;
-}
-const received: Received[] = [];
-let failNext = 0;
-let receiver: Server;
+let receiver: AlertReceiver;
 let url = "";
+let received: ReceivedAlert[] = [];
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk) => (body += chunk));
-    req.on("end", () => {
-      received.push({ path: req.url ?? "", headers: req.headers, body });
-      if (failNext > 0) {
-        failNext -= 1;
-        res.writeHead(500).end("receiver down");
-      } else res.writeHead(200).end("ok");
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startAlertReceiver();
+  url = receiver.url;
+  received = receiver.received;
 });
 afterAll(async () => {
-  await new Promise((resolve) => receiver.close(resolve));
+  await receiver.close();
 });
 
 async function desk(alerts: Record<string, unknown>): Promise<string> {
@@ -57,7 +40,7 @@ test("raised once per id; a failing receiver is retried with every attempt recor
   expect(await raiseAlert(db, tenantId, alert)).toBe(true);
   expect(await raiseAlert(db, tenantId, alert)).toBe(false);
 
-  failNext = 1;
+  receiver.failNext = 1;
   const now = () => new Date("2026-11-30T15:00:05.000Z");
   await expect(deliverAlert(db, tenantId, alert.id, { signingKey: SIGNING_KEY, now })).rejects.toThrow(/^alert lock_SESSION_LOSS_LIMIT_2026-11-30 not delivered: channel 0 \(webhook\): the receiver answered HTTP 500$/);
   const failed = (await db.doc(paths.alert(tenantId, alert.id)).get()).data()!;

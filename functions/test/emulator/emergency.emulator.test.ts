@@ -14,8 +14,7 @@ import { HummingbotAdapter } from "../../src/broker/hummingbot";
 import { emergencyStop, resumeTrading } from "../../src/store/emergency";
 import { checkTenantHealth } from "../../src/stages/health";
 import { alertSignature } from "../../src/stages/alerts";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { startAlertReceiver, type AlertReceiver, type ReceivedAlert } from "../support/alert-receiver";
 import { SessionNotTrading, orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
 import { TradingSessionSchema } from "../../src/schemas";
@@ -77,38 +76,19 @@ async function seedDesk(label: string, config: Record<string, unknown>): Promise
   return tenantId;
 }
 
-/** A receiver of alert webhooks: records each request; answers `failNext` requests with 500 first. */
-interface Received {
-  path: string;
-  headers: IncomingMessage["headers"];
-  body: string;
-}
-const received: Received[] = [];
-let failNext = 0;
-let receiver: Server;
+let receiver: AlertReceiver;
 let receiverUrl = "";
 const SIGNING_KEY = process.env.MAESTRO_ALERT_SIGNING_KEY ?? "";
 
 let fake: FakeHummingbot;
 beforeAll(async () => {
   fake = await startFakeHummingbot({ username: USERNAME, password: PASSWORD, state: brokerState() });
-  receiver = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk) => (body += chunk));
-    req.on("end", () => {
-      received.push({ path: req.url ?? "", headers: req.headers, body });
-      if (failNext > 0) {
-        failNext -= 1;
-        res.writeHead(500).end("receiver down");
-      } else res.writeHead(200).end("ok");
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startAlertReceiver();
+  receiverUrl = receiver.url;
 });
 afterAll(async () => {
   await fake.close();
-  await new Promise((resolve) => receiver.close(resolve));
+  await receiver.close();
 });
 
 describe("the emergency stop through the broker", () => {
@@ -321,12 +301,12 @@ describe("the health check", () => {
   }, 60_000);
 });
 
-async function waitForReceived(match: (r: Received) => boolean): Promise<Received> {
+async function waitForReceived(match: (r: ReceivedAlert) => boolean): Promise<ReceivedAlert> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const hit = received.find(match);
+    const hit = receiver.received.find(match);
     if (hit) return hit;
-    if (Date.now() > deadline) throw new Error(`no matching alert delivery among ${received.length} received`);
+    if (Date.now() > deadline) throw new Error(`no matching alert delivery among ${receiver.received.length} received`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
