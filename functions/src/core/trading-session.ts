@@ -1,7 +1,8 @@
 /**
  * The trading session's lifecycle (issue 10, seed 001 SKILL_1), pure: one session per
  * tenant and venue day, the states INIT → PRE_MARKET → SESSION_OPEN → ACTIVE_TRADING →
- * POST_MARKET → SHUTDOWN, plus PAUSED (an admin's pause) and EMERGENCY_STOP. The
+ * POST_MARKET → SHUTDOWN, plus PAUSED (an admin's pause, or the guardian's on a health
+ * warning) and EMERGENCY_STOP. The
  * transition table is data; every move is validated against it and refused with its
  * reason, and every accepted move is a record (from, to, by whom or what, when, why).
  *
@@ -41,12 +42,13 @@ const ALLOWED: Readonly<Record<TradingSessionState, Partial<Record<TradingSessio
   INIT: { PRE_MARKET: ["clock"], EMERGENCY_STOP: ["admin", "guardian"] },
   PRE_MARKET: { SESSION_OPEN: ["clock"], PAUSED: ["admin"], EMERGENCY_STOP: ["admin", "guardian"] },
   SESSION_OPEN: { ACTIVE_TRADING: ["clock"], PAUSED: ["admin"], EMERGENCY_STOP: ["admin", "guardian"] },
-  ACTIVE_TRADING: { POST_MARKET: ["clock"], PAUSED: ["admin"], EMERGENCY_STOP: ["admin", "guardian"] },
+  // The guardian pauses entries on a health warning (stages/health.ts), and resumes only its own pause.
+  ACTIVE_TRADING: { POST_MARKET: ["clock"], PAUSED: ["admin", "guardian"], EMERGENCY_STOP: ["admin", "guardian"] },
   POST_MARKET: { SHUTDOWN: ["clock"], EMERGENCY_STOP: ["admin", "guardian"] },
   // Positions can outlive the session (a 24/7 desk, a position held overnight): a stop is always possible.
   SHUTDOWN: { EMERGENCY_STOP: ["admin", "guardian"] },
   // A paused session resumes only by an admin, into the phase the clock is in; it still closes with the venue.
-  PAUSED: { PRE_MARKET: ["admin"], SESSION_OPEN: ["admin"], ACTIVE_TRADING: ["admin"], POST_MARKET: ["clock", "admin"], SHUTDOWN: ["clock"], EMERGENCY_STOP: ["admin", "guardian"] },
+  PAUSED: { PRE_MARKET: ["admin"], SESSION_OPEN: ["admin"], ACTIVE_TRADING: ["admin", "guardian"], POST_MARKET: ["clock", "admin"], SHUTDOWN: ["clock"], EMERGENCY_STOP: ["admin", "guardian"] },
   // Leaving an emergency stop is resumeTrading's, by an admin, only once the broker is
   // reconciled (stages/emergency.ts); it leaves into PAUSED, entries still held until resumed.
   EMERGENCY_STOP: { PAUSED: ["admin"] },

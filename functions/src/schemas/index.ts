@@ -238,6 +238,29 @@ export const HealthConfigSchema = z
     broker_down_stop_seconds: z.number().int().min(10, "must be at least 10").max(3_600, "must be at most 3600").default(30),
     /** Keep account/snapshot in step with the broker's portfolio on each healthy check (where a broker is configured). */
     sync_account: z.boolean().default(true),
+    /** Keep account/positions in step with the broker's positions, and compare them with Maestro's (info). */
+    sync_positions: z.boolean().default(true),
+    /** A warning pauses entries (ACTIVE_TRADING → PAUSED by the guardian); the first check back at ok resumes them. */
+    pause_on_warning: z.boolean().default(true),
+    /** The risk guardian's session loss-limit lock is critical: an emergency stop, once per lock. */
+    stop_on_session_loss_limit: z.boolean().default(true),
+    /** A stage (a retried trigger, a tenant job) failing this many times within the window is a warning. */
+    stage_failures_warning: z.number().int().min(1, "must be at least 1").max(100, "must be at most 100").default(2),
+    stage_failure_window_seconds: z.number().int().min(60, "must be at least 60").max(86_400, "must be at most 86400").default(900),
+    /**
+     * The market data side's heartbeat, `tenants/{t}/market_data/latest` {as_of}: older than
+     * stale_seconds is a warning, older than failure_seconds a data feed failure (critical: an
+     * emergency stop). null: market data is not monitored.
+     */
+    market_data: z
+      .object({
+        stale_seconds: z.number().int().min(10, "must be at least 10").max(86_400, "must be at most 86400").default(120),
+        failure_seconds: z.number().int().min(10, "must be at least 10").max(86_400, "must be at most 86400").default(600),
+      })
+      .strict()
+      .refine((m) => m.failure_seconds > m.stale_seconds, { path: ["failure_seconds"], message: "must be greater than health.market_data.stale_seconds" })
+      .nullable()
+      .default(null),
   })
   .strict();
 

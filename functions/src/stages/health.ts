@@ -2,54 +2,161 @@
  * The per-minute health check (issue 11, seed 001 "Error Handling"): one `health_check`
  * tenant job per active tenant, every minute (its own invocation, as every tenant job).
  *
- * For one tenant: the broker's status (a call that times out counts as down), and where it
- * is healthy the account snapshot synced from its portfolio (`account/snapshot`: equity,
- * buying power = the available value, `as_of`, `source: "broker"`), so the execution side
- * no longer has to write it; the snapshot's age; then the tier (core/health.ts). Written to
- * `tenants/{t}/health/current` and `tenants/{t}/health_history/{checked_at}`. A critical
- * tier while the session's clock is awake triggers the emergency stop, by the guardian.
- *
- * Not in this slice: the warning tier's pause of entries, market-data freshness and the
- * stages' recent failures as inputs, and alerts (see the issue-11 note).
+ * For one tenant it measures (core/health.ts turns the measures into a tier):
+ *  - the broker's status (a call that times out counts as down) and, where it is healthy,
+ *    syncs `account/snapshot` from its portfolio (equity, buying power = the available
+ *    value, `source: "broker"`) and `account/positions` from its positions, which it
+ *    compares with Maestro's strategies' positions (`positions/current`, by symbol);
+ *  - the account snapshot's age; the market data's age (`market_data/latest`, when
+ *    `health.market_data` is set); each stage's recent failures (`health/stages`);
+ *  - the trading session's loss-limit lock.
+ * Then it acts on the tier:
+ *  - critical while the session's clock is awake → the emergency stop, by the guardian with
+ *    the code of what called for it (BROKER_UNREACHABLE, SESSION_LOSS_LIMIT, DATA_FEED_FAILURE);
+ *  - warning (or critical while asleep) → an ACTIVE_TRADING session is paused by the guardian
+ *    (HEALTH_WARNING): entries held with SESSION_PAUSED, exits still pass;
+ *  - ok or info → a session the guardian paused for health goes back to ACTIVE_TRADING (an
+ *    admin's pause is never undone here).
+ * Written to `tenants/{t}/health/current` and `tenants/{t}/health_history/{checked_at}`; a
+ * worse tier than the last check's raises one alert.
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
-import type { BrokerAdapter, BrokerStatus } from "../broker/adapter";
-import { assessHealth, type HealthVerdict } from "../core/health";
+import type { BrokerAdapter, BrokerPosition, BrokerStatus } from "../broker/adapter";
+import { assessHealth, positionDifferences, type HealthVerdict } from "../core/health";
 import { venueDayOf } from "../core/market-hours";
-import { CYCLE_SLOT_MINUTES, clockWakes } from "../core/trading-session";
+import { CYCLE_SLOT_MINUTES, clockPhase, clockWakes, transition } from "../core/trading-session";
+import { TradingSessionSchema, type MaestroConfig, type TradingSession } from "../schemas";
 import { loadMaestroConfig } from "../store/config";
 import { IoCount, maestroDb, plainData, storable } from "../store/firestore";
+import { readStageFailures } from "../store/health";
 import { paths } from "../store/paths";
 import { jsonPublisher } from "../store/pubsub";
 import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../store/tenant-jobs";
+import { moveTradingSession } from "../store/trading-sessions";
 import { configuredBroker, emergencyStop } from "../store/emergency";
 import { raiseAlertSafely } from "../store/alerts";
+import { configuredChainKeys } from "../params";
 import { logEvent } from "../log-events";
+
+export const HEALTH_PAUSE_CODE = "HEALTH_WARNING";
 
 export interface HealthRecord extends HealthVerdict {
   tenant_id: string;
   checked_at: string;
   broker: (Pick<BrokerStatus, "reachable" | "ready" | "version" | "problem"> & { kind: string }) | null;
   account_synced: boolean;
+  positions_synced: boolean;
   snapshot_as_of: string | null;
+  market_data_as_of: string | null;
   session_day: string;
   session_state: string | null;
   emergency_stop: { triggered: boolean; reason: string | null };
+  /** What the check did to the session's entries: paused them, resumed its own pause, or nothing. */
+  entries: "paused" | "resumed" | null;
+}
+
+const TIER_RANK = { ok: 0, info: 1, warning: 2, critical: 3 } as const;
+
+/** The broker's net size per trading pair (LONG positive, SHORT negative), across connectors. */
+function netByPair(positions: BrokerPosition[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of positions) out[p.trading_pair] = (out[p.trading_pair] ?? 0) + (p.side === "LONG" ? 1 : -1) * Math.abs(p.amount);
+  return out;
+}
+
+/** Maestro's strategies' open quantity per symbol, summed (positions/current as the rollup left it). */
+function maestroNet(stored: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!stored || typeof stored !== "object") return out;
+  for (const entry of Object.values(stored as Record<string, { positions?: unknown }>)) {
+    const positions = entry?.positions;
+    if (!positions || typeof positions !== "object") continue;
+    for (const [symbol, qty] of Object.entries(positions as Record<string, unknown>)) {
+      if (typeof qty === "number" && Number.isFinite(qty) && qty !== 0) out[symbol] = (out[symbol] ?? 0) + qty;
+    }
+  }
+  return out;
+}
+
+/** The session's loss-limit lock that no emergency stop has answered yet (a lock newer than the last stop). */
+function unansweredLossLock(session: TradingSession | null): { reason: string; since: string } | null {
+  if (!session || session.state === "EMERGENCY_STOP") return null;
+  const lastStop = session.emergency?.started_at ?? "";
+  const lock = session.risk.locks.find((l) => l.code === "SESSION_LOSS_LIMIT" && l.lifted_at === null && l.since > lastStop);
+  return lock ? { reason: lock.reason, since: lock.since } : null;
+}
+
+/** Whether the session's latest pause is the guardian's for health (only that pause is the check's to lift). */
+export function pausedForHealth(session: TradingSession): boolean {
+  if (session.state !== "PAUSED") return false;
+  const pause = [...session.transitions].reverse().find((t) => t.to === "PAUSED");
+  return pause?.actor.kind === "guardian" && pause.actor.code === HEALTH_PAUSE_CODE;
+}
+
+async function pauseOrResume(db: Firestore, tenantId: string, config: MaestroConfig, session: TradingSession | null, verdict: HealthVerdict, now: Date): Promise<"paused" | "resumed" | null> {
+  if (!session || !config.health.pause_on_warning) return null;
+  const guardian = { kind: "guardian" as const, code: HEALTH_PAUSE_CODE };
+  const degraded = TIER_RANK[verdict.tier] >= TIER_RANK.warning;
+  if (degraded && session.state === "ACTIVE_TRADING") {
+    const reason = `health ${verdict.tier}: ${verdict.reasons.join("; ")}`;
+    const moved = await moveTradingSession(
+      db,
+      tenantId,
+      session.day,
+      config.market_hours,
+      (s) => {
+        if (s.state !== "ACTIVE_TRADING") return { moves: [] };
+        const move = transition(s.state, "PAUSED", guardian, now, reason);
+        return move.ok ? { moves: [move.transition!], alert: { at: now.toISOString(), code: "HEALTH_PAUSE", message: `Entries paused: ${reason}` } } : { refused: move.refused! };
+      },
+      { now, keys: configuredChainKeys() },
+    );
+    if (moved.moved.length === 0) return null;
+    logEvent.healthPaused({ tenant_id: tenantId, day: session.day, tier: verdict.tier, reasons: verdict.reasons });
+    return "paused";
+  }
+  if (!degraded && pausedForHealth(session) && clockPhase(now, session.day, config.market_hours, config.trading_session) === "ACTIVE_TRADING") {
+    const moved = await moveTradingSession(
+      db,
+      tenantId,
+      session.day,
+      config.market_hours,
+      (s) => {
+        if (!pausedForHealth(s)) return { moves: [] };
+        const move = transition("PAUSED", "ACTIVE_TRADING", guardian, now, `health back to ${verdict.tier}: entries resume`);
+        return move.ok ? { moves: [move.transition!], alert: { at: now.toISOString(), code: "HEALTH_RESUME", message: "Entries resumed: the health check is back to ok" } } : { refused: move.refused! };
+      },
+      { now, keys: configuredChainKeys() },
+    );
+    if (moved.moved.length === 0) return null;
+    logEvent.healthResumed({ tenant_id: tenantId, day: session.day, tier: verdict.tier });
+    return "resumed";
+  }
+  return null;
 }
 
 export async function checkTenantHealth(db: Firestore, tenantId: string, options: { now?: Date; broker?: BrokerAdapter | null } = {}): Promise<HealthRecord> {
   const now = options.now ?? new Date();
   const io = new IoCount();
   const { config } = await loadMaestroConfig(db, tenantId, io);
-  const currentRef = db.doc(`${paths.tenant(tenantId)}/health/current`);
+  const currentRef = db.doc(paths.healthCurrent(tenantId));
   const snapshotRef = db.doc(paths.accountSnapshot(tenantId));
   const day = venueDayOf(now, config.market_hours.time_zone);
-  const [previous, snapshot, session] = await db.getAll(currentRef, snapshotRef, db.doc(paths.tradingSession(tenantId, day)));
+  const [previous, snapshot, sessionSnap, stagesSnap, marketSnap, positionsSnap] = await db.getAll(
+    currentRef,
+    snapshotRef,
+    db.doc(paths.tradingSession(tenantId, day)),
+    db.doc(paths.healthStages(tenantId)),
+    db.doc(paths.marketData(tenantId)),
+    db.doc(paths.positions(tenantId)),
+  );
 
   const broker = options.broker !== undefined ? options.broker : configuredBroker(config).broker;
   let status: BrokerStatus | null = null;
-  let synced = false;
+  let accountSynced = false;
+  let positionsSynced = false;
+  let differences: string[] = [];
   let snapshotAsOf: string | null = typeof snapshot.get("as_of") === "string" ? snapshot.get("as_of") : null;
   if (broker) {
     status = await broker.status();
@@ -58,15 +165,30 @@ export async function checkTenantHealth(db: Firestore, tenantId: string, options
         const portfolio = await broker.portfolioState();
         const asOf = portfolio.as_of.toISOString();
         await snapshotRef.set({ equity: portfolio.equity, buying_power: portfolio.available_value, as_of: asOf, source: "broker", synced_at: now.toISOString() });
-        synced = true;
+        accountSynced = true;
         snapshotAsOf = asOf;
       } catch (error) {
         status = { ...status, ready: false, problem: { kind: "protocol", message: `portfolio state: ${error instanceof Error ? error.message : String(error)}` } };
       }
     }
+    if (status.reachable && status.ready && config.health.sync_positions) {
+      try {
+        const positions = await broker.positions();
+        const net = netByPair(positions);
+        await db.doc(paths.accountPositions(tenantId)).set(storable({ positions, net, as_of: now.toISOString(), source: "broker" }));
+        positionsSynced = true;
+        differences = positionDifferences(net, maestroNet(positionsSnap.get("strategies")));
+      } catch (error) {
+        status = { ...status, ready: false, problem: { kind: "protocol", message: `positions: ${error instanceof Error ? error.message : String(error)}` } };
+      }
+    }
   }
 
-  const sessionState = session.exists ? String(session.get("state")) : null;
+  const parsedSession = sessionSnap.exists ? TradingSessionSchema.safeParse(plainData(sessionSnap.data())) : null;
+  const session = parsedSession?.success ? parsedSession.data : null;
+  const sessionState = sessionSnap.exists ? String(sessionSnap.get("state")) : null;
+  const marketAsOf = typeof marketSnap.get("as_of") === "string" ? (marketSnap.get("as_of") as string) : null;
+  const market = config.health.market_data;
   const verdict = assessHealth({
     now,
     broker: status,
@@ -75,40 +197,56 @@ export async function checkTenantHealth(db: Firestore, tenantId: string, options
     sessionAwake: clockWakes(now, config.market_hours, config.trading_session, CYCLE_SLOT_MINUTES).wake && sessionState !== "EMERGENCY_STOP",
     snapshotAsOf,
     maxSnapshotAgeSeconds: config.account.max_snapshot_age_seconds,
+    ...(market ? { marketData: { asOf: marketAsOf, staleSeconds: market.stale_seconds, failureSeconds: market.failure_seconds } } : {}),
+    stages: { failures: readStageFailures(stagesSnap.get("stages")), windowSeconds: config.health.stage_failure_window_seconds, warningCount: config.health.stage_failures_warning },
+    unansweredLossLock: unansweredLossLock(session),
+    stopOnLossLimit: config.health.stop_on_session_loss_limit,
+    positionDifferences: differences,
   });
+  if (parsedSession && !parsedSession.success) {
+    verdict.reasons.push(`trading session ${day} is malformed (${parsedSession.error.issues[0]?.message ?? "invalid"}): its locks cannot be read`);
+    if (TIER_RANK[verdict.tier] < TIER_RANK.warning) verdict.tier = "warning";
+  }
 
   let triggered = false;
-  if (verdict.stop) {
+  let entries: HealthRecord["entries"] = null;
+  if (verdict.stop && verdict.stop_code) {
     // Critical: the orchestrator stops itself (its report says what it could and could not do without the broker).
-    await emergencyStop(db, { tenantId, reason: verdict.stop, actor: { kind: "guardian", code: "BROKER_UNREACHABLE" }, now: () => now, ...(options.broker !== undefined ? { broker: options.broker } : {}) });
+    await emergencyStop(db, { tenantId, reason: verdict.stop, actor: { kind: "guardian", code: verdict.stop_code }, now: () => now, ...(options.broker !== undefined ? { broker: options.broker } : {}) });
     triggered = true;
+  } else {
+    entries = await pauseOrResume(db, tenantId, config, session, verdict, now);
   }
   const record: HealthRecord = {
     tenant_id: tenantId,
     checked_at: now.toISOString(),
     ...verdict,
     broker: status && broker ? { kind: broker.kind, reachable: status.reachable, ready: status.ready, version: status.version, problem: status.problem } : null,
-    account_synced: synced,
+    account_synced: accountSynced,
+    positions_synced: positionsSynced,
     snapshot_as_of: snapshotAsOf,
+    market_data_as_of: marketAsOf,
     session_day: day,
-    session_state: triggered ? "EMERGENCY_STOP" : sessionState,
+    session_state: triggered ? "EMERGENCY_STOP" : entries === "paused" ? "PAUSED" : entries === "resumed" ? "ACTIVE_TRADING" : sessionState,
     emergency_stop: { triggered, reason: verdict.stop },
+    entries,
   };
   const batch = db.batch();
   batch.set(currentRef, storable(record));
-  batch.set(db.doc(`${paths.tenant(tenantId)}/health_history/${record.checked_at}`), storable(record));
+  batch.set(db.doc(paths.healthHistory(tenantId, record.checked_at)), storable(record));
   await batch.commit();
-  if (verdict.tier !== "ok") logEvent.healthDegraded({ tenant_id: tenantId, tier: verdict.tier, reasons: verdict.reasons, emergency_stop: triggered });
-  // An escalation (a worse tier than the last check's) raises one alert.
-  const before = previous.exists ? String(previous.get("tier")) : "ok";
-  const worse = (verdict.tier === "critical" && before !== "critical") || (verdict.tier === "warning" && before === "ok");
-  if (worse) {
+  if (TIER_RANK[verdict.tier] >= TIER_RANK.warning) logEvent.healthDegraded({ tenant_id: tenantId, tier: verdict.tier, reasons: verdict.reasons, emergency_stop: triggered, entries });
+  // An escalation (a worse tier than the last check's, warning or critical) raises one alert.
+  const before = previous.exists ? (String(previous.get("tier")) as keyof typeof TIER_RANK) : "ok";
+  if (TIER_RANK[verdict.tier] >= TIER_RANK.warning && TIER_RANK[verdict.tier] > (TIER_RANK[before] ?? 0)) {
+    const critical = verdict.tier === "critical";
+    const action = triggered ? ` Emergency stop (${verdict.stop_code}).` : entries === "paused" ? " Entries paused." : "";
     await raiseAlertSafely(db, tenantId, {
       id: `health_${verdict.tier}_${record.checked_at}`,
-      severity: verdict.tier === "critical" ? "critical" : "warning",
-      code: verdict.tier === "critical" ? "HEALTH_CRITICAL" : "HEALTH_WARNING",
-      title: verdict.tier === "critical" ? "Health critical" : "Health warning",
-      message: verdict.reasons.join("; "),
+      severity: critical ? "critical" : "warning",
+      code: critical ? "HEALTH_CRITICAL" : "HEALTH_WARNING",
+      title: critical ? "Health critical" : "Health warning",
+      message: `${verdict.reasons.join("; ")}.${action}`,
       at: record.checked_at,
     });
   }
@@ -117,7 +255,7 @@ export async function checkTenantHealth(db: Firestore, tenantId: string, options
 
 export const healthCheckJob: TenantJob = async (db, ctx) => {
   const record = await checkTenantHealth(db, ctx.tenant_id, { now: ctx.now });
-  return { status: "ok", detail: { tier: record.tier, reasons: record.reasons, emergency_stop: record.emergency_stop.triggered } };
+  return { status: "ok", detail: { tier: record.tier, reasons: record.reasons, emergency_stop: record.emergency_stop.triggered, entries: record.entries } };
 };
 
 /** Every minute: one health_check message per active tenant. */

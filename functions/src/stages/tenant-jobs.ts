@@ -65,6 +65,7 @@ export async function handleTenantJob(
   if (!parsed.ok) return recordDeadLetter(db, retried, "permanent", parsed.reason, 1, clock());
   const message = parsed.value;
   retried.tenant_id = message.tenant_id;
+  retried.stage = `onTenantJob:${message.job}`;
   const outcomeRef = db.doc(paths.tenantJobOutcome(message.job, message.run_id, message.tenant_id));
 
   const stored = await outcomeRef.get();

@@ -53,6 +53,14 @@ export const paths = {
   orchestration: (t: string, sessionId: string) => `tenants/${t}/orchestrations/${sessionId}`,
   /** Equity and buying power, written by the execution side. */
   accountSnapshot: (t: string) => `tenants/${t}/account/snapshot`,
+  /** The broker's positions as the health check last listed them (issue 11: synced where a broker is configured). */
+  accountPositions: (t: string) => `tenants/${t}/account/positions`,
+  /** The market data side's heartbeat {as_of, prices?}: its age is the health check's market-data freshness. */
+  marketData: (t: string) => `tenants/${t}/market_data/latest`,
+  /** The health check's latest verdict, its history, and the stages' recent failures (store/health.ts). */
+  healthCurrent: (t: string) => `tenants/${t}/health/current`,
+  healthStages: (t: string) => `tenants/${t}/health/stages`,
+  healthHistory: (t: string, checkedAt: string) => `tenants/${t}/health_history/${checkedAt}`,
   /** Each strategy's open position per symbol as the latest rollup left it (issue 10: entries vs exits). */
   positions: (t: string) => `tenants/${t}/positions/current`,
   /** Notional Maestro has let through against the current snapshot (double-spend guard). */

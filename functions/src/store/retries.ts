@@ -4,12 +4,14 @@
  * runs the handler's work, and on a failure counts the attempt and asks
  * core/end-condition.ts whether to throw again (redelivery) or stop: then it leaves a
  * dead letter (systemStatus/dead_letters/messages/{eventId}, created once) or the
- * trigger's own record (the log writer's finding), and returns instead of throwing.
+ * trigger's own record (the log writer's finding), and returns instead of throwing. Each
+ * failure of a tenant's event is also counted for its health check (store/health.ts).
  */
 import { FieldValue, type Firestore } from "firebase-admin/firestore";
 import { endConditionDecision, isPermanentFailure, type EndCondition } from "../core/end-condition";
 import type { DeadLetter } from "../schemas";
 import { isAlreadyExists } from "./firestore";
+import { recordStageFailure } from "./health";
 import { paths } from "./paths";
 import { logEvent } from "../log-events";
 
@@ -26,6 +28,8 @@ export interface RetriedEvent {
   /** Topic, or the document path of a Firestore trigger. */
   source: string;
   tenant_id: string | null;
+  /** What the health check calls the stage (default the trigger; a tenant job adds its job). */
+  stage?: string;
   /** The body to replay (a message's text, or a document reference). */
   body: string;
 }
@@ -88,6 +92,8 @@ export async function retryUntilEndCondition<T>(
     return { outcome: "done", value: await work() };
   } catch (error) {
     const reason = messageOf(error);
+    // The tenant's health check counts each failed attempt of the stage (best effort, never rethrown).
+    if (event.tenant_id) await recordStageFailure(db, event.tenant_id, event.stage ?? event.trigger, reason, clock());
     const permanentReason = options.permanent?.(error) ?? (isPermanentFailure(error) ? reason : null);
     let attempts = 1;
     if (permanentReason === null) {

@@ -272,7 +272,12 @@ describe("the health check", () => {
     const t0 = new Date();
 
     const healthy = await checkTenantHealth(db, tenantId, { now: t0, broker: adapter });
-    expect(healthy).toMatchObject({ tier: "ok", reasons: [], account_synced: true, broker: { kind: "hummingbot", reachable: true, ready: true }, emergency_stop: { triggered: false } });
+    // Healthy; the broker's two positions are not Maestro's strategies' (none here): info only.
+    expect(healthy).toMatchObject({ tier: "info", reasons: [], account_synced: true, positions_synced: true, broker: { kind: "hummingbot", reachable: true, ready: true }, emergency_stop: { triggered: false } });
+    expect(healthy.info).toEqual([
+      "position BTC-USDT: the broker holds 0.5, Maestro's strategies 0 (difference 0.5)",
+      "position ETH-USDT: the broker holds -2, Maestro's strategies 0 (difference -2)",
+    ]);
     // The broker's portfolio: 50,000 USDT, 40,000 of it available.
     const snapshot = (await db.doc(paths.accountSnapshot(tenantId)).get()).data()!;
     expect(snapshot).toMatchObject({ equity: 50_000, buying_power: 40_000, source: "broker" });
@@ -293,7 +298,7 @@ describe("the health check", () => {
     expect(session.emergency!.report).toMatchObject({ broker: "hummingbot", flat: false, cancel_failures: [{ client_order_id: "(listing)", why: expect.stringMatching(/^the active orders could not be listed: .*timeout/) }] });
     expect(session.emergency!.report!.still_open.map((o) => o.why)).toEqual(expect.arrayContaining([expect.stringMatching(/^the positions could not be listed: .*timeout/)]));
     const history = await db.collection(`tenants/${tenantId}/health_history`).get();
-    expect(history.docs.map((d) => d.get("tier"))).toEqual(["ok", "warning", "critical"]);
+    expect(history.docs.map((d) => d.get("tier"))).toEqual(["info", "warning", "critical"]);
     // The stop holds: a later critical check does not stop it again.
     const third = await checkTenantHealth(db, tenantId, { now: new Date(later.getTime() + 60_000), broker: adapter });
     expect(third.emergency_stop.triggered).toBe(false);

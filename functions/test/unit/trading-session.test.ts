@@ -36,10 +36,11 @@ describe("the transition table", () => {
     ["POST_MARKET", "SHUTDOWN", ["clock"]],
     ["PRE_MARKET", "PAUSED", ["admin"]],
     ["SESSION_OPEN", "PAUSED", ["admin"]],
-    ["ACTIVE_TRADING", "PAUSED", ["admin"]],
+    // The guardian's pause on a health warning, and its resume.
+    ["ACTIVE_TRADING", "PAUSED", ["admin", "guardian"]],
     ["PAUSED", "PRE_MARKET", ["admin"]],
     ["PAUSED", "SESSION_OPEN", ["admin"]],
-    ["PAUSED", "ACTIVE_TRADING", ["admin"]],
+    ["PAUSED", "ACTIVE_TRADING", ["admin", "guardian"]],
     ["PAUSED", "POST_MARKET", ["clock", "admin"]],
     ["PAUSED", "SHUTDOWN", ["clock"]],
     // resumeTrading, once the broker is reconciled.
@@ -68,7 +69,7 @@ describe("the transition table", () => {
     expect(refusal("EMERGENCY_STOP", "ACTIVE_TRADING", admin)).toBe("EMERGENCY_STOP → ACTIVE_TRADING is not a transition of the trading session (from EMERGENCY_STOP: PAUSED)");
     expect(refusal("EMERGENCY_STOP", "PAUSED", clock)).toBe("EMERGENCY_STOP → PAUSED is made by admin, not by the clock");
     expect(refusal("INIT", "ACTIVE_TRADING", clock)).toBe("INIT → ACTIVE_TRADING is not a transition of the trading session (from INIT: PRE_MARKET, EMERGENCY_STOP)");
-    expect(refusal("ACTIVE_TRADING", "PAUSED", clock)).toBe("ACTIVE_TRADING → PAUSED is made by admin, not by the clock");
+    expect(refusal("ACTIVE_TRADING", "PAUSED", clock)).toBe("ACTIVE_TRADING → PAUSED is made by admin or guardian, not by the clock");
     expect(refusal("ACTIVE_TRADING", "POST_MARKET", admin)).toBe("ACTIVE_TRADING → POST_MARKET is made by clock, not by an admin");
     expect(refusal("PAUSED", "PAUSED", admin)).toBe("the trading session is already PAUSED");
   });
