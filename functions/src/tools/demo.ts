@@ -2,10 +2,12 @@
  * The Maestro demo, run inside the Emulator Suite with emulator-data/ imported
  * (`npm run demo` from the repo root). Publishes one market cycle for the demo tenant,
  * waits for the real triggers to orchestrate, log and audit it, and prints what Maestro
- * decided. Then it keeps the emulators up until Ctrl-C, or exits with `--exit`.
+ * decided, the trading session, the paper fills, a client app's calls and an emergency
+ * stop drill through a loopback broker (tools/demo-emergency.ts). Then it keeps the emulators up until Ctrl-C, or exits with `--exit`.
  */
 import { DEMO_TENANT_ID, buildDemoDataset } from "./demo-data";
 import { clientAppDemo } from "./demo-client";
+import { emergencyStopDemo } from "./demo-emergency";
 import { emulatorDb, publish, waitFor } from "./emulator-client";
 import { MARKET_CYCLE_TOPIC } from "../store/pubsub";
 import { paths } from "../store/paths";
@@ -108,6 +110,8 @@ async function main(): Promise<void> {
   await paperTradingDemo(db, tenantId, log.session_id, strategyWeights);
 
   await clientAppDemo(tenantId);
+
+  await emergencyStopDemo(db);
 
   if (exitAfter) return;
   console.log(

@@ -8,7 +8,7 @@ import { alertSignature, deliverAlert } from "../../src/stages/alerts";
 import { raiseAlert } from "../../src/store/alerts";
 import { paths } from "../../src/store/paths";
 import { adminDb, openAllDay, pauseBackgroundTriggersDuringFile, uniqueTenantId } from "../support/emulator";
-import { startAlertReceiver, type AlertReceiver, type ReceivedAlert } from "../support/alert-receiver";
+import { startAlertReceiver, type AlertReceiver, type ReceivedAlert } from "../../src/tools/loopback-alert-receiver";
 
 pauseBackgroundTriggersDuringFile();
 const db = adminDb();

@@ -1,6 +1,6 @@
 /**
  * The emergency stop on the emulators (issue 11, first slice), against a loopback server
- * that speaks hummingbot-api's wire format (test/support/fake-hummingbot-server.ts): the
+ * that speaks hummingbot-api's wire format (src/tools/loopback-hummingbot.ts): the
  * stop through the callable (run by the Functions emulator, with the broker credentials
  * from functions/.secret.local) cancels three working orders — the third only reachable
  * through the listing's cursor — and closes two positions, revokes the outstanding licence
@@ -14,12 +14,12 @@ import { HummingbotAdapter } from "../../src/broker/hummingbot";
 import { emergencyStop, resumeTrading } from "../../src/store/emergency";
 import { checkTenantHealth } from "../../src/stages/health";
 import { alertSignature } from "../../src/stages/alerts";
-import { startAlertReceiver, type AlertReceiver, type ReceivedAlert } from "../support/alert-receiver";
+import { startAlertReceiver, type AlertReceiver, type ReceivedAlert } from "../../src/tools/loopback-alert-receiver";
 import { SessionNotTrading, orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
 import { TradingSessionSchema } from "../../src/schemas";
 import { adminDb, ampleAccountSnapshot, callCallable, memberOf, openAllDay, uniqueTenantId } from "../support/emulator";
-import { startFakeHummingbot, type FakeHummingbot, type FakeHummingbotState, type FakeOrder } from "../support/fake-hummingbot-server";
+import { startFakeHummingbot, type FakeHummingbot, type FakeHummingbotState, type FakeOrder } from "../../src/tools/loopback-hummingbot";
 
 const db: Firestore = adminDb();
 const [USERNAME, PASSWORD] = (() => {

@@ -19,7 +19,7 @@ import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
 import { TradingSessionSchema, type TradingSession } from "../../src/schemas";
 import { adminDb, ampleAccountSnapshot, callCallable, memberOf, openAllDay, uniqueTenantId } from "../support/emulator";
-import { startFakeHummingbot, type FakeHummingbot } from "../support/fake-hummingbot-server";
+import { startFakeHummingbot, type FakeHummingbot } from "../../src/tools/loopback-hummingbot";
 
 const db: Firestore = adminDb();
 const [USERNAME, PASSWORD] = (() => {

@@ -1,6 +1,6 @@
 /**
  * The Hummingbot API adapter against a loopback server speaking hummingbot-api's wire
- * format (test/support/fake-hummingbot-server.ts). Every expected value below is read off
+ * format (src/tools/loopback-hummingbot.ts). Every expected value below is read off
  * the FIXTURE by hand: sums of holdings, the order of cursor pages, the server's messages.
  */
 import * as http from "node:http";
@@ -9,7 +9,7 @@ import { BrokerError, cancelAllOrders } from "../../src/broker/adapter";
 import { BrokerConfigSchema, type BrokerConfig } from "../../src/broker/config";
 import { HummingbotAdapter } from "../../src/broker/hummingbot";
 import { describeIssues } from "../../src/schemas";
-import { startFakeHummingbot, type FakeHummingbot, type FakeHummingbotState, type FakeOrder } from "../support/fake-hummingbot-server";
+import { startFakeHummingbot, type FakeHummingbot, type FakeHummingbotState, type FakeOrder } from "../../src/tools/loopback-hummingbot";
 
 const USERNAME = "maestro";
 const PASSWORD = "s3cret-pass-777";
