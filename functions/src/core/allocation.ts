@@ -13,6 +13,8 @@ export interface StrategyPerformanceInput {
   strategy: Strategy;
   /** Daily returns (daily P&L / capital_base), oldest first. */
   daily_returns: number[];
+  /** Each trading day's return, for methods that align strategies by day (core/portfolio-allocation.ts). */
+  returns_by_day?: Record<string, number>;
   /** How many of those days carry paper P&L (SHADOW_MODE's paper fills); 0 when absent. */
   paper_days?: number;
   period_start: string | null;
@@ -27,7 +29,7 @@ export interface ModeDecision {
 
 /** A swappable allocation rule (like QuantConnect LEAN's portfolio construction models), chosen by config.allocation_method. */
 export interface AllocationMethod {
-  readonly name: MaestroConfig["allocation_method"];
+  readonly name: "sharpe_tiers";
   decide(strategy: Strategy, metrics: PerformanceMetrics, config: MaestroConfig): ModeDecision;
 }
 
@@ -102,12 +104,13 @@ export const sharpeTiers: AllocationMethod = {
   },
 };
 
-const ALLOCATION_METHODS: Record<MaestroConfig["allocation_method"], AllocationMethod> = {
-  sharpe_tiers: sharpeTiers,
-};
-
-export function allocationMethodFor(config: MaestroConfig): AllocationMethod {
-  return ALLOCATION_METHODS[config.allocation_method];
+/**
+ * The per-strategy rule that sets each strategy's mode. Under a portfolio method
+ * (config.allocation.method, core/portfolio-allocation.ts) the modes still come from here
+ * and the method then splits the desk among the ACTIVE and REDUCED strategies.
+ */
+export function allocationMethodFor(_config: MaestroConfig): AllocationMethod {
+  return sharpeTiers;
 }
 
 /**
@@ -226,7 +229,8 @@ export const weightsStep: CycleStep = {
       signals: signals.map((s) => {
         const w = ctx.weights.get(s.strategy_id)!;
         const allocation = s.allocation * w.weight;
-        const code = w.mode === "ACTIVE" ? null : MODE_CODES[w.mode];
+        // ACTIVE under sharpe_tiers is weight 1; under a portfolio method it may be less (its share).
+        const code = w.mode === "ACTIVE" ? (w.weight === 1 ? null : "PORTFOLIO_ALLOCATION") : MODE_CODES[w.mode];
         if (code === null || allocation === s.allocation) return { ...s, weight_multiplier: w.weight };
         return intervene(s, "weights", code, w.reasoning, { action: s.action, allocation }, { weight_multiplier: w.weight });
       }),

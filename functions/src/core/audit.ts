@@ -152,10 +152,19 @@ function allocationsInRange(log: OrchestrationLog): string[] {
 function allocationsConsistentWithMode(log: OrchestrationLog, config: MaestroConfig): string[] {
   const findings: string[] = [];
   const decisionMode = new Map<string, Mode>();
+  const decisionWeight = new Map<string, number>();
+  // Under a portfolio method (issue 12) an ACTIVE or REDUCED strategy's weight is its share
+  // relative to the best-served strategy: within (0, the mode's weight], not equal to it.
+  const portfolio = config.allocation.method !== "sharpe_tiers";
   for (const d of log.allocation_decisions) {
     decisionMode.set(d.strategy_id, d.mode);
+    decisionWeight.set(d.strategy_id, d.final_allocation);
     const expected = weightForMode(d.mode, config);
-    if (Math.abs(d.final_allocation - expected) > TOLERANCE) {
+    if (portfolio && expected > 0) {
+      if (!(d.final_allocation >= 0 && d.final_allocation <= expected + TOLERANCE)) {
+        findings.push(`allocation decision for ${d.strategy_id} (${d.mode}, ${config.allocation.method}): final_allocation ${d.final_allocation}, expected within [0, ${expected}]`);
+      }
+    } else if (Math.abs(d.final_allocation - expected) > TOLERANCE) {
       findings.push(`allocation decision for ${d.strategy_id} (${d.mode}): final_allocation ${d.final_allocation}, expected ${expected}`);
     }
   }
@@ -169,7 +178,7 @@ function allocationsConsistentWithMode(log: OrchestrationLog, config: MaestroCon
       findings.push(`${label}: the allocation decision for strategy ${s.strategy_id} says ${strategyMode}`);
     }
 
-    const expected = expectedAllocation(s, config);
+    const expected = expectedAllocation(s, config, portfolio ? decisionWeight.get(s.strategy_id) : undefined);
     if (isScaledForBuyingPower(s)) {
       // Scaled down by the buying-power guard: more than 0, no more than its mode allows.
       if (!(s.allocation > 0 && s.allocation <= expected.value + TOLERANCE)) {
@@ -186,7 +195,8 @@ function allocationsConsistentWithMode(log: OrchestrationLog, config: MaestroCon
   return findings;
 }
 
-function expectedAllocation(s: EnrichedSignal, config: MaestroConfig): { value: number; why: string } {
+/** `portfolioWeight`: the strategy's weight under a portfolio allocation method (its allocation decision), else undefined. */
+function expectedAllocation(s: EnrichedSignal, config: MaestroConfig, portfolioWeight?: number): { value: number; why: string } {
   switch (s.mode) {
     case "SHADOW_MODE":
       return { value: 0, why: "SHADOW_MODE is paper trading only" };
@@ -197,6 +207,9 @@ function expectedAllocation(s: EnrichedSignal, config: MaestroConfig): { value: 
       if (s.original_action !== undefined) {
         const by = isHeldForBuyingPower(s) ? "held for buying power" : isHeldByGuardian(s) ? "held by the risk guardian" : "overridden";
         return { value: 0, why: `${by} from ${s.original_action} to ${s.action}` };
+      }
+      if (portfolioWeight !== undefined) {
+        return { value: s.original_allocation * portfolioWeight, why: `original_allocation ${s.original_allocation} × the ${config.allocation.method} weight ${portfolioWeight} of its strategy` };
       }
       return s.mode === "ACTIVE"
         ? { value: s.original_allocation, why: "ACTIVE keeps original_allocation" }

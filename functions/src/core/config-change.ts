@@ -15,11 +15,20 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Nested objects (ai_summary, rate_limits) merge key by key; anything else replaces. */
+/** The fields that say which variant a config block is (allocation.method, broker.kind). */
+const DISCRIMINANTS = ["method", "kind"] as const;
+
+/** A change that switches a block to another variant replaces it: the old variant's parameters would not fit the new one. */
+function switchesVariant(base: Record<string, unknown>, change: Record<string, unknown>): boolean {
+  return DISCRIMINANTS.some((d) => d in change && d in base && change[d] !== base[d]);
+}
+
+/** Nested objects (ai_summary, rate_limits) merge key by key, unless the change switches their variant; anything else replaces. */
 function deepMerge(base: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(changes)) {
-    out[key] = isPlainObject(value) && isPlainObject(base[key]) ? deepMerge(base[key] as Record<string, unknown>, value) : value;
+    const current = base[key];
+    out[key] = isPlainObject(value) && isPlainObject(current) && !switchesVariant(current, value) ? deepMerge(current, value) : value;
   }
   return out;
 }

@@ -13,6 +13,7 @@ import {
   NonceRecordSchema,
   RejectedSignalSchema,
   StrategyWeightSchema,
+  PortfolioRecordSchema,
   SystemicRiskSchema,
   LOCK_CODES,
   TradingDaySchema,
@@ -62,6 +63,8 @@ export const GetStrategyWeightsResponseSchema = z.object({
   /** False when performance, config or strategies changed since; the next cycle recomputes. */
   fresh: z.boolean(),
   strategies: z.array(StrategyWeightSchema),
+  /** The portfolio method's last rebalance (shares, fallback, correlation); null under sharpe_tiers. */
+  portfolio: PortfolioRecordSchema.nullable(),
 });
 export type GetStrategyWeightsResponse = z.infer<typeof GetStrategyWeightsResponseSchema>;
 
@@ -220,6 +223,20 @@ export const RedeemNonceResponseSchema = NonceRecordSchema.pick({
 });
 
 // Trading sessions (issue 10) — pause, resume and lift a lock: admin; read: viewer ----
+
+// rebalanceAllocations — admin -----------------------------------------------
+
+/** A forced rebalance of the portfolio allocation method (issue 12), whatever its frequency. */
+export const RebalanceAllocationsRequestSchema = z.object({ tenant_id: DocIdSchema, reason: ReasonSchema }).strict();
+export type RebalanceAllocationsRequest = z.infer<typeof RebalanceAllocationsRequestSchema>;
+export const RebalanceAllocationsResponseSchema = z.object({
+  tenant_id: z.string(),
+  computed_at: z.string(),
+  portfolio: PortfolioRecordSchema,
+  /** Each strategy's weight after the rebalance (what the cycle multiplies its signals by). */
+  weights: z.record(z.string(), z.number()),
+});
+export type RebalanceAllocationsResponse = z.infer<typeof RebalanceAllocationsResponseSchema>;
 
 export const PauseTradingSessionRequestSchema = z.object({ tenant_id: DocIdSchema, reason: ReasonSchema }).strict();
 export type PauseTradingSessionRequest = z.infer<typeof PauseTradingSessionRequestSchema>;

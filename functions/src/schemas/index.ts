@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { BrokerConfigSchema } from "../broker/config";
+import { AllocationConfigSchema, DEFAULT_ALLOCATION_CONFIG } from "./allocation";
 
 // ---------------------------------------------------------------------------
 // Shared vocabulary
@@ -482,7 +483,10 @@ export const MaestroConfigSchema = z
     reduce_multiplier: z.number().gt(0, "must be greater than 0").lt(1, "must be less than 1").default(0.5),
     systemic_sell_threshold: z.number().int().min(1, "must be at least 1").default(3),
     insufficient_data_mode: ModeSchema.default("ACTIVE"),
-    allocation_method: z.enum(["sharpe_tiers"]).default("sharpe_tiers"),
+    /** How the strategies split the desk (issue 12): sharpe_tiers (seed 000, the default) or a portfolio method. */
+    allocation: AllocationConfigSchema.default(DEFAULT_ALLOCATION_CONFIG),
+    /** Replaced by `allocation.method`: refused with that said, rather than silently ignored. */
+    allocation_method: z.never({ error: 'is replaced by allocation: { method: … } (e.g. allocation: { method: "sharpe_tiers" })' }).optional(),
     ai_summary: AiSummaryConfigSchema.default(AiSummaryConfigSchema.parse({})),
     rate_limits: RateLimitConfigSchema.default(RateLimitConfigSchema.parse({})),
     market_hours: MarketHoursSchema.default(MarketHoursSchema.parse({})),
@@ -551,6 +555,8 @@ export const StrategySchema = z.object({
   manual_mode: z.literal("DISABLED").nullable().default(null),
   /** Why an admin set manual_mode (setStrategyMode); kept on the strategy and in admin_actions. */
   manual_mode_reason: z.string().nullable().optional(),
+  /** The `custom` allocation method's weight for this strategy (any positive scale; normalised across the desk). */
+  allocation_weight: z.number({ error: "must be a number" }).min(0, "must be at least 0").nullable().optional(),
 });
 export type Strategy = z.infer<typeof StrategySchema>;
 
@@ -697,8 +703,27 @@ export const StrategyWeightSchema = PerformanceMetricsSchema.extend({
   period_end: z.string().nullable(),
   /** Days of the lookback with paper P&L (SHADOW_MODE's paper fills standing in). */
   paper_days: z.number().int().min(0).default(0),
+  /** The strategy's share of the desk under a portfolio allocation method (issue 12); absent under sharpe_tiers. */
+  portfolio_weight: z.number().min(0).max(1).nullable().optional(),
 });
 export type StrategyWeight = z.infer<typeof StrategyWeightSchema>;
+
+/** A portfolio method's last rebalance (core/portfolio-allocation.ts PortfolioRecord). */
+export const PortfolioRecordSchema = z.object({
+  method: z.enum(["equal_weight", "performance_based", "risk_parity", "custom"]),
+  config_key: z.string(),
+  shares: z.record(z.string(), z.number().min(0).max(1)),
+  eligible: z.array(z.string()),
+  reasoning: z.record(z.string(), z.string()),
+  fallback: z.object({ from: z.enum(["equal_weight", "performance_based", "risk_parity", "custom"]), to: z.enum(["inverse_volatility", "equal_weight"]), reason: z.string() }).nullable(),
+  iterations: z.number().int().nullable(),
+  days: z.number().int().nullable(),
+  correlation: z.record(z.string(), z.record(z.string(), z.number().nullable())).nullable(),
+  notes: z.array(z.string()),
+  rebalanced_at: z.string(),
+  rebalance_reason: z.string(),
+});
+export type PortfolioRecordStored = z.infer<typeof PortfolioRecordSchema>;
 
 export const StrategyWeightsSchema = z.object({
   tenant_id: z.string(),
@@ -710,6 +735,8 @@ export const StrategyWeightsSchema = z.object({
   config_used: z.record(z.string(), z.unknown()).optional(),
   /** sha256 of the strategy documents the weights were computed from (name, mode, capital...). */
   strategies_fingerprint: z.string().optional(),
+  /** The portfolio method's last rebalance; null or absent under sharpe_tiers. */
+  portfolio: PortfolioRecordSchema.nullable().optional(),
 });
 export type StrategyWeights = z.infer<typeof StrategyWeightsSchema>;
 
@@ -758,6 +785,8 @@ export const INTERVENTION_CODE_RULES = {
   REDUCED_ALLOCATION: { step: "weights", effect: "weight" },
   SHADOW_MODE_PAPER_ONLY: { step: "weights", effect: "weight" },
   STRATEGY_DISABLED: { step: "weights", effect: "weight" },
+  /** Issue 12: an ACTIVE strategy's signal scaled by its share under a portfolio allocation method. */
+  PORTFOLIO_ALLOCATION: { step: "weights", effect: "weight" },
   SYSTEMIC_RISK_OVERRIDE: { step: "systemic_override", effect: "hold" },
   BUYING_POWER_SCALED: { step: "buying_power", effect: "scale" },
   BUYING_POWER_HELD: { step: "buying_power", effect: "hold" },

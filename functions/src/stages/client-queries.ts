@@ -39,6 +39,7 @@ export const getStrategyWeights = maestroCallable(
       computed_at: stored.weights.computed_at,
       fresh: weightsAreCurrent(stored, loaded.config, strategyRead.strategies),
       strategies: Object.values(stored.weights.strategies).sort((a, b) => a.strategy_id.localeCompare(b.strategy_id)),
+      portfolio: stored.weights.portfolio ?? null,
     };
   },
 );

@@ -162,7 +162,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   const fresh = weightsAreCurrent(stored, config, strategies);
   const weights = fresh
     ? stored.weights!
-    : await recalculateWeights(db, tenantId, { config, strategies, performanceVersion: stored.performance_version, now, previous: stored.weights }, io);
+    : await recalculateWeights(db, tenantId, { config, strategies, performanceVersion: stored.performance_version, now, previous: stored.weights, by: `orchestration cycle (${request.trigger})` }, io);
 
   // Signals of a malformed strategy are rejected with that strategy's problem named.
   const preRejected: RejectedSignal[] = [...take.rejected];

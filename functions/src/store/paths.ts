@@ -47,6 +47,8 @@ export const paths = {
   /** One scheduled rollup runner: created with the schedule (its creation starts the runner), then its outcome. */
   rollupRun: (t: string, runId: string) => `tenants/${t}/rollup_runs/${runId}`,
   weights: (t: string) => `tenants/${t}/strategy_weights/current`,
+  /** Every rebalance of a portfolio allocation method: who or what, why, the shares before and after (issue 12). */
+  allocationHistory: (t: string) => `tenants/${t}/allocation_history`,
   signals: (t: string) => `tenants/${t}/signals`,
   signal: (t: string, id: string) => `tenants/${t}/signals/${id}`,
   orchestrations: (t: string) => `tenants/${t}/orchestrations`,

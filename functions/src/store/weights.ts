@@ -10,7 +10,8 @@
  */
 import { createHash } from "node:crypto";
 import type { Firestore, QuerySnapshot } from "firebase-admin/firestore";
-import { computeStrategyWeights, type StrategyPerformanceInput } from "../core/allocation";
+import { type StrategyPerformanceInput } from "../core/allocation";
+import { computeAllocation, type PortfolioRecord } from "../core/portfolio-allocation";
 import { canonicalJson } from "../core/hash-chain";
 import { modeDowngrades, recordDecay } from "../core/cycle-metrics";
 import { dailyReturns } from "../core/fifo";
@@ -79,6 +80,10 @@ export async function recalculateWeights(
     now?: Date;
     /** The weights being replaced: a strategy moving down a mode is a Sharpe decay event in the day's metrics. */
     previous?: StrategyWeights | null;
+    /** Who or what asked for this calculation, for the allocation history (default "weights calculation"). */
+    by?: string;
+    /** Set by an admin's forced rebalance: its reason (the portfolio method rebalances now, whatever its frequency). */
+    force?: string | null;
   },
   io: IoCount,
 ): Promise<StrategyWeights> {
@@ -87,11 +92,14 @@ export async function recalculateWeights(
   const strategyIds = Object.keys(input.strategies).sort();
   const tz = config.market_hours.time_zone;
 
+  // A portfolio method may look further back than the modes' lookback_days (risk parity: 60 days).
+  const methodLookback = "lookback_days" in config.allocation ? config.allocation.lookback_days : 0;
+  const daysToRead = Math.max(config.lookback_days, methodLookback);
   const perStrategy = await Promise.all(
     strategyIds.map(async (strategyId): Promise<StrategyPerformanceInput> => {
-      // The real days and the paper days (SHADOW_MODE's paper fills), newest lookback_days of each.
+      // The real days and the paper days (SHADOW_MODE's paper fills), newest daysToRead of each.
       const lastDays = (collection: string) =>
-        db.collection(collection).where("strategy_id", "==", strategyId).orderBy("trading_day", "desc").limit(config.lookback_days).get();
+        db.collection(collection).where("strategy_id", "==", strategyId).orderBy("trading_day", "desc").limit(daysToRead).get();
       const [realSnap, paperSnap] = await Promise.all([lastDays(paths.performance(tenantId)), lastDays(paths.paperPerformance(tenantId))]);
       io.read(realSnap);
       io.read(paperSnap);
@@ -99,12 +107,15 @@ export async function recalculateWeights(
         snap.docs
           .map((d) => ({ trading_day: d.get("trading_day") as string, daily_pnl: d.get("daily_pnl") as number }))
           .filter((r) => typeof r.trading_day === "string" && Number.isFinite(r.daily_pnl));
-      const { rows, paper_days } = withPaperDays(rowsOf(realSnap), rowsOf(paperSnap), config.lookback_days);
+      const [real, paper] = [rowsOf(realSnap), rowsOf(paperSnap)];
+      const { rows, paper_days } = withPaperDays(real, paper, config.lookback_days);
       const strategy = input.strategies[strategyId];
+      const longer = daysToRead > config.lookback_days ? withPaperDays(real, paper, daysToRead).rows : rows;
       return {
         strategy_id: strategyId,
         strategy,
         daily_returns: dailyReturns(rows, strategy.capital_base),
+        returns_by_day: Object.fromEntries(longer.map((r) => [r.trading_day, r.daily_pnl / strategy.capital_base])),
         paper_days,
         // The venue's days, as the performance documents are: from the first day's midnight there to the last day's end.
         period_start: rows.length ? venueDayStart(rows[0].trading_day, tz).toISOString() : null,
@@ -113,9 +124,12 @@ export async function recalculateWeights(
     }),
   );
 
+  const previousPortfolio = (input.previous?.portfolio ?? null) as PortfolioRecord | null;
+  const allocation = computeAllocation(perStrategy, config, now, previousPortfolio, input.force ?? null);
   const weights: StrategyWeights = {
     tenant_id: tenantId,
-    strategies: computeStrategyWeights(perStrategy, config),
+    strategies: allocation.strategies,
+    portfolio: allocation.portfolio,
     computed_at: now.toISOString(),
     performance_version: input.performanceVersion,
     computed_from_version: input.performanceVersion,
@@ -125,9 +139,29 @@ export async function recalculateWeights(
   // mergeFields: replace these fields whole, and never touch performance_version, which
   // rollups bump concurrently.
   await db.doc(paths.weights(tenantId)).set(storable(weights), {
-    mergeFields: ["tenant_id", "strategies", "computed_at", "computed_from_version", "config_used", "strategies_fingerprint"],
+    mergeFields: ["tenant_id", "strategies", "portfolio", "computed_at", "computed_from_version", "config_used", "strategies_fingerprint"],
   });
   io.write();
+  if (allocation.portfolio && allocation.rebalanced) {
+    const before = previousPortfolio?.shares ?? {};
+    const after = allocation.portfolio.shares;
+    if (previousPortfolio === null || canonicalJson(before) !== canonicalJson(after) || previousPortfolio.method !== allocation.portfolio.method) {
+      await db.collection(paths.allocationHistory(tenantId)).add(
+        storable({
+          tenant_id: tenantId,
+          at: now.toISOString(),
+          by: input.by ?? "weights calculation",
+          reason: allocation.portfolio.rebalance_reason,
+          method: allocation.portfolio.method,
+          before,
+          after,
+          fallback: allocation.portfolio.fallback,
+          notes: allocation.portfolio.notes,
+        }),
+      );
+      io.write();
+    }
+  }
   if (input.previous) {
     const modesOf = (w: StrategyWeights) => Object.fromEntries(Object.entries(w.strategies).map(([id, x]) => [id, x.mode]));
     const decays = modeDowngrades(modesOf(input.previous), modesOf(weights));

@@ -8,6 +8,7 @@
  */
 import * as os from "node:os";
 import { computeStrategyWeights, type StrategyPerformanceInput } from "../core/allocation";
+import { computeAllocation } from "../core/portfolio-allocation";
 import { rollupStrategyDays, type FifoTrade } from "../core/fifo";
 import { issueNonce } from "../core/identity";
 import { orchestrateCycle, type CycleInput } from "../core/orchestrate";
@@ -51,6 +52,16 @@ export interface WeightsBench extends TimingSummary {
   returns_per_strategy: number;
 }
 
+export interface RiskParityBench extends TimingSummary {
+  strategies: number;
+  days: number;
+  iterations: number | null;
+  fallback: string | null;
+}
+
+/** The issue-12 budgets for the risk parity weights (printed, not asserted). */
+export const RISK_PARITY_TARGETS_MS: Record<number, number> = { 20: 5, 200: 200 };
+
 export interface CoreBenchResult {
   machine: { cpu_model: string; cpu_count: number; node_version: string; platform: string };
   /** Median the 20 × 20 cycle is compared with (a project latency budget, printed, not asserted). */
@@ -59,6 +70,7 @@ export interface CoreBenchResult {
   orchestration_large: OrchestrationBench;
   fifo: FifoBench;
   weights: WeightsBench;
+  risk_parity: RiskParityBench[];
 }
 
 export const ORCHESTRATION_TARGET_MS = 1;
@@ -381,6 +393,43 @@ function benchWeights(strategyCount: number, days: number, warmup: number, runs:
   return { ...summarise(samples), strategies: strategyCount, returns_per_strategy: days };
 }
 
+/**
+ * The tenant's weights under risk_parity (modes, aligned returns, covariance, the Newton
+ * solve, clamps, signal weights): `strategyCount` strategies with `days` returns each,
+ * every one eligible (thresholds low), independent draws so the covariance is full rank.
+ */
+function benchRiskParity(strategyCount: number, days: number, warmup: number, runs: number): RiskParityBench {
+  const random = seededRandom(0x7a11 + strategyCount);
+  const dayNames = Array.from({ length: days }, (_, i) => new Date(Date.UTC(2025, 0, 1 + i)).toISOString().slice(0, 10));
+  const inputs: StrategyPerformanceInput[] = Array.from({ length: strategyCount }, (_, i) => {
+    const sigma = 0.005 + 0.02 * random();
+    const returns = dayNames.map(() => 0.0005 + sigma * normal(random));
+    return {
+      strategy_id: `strat_${pad(i, 4)}`,
+      strategy: { name: `Strategy ${i}`, enabled: true, capital_base: 100_000, manual_mode: null },
+      daily_returns: returns.slice(-DEFAULT_CONFIG.lookback_days),
+      returns_by_day: Object.fromEntries(dayNames.map((d, k) => [d, returns[k]])),
+      period_start: null,
+      period_end: null,
+    };
+  });
+  const config = MaestroConfigSchema.parse({ sharpe_threshold_shadow: -1_000, sharpe_threshold_reduce: -999, allocation: { method: "risk_parity", lookback_days: days } });
+  const now = new Date("2025-06-01T15:00:00.000Z");
+  let last: ReturnType<typeof computeAllocation> | null = null;
+  const samples = timeRuns(
+    warmup,
+    runs,
+    () => computeAllocation(inputs, config, now, null),
+    (result) => {
+      last = result;
+      const shares = Object.values(result.portfolio?.shares ?? {});
+      if (shares.length !== strategyCount || Math.abs(shares.reduce((a, b) => a + b, 0) - 1) > 1e-9) throw new Error("risk parity benchmark: shares do not sum to 1");
+    },
+  );
+  const portfolio = (last as ReturnType<typeof computeAllocation> | null)?.portfolio ?? null;
+  return { ...summarise(samples), strategies: strategyCount, days, iterations: portfolio?.iterations ?? null, fallback: portfolio?.fallback?.to ?? null };
+}
+
 export function runCoreBenchmarks(): CoreBenchResult {
   const cpus = os.cpus();
   return {
@@ -395,6 +444,7 @@ export function runCoreBenchmarks(): CoreBenchResult {
     orchestration_large: benchOrchestration(1_000, 20, 200, 0x1000),
     fifo: benchFifo(Number(process.env.MAESTRO_BENCH_FIFO_TRADES ?? 1_000_000), 50, 250, 3),
     weights: benchWeights(1_000, 30, 5, 20),
+    risk_parity: [benchRiskParity(20, 60, 20, 200), benchRiskParity(200, 250, 3, 20)],
   };
 }
 
@@ -477,6 +527,18 @@ export function formatCoreBenchmarks(r: CoreBenchResult): string {
     },
     BLANK,
     ...timingRows(`Weights ${r.weights.strategies.toLocaleString("en-US")}×${r.weights.returns_per_strategy} returns`, r.weights),
+    ...r.risk_parity.flatMap((rp) => {
+      const target = RISK_PARITY_TARGETS_MS[rp.strategies];
+      return [
+        BLANK,
+        ...timingRows(`Risk parity weights ${rp.strategies}×${rp.days} days`, rp),
+        {
+          label: `Risk parity ${rp.strategies} target`,
+          value: target === undefined ? "–" : `≤ ${ms(target)}`,
+          note: `median ${target === undefined ? "" : rp.median_ms <= target ? "PASS" : "MISS"} (issue 12; ${rp.iterations ?? "?"} Newton steps${rp.fallback ? `, fell back to ${rp.fallback}` : ""})`,
+        },
+      ];
+    }),
   ];
   return formatBenchTable("Maestro benchmarks — core (no emulator)", rows, [machine]);
 }

@@ -127,7 +127,7 @@ describe("sharpeTiers (DESIGN.md modes, seed 000 defects fixed)", () => {
     expect(decide(Number.NaN)).toMatchObject({ mode: "SHADOW_MODE", weight: 0 });
   });
 
-  it("is the method chosen by config.allocation_method", () => {
+  it("the modes always come from the Sharpe tiers (a portfolio method then splits the desk among ACTIVE and REDUCED)", () => {
     expect(allocationMethodFor(DEFAULT_CONFIG)).toBe(sharpeTiers);
     expect(sharpeTiers.name).toBe("sharpe_tiers");
   });

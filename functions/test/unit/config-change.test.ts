@@ -39,6 +39,19 @@ describe("applyConfigChanges: accepted changes", () => {
     expect(result.changed_fields).toEqual(["ai_summary.model"]);
   });
 
+  test("allocation: a change within a method merges; a change of method replaces the block (the old method's parameters would not fit)", () => {
+    const rp = applyConfigChanges(current(), { allocation: { method: "risk_parity", lookback_days: 20 } });
+    expect(rp.ok).toBe(true);
+    if (!rp.ok) return;
+    expect(rp.config.allocation).toEqual({ method: "risk_parity", lookback_days: 20, max_iterations: 100, tolerance: 1e-10, min_allocation: 0, max_allocation: 1, rebalance_frequency: "every_cycle" });
+    const tighter = applyConfigChanges(rp.config, { allocation: { max_allocation: 0.6 } });
+    expect(tighter.ok && tighter.config.allocation).toMatchObject({ method: "risk_parity", lookback_days: 20, max_allocation: 0.6 });
+    // Merged key by key, equal_weight would carry lookback_days and be refused as an unknown key.
+    const equal = applyConfigChanges(rp.config, { allocation: { method: "equal_weight" } });
+    expect(equal).toMatchObject({ ok: true, config: { allocation: { method: "equal_weight", min_allocation: 0, max_allocation: 1, rebalance_frequency: "every_cycle" } } });
+    expect(equal.ok && Object.keys(equal.config.allocation)).not.toContain("lookback_days");
+  });
+
   test("rate_limits merges key by key too", () => {
     const result = applyConfigChanges(current(), { rate_limits: { write_calls: 3 } });
     expect(result.ok).toBe(true);

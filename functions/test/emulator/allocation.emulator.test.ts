@@ -1,0 +1,145 @@
+/**
+ * Portfolio allocation methods in the cycle (issue 12), on the emulators: a desk of three
+ * strategies with eight days of performance whose volatilities are 1 %, 2 % and 1 % of
+ * capital and whose returns are uncorrelated (orthogonal ±1 patterns), switched by an admin
+ * through `updateMaestroConfig`:
+ *  - equal_weight: a third of the desk each; capital bases 10k, 10k, 20k → weights 1, 1, 1/2;
+ *  - risk_parity: for uncorrelated strategies equal risk contribution is inverse volatility,
+ *    shares ∝ 1/σ = 1 : 1/2 : 1 → 0.4, 0.2, 0.4 → weights (share/base relative) 1, 1/2, 1/2;
+ *  - custom: allocation_weight 2, 1, 1 → shares 0.5, 0.25, 0.25;
+ * each cycle's signals scaled by those weights and each audit passing; every rebalance in
+ * the allocation history; a forced rebalance by an admin (refused to a viewer).
+ */
+import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { orchestrateTenant } from "../../src/stages/orchestration";
+import { paths } from "../../src/store/paths";
+import { adminDb, ampleAccountSnapshot, callCallable, memberOf, openAllDay, uniqueTenantId, waitFor, STEPS_WITHOUT_GUARDIAN } from "../support/emulator";
+
+const db: Firestore = adminDb();
+const DAYS = ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", "2026-11-23", "2026-11-24", "2026-11-25"];
+const P = [1, -1, 1, -1, 1, -1, 1, -1];
+const Q = [1, 1, -1, -1, 1, 1, -1, -1];
+const R = [1, -1, -1, 1, 1, -1, -1, 1];
+/** Strategy → capital base, the σ of its daily return (fraction of capital) and its ±1 pattern. */
+const DESK = { a: { base: 10_000, sigma: 0.01, pattern: P }, b: { base: 10_000, sigma: 0.02, pattern: Q }, c: { base: 20_000, sigma: 0.01, pattern: R } } as const;
+
+let tenantId: string;
+let admin: { uid: string; idToken: string };
+let viewer: { uid: string; idToken: string };
+
+beforeAll(async () => {
+  tenantId = uniqueTenantId("allocation");
+  const batch = db.batch();
+  batch.set(db.doc(paths.tenant(tenantId)), { name: "Allocation desk", active: true });
+  // Every strategy ACTIVE whatever its Sharpe, so the cycle shows the method's shares alone.
+  batch.set(db.doc(paths.config(tenantId)), openAllDay({ cycle_steps: STEPS_WITHOUT_GUARDIAN, sharpe_threshold_shadow: -1_000, sharpe_threshold_reduce: -999, lookback_days: 8 }));
+  batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
+  for (const [id, s] of Object.entries(DESK)) {
+    batch.set(db.doc(paths.strategy(tenantId, id)), { name: id.toUpperCase(), enabled: true, capital_base: s.base, manual_mode: null });
+    DAYS.forEach((day, i) => {
+      const pnl = s.base * (0.001 + s.sigma * s.pattern[i]);
+      batch.set(db.doc(paths.performanceDay(tenantId, id, day)), { tenant_id: tenantId, strategy_id: id, trading_day: day, daily_pnl: pnl, realized_pnl: pnl, unrealized_pnl: 0, fees: 0, trade_count: 1 });
+    });
+  }
+  await batch.commit();
+  admin = await memberOf(tenantId, "admin");
+  viewer = await memberOf(tenantId, "viewer");
+});
+
+let signalNo = 0;
+/** One BUY of allocation 0.2 per strategy, then a cycle; the signals' allocations by strategy. */
+async function cycle(): Promise<Record<string, number>> {
+  for (const id of Object.keys(DESK)) {
+    signalNo += 1;
+    await db.doc(paths.signal(tenantId, `s${signalNo}`)).set({ strategy_id: id, action: "BUY", ticker: "SPY", allocation: 0.2, confidence: 0.7, reasoning: "", status: "pending", created_at: Timestamp.now() });
+  }
+  const o = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "allocation-test" });
+  const audit = await waitFor("the cycle's audit", async () => {
+    const snap = await db.collection(paths.audits(tenantId)).where("session_id", "==", o.session_id).get();
+    return snap.empty ? undefined : snap.docs[0].data();
+  }, 60_000, 250);
+  expect(audit.passed).toBe(true);
+  return Object.fromEntries(o.signals.map((s) => [s.strategy_id, s.allocation]));
+}
+
+async function switchTo(allocation: Record<string, unknown>): Promise<void> {
+  const changed = await callCallable("updateMaestroConfig", { tenant_id: tenantId, changes: { allocation }, reason: `try ${allocation.method}` }, admin.idToken);
+  expect(changed.error).toBeUndefined();
+}
+
+async function weights() {
+  const read = await callCallable("getStrategyWeights", { tenant_id: tenantId }, viewer.idToken);
+  expect(read.error).toBeUndefined();
+  return read.result as { portfolio: { method: string; shares: Record<string, number>; fallback: unknown; rebalance_reason: string } | null; strategies: { strategy_id: string; weight: number; portfolio_weight?: number | null; reasoning: string }[] };
+}
+
+test("sharpe_tiers (the default): every ACTIVE strategy at weight 1, no portfolio", async () => {
+  const allocations = await cycle();
+  expect(allocations).toEqual({ a: 0.2, b: 0.2, c: 0.2 });
+  expect((await weights()).portfolio).toBeNull();
+}, 90_000);
+
+test("equal_weight: a third each; the 20k strategy trades at half its base (equal dollars)", async () => {
+  await switchTo({ method: "equal_weight" });
+  const allocations = await cycle();
+  expect(allocations.a).toBeCloseTo(0.2, 12);
+  expect(allocations.b).toBeCloseTo(0.2, 12);
+  expect(allocations.c).toBeCloseTo(0.1, 12);
+  const w = await weights();
+  expect(w.portfolio).toMatchObject({ method: "equal_weight", rebalance_reason: "first allocation" });
+  for (const id of ["a", "b", "c"]) expect(w.portfolio!.shares[id]).toBeCloseTo(1 / 3, 12);
+}, 90_000);
+
+test("risk_parity: inverse volatility for uncorrelated strategies, 0.4 / 0.2 / 0.4", async () => {
+  await switchTo({ method: "risk_parity", lookback_days: 8 });
+  const allocations = await cycle();
+  const w = await weights();
+  expect(w.portfolio!.fallback).toBeNull();
+  expect(w.portfolio!.shares.a).toBeCloseTo(0.4, 8);
+  expect(w.portfolio!.shares.b).toBeCloseTo(0.2, 8);
+  expect(w.portfolio!.shares.c).toBeCloseTo(0.4, 8);
+  // Capital per unit of base: a 0.4/10k, b 0.2/10k, c 0.4/20k → relative 1, 1/2, 1/2.
+  expect(allocations.a).toBeCloseTo(0.2, 8);
+  expect(allocations.b).toBeCloseTo(0.1, 8);
+  expect(allocations.c).toBeCloseTo(0.1, 8);
+  expect(w.strategies.find((s) => s.strategy_id === "b")!.reasoning).toMatch(/Portfolio \(risk_parity\): .*Share 20% of the desk → signal weight 0\.5000/);
+}, 90_000);
+
+test("custom: allocation_weight 2, 1, 1; every rebalance is in the allocation history; an admin forces one, a viewer may not", async () => {
+  await Promise.all([
+    db.doc(paths.strategy(tenantId, "a")).update({ allocation_weight: 2 }),
+    db.doc(paths.strategy(tenantId, "b")).update({ allocation_weight: 1 }),
+    db.doc(paths.strategy(tenantId, "c")).update({ allocation_weight: 1 }),
+  ]);
+  await switchTo({ method: "custom" });
+  const allocations = await cycle();
+  expect((await weights()).portfolio!.shares).toEqual({ a: 0.5, b: 0.25, c: 0.25 });
+  // a 0.5/10k, b 0.25/10k, c 0.25/20k → 1, 1/2, 1/4.
+  expect(allocations.a).toBeCloseTo(0.2, 12);
+  expect(allocations.b).toBeCloseTo(0.1, 12);
+  expect(allocations.c).toBeCloseTo(0.05, 12);
+
+  const denied = await callCallable("rebalanceAllocations", { tenant_id: tenantId, reason: "quarter end" }, viewer.idToken);
+  expect(denied.error).toMatchObject({ status: "PERMISSION_DENIED", message: expect.stringMatching(/^rebalanceAllocations requires the admin role/) });
+  const forced = await callCallable("rebalanceAllocations", { tenant_id: tenantId, reason: "quarter end" }, admin.idToken);
+  expect(forced.error).toBeUndefined();
+  expect(forced.result.portfolio).toMatchObject({ method: "custom", rebalance_reason: `forced: admin ${admin.uid}: quarter end` });
+
+  const history = (await db.collection(paths.allocationHistory(tenantId)).orderBy("at").get()).docs.map((d) => d.data());
+  expect(history.map((h) => [h.method, h.reason])).toEqual([
+    ["equal_weight", "first allocation"],
+    ["risk_parity", "the allocation config changed"],
+    ["custom", "the allocation config changed"],
+  ]);
+  // The forced rebalance changed no share: nothing new in the history, but the admin action is recorded.
+  expect(history[2]).toMatchObject({ by: "orchestration cycle (orchestrate_now)", after: { a: 0.5, b: 0.25, c: 0.25 } });
+  expect(history[2].before.b).toBeCloseTo(0.2, 8);
+  const actions = await db.collection(paths.adminActions(tenantId)).where("action", "==", "rebalance_allocations").get();
+  expect(actions.docs.map((d) => d.get("reason"))).toEqual(["quarter end"]);
+}, 120_000);
+
+test("back to sharpe_tiers the rebalance refuses: there are no shares", async () => {
+  await switchTo({ method: "sharpe_tiers" });
+  const refused = await callCallable("rebalanceAllocations", { tenant_id: tenantId, reason: "try" }, admin.idToken);
+  expect(refused.error).toMatchObject({ status: "FAILED_PRECONDITION", message: expect.stringMatching(/^allocation\.method is sharpe_tiers/) });
+}, 60_000);
