@@ -7,6 +7,8 @@
  *      SESSION_LOSS_LIMIT  the risk guardian locked the session for its loss limit, and no
  *                          stop has answered that lock yet (`health.stop_on_session_loss_limit`);
  *      DATA_FEED_FAILURE   the market data older than `health.market_data.failure_seconds`;
+ *      PORTFOLIO_DRAWDOWN  equity `risk.max_portfolio_drawdown_pct` below the desk's
+ *                          high-water mark (issue 12; the mark: `nextHighWater`);
  *                          (none at all is a warning: a feed not started yet pauses, not stops);
  *  - warning → entries paused (`health.pause_on_warning`): the broker unreachable for less
  *    than that, or reachable but not ready (partial connectivity); the account snapshot
@@ -20,7 +22,7 @@
 import type { BrokerStatus } from "../broker/adapter";
 
 export type HealthTier = "ok" | "info" | "warning" | "critical";
-export type StopCode = "BROKER_UNREACHABLE" | "SESSION_LOSS_LIMIT" | "DATA_FEED_FAILURE";
+export type StopCode = "BROKER_UNREACHABLE" | "SESSION_LOSS_LIMIT" | "DATA_FEED_FAILURE" | "PORTFOLIO_DRAWDOWN";
 
 /** A stage's recent failures, as the retried triggers record them (store/health.ts). */
 export interface StageFailures {
@@ -53,6 +55,28 @@ export interface HealthInput {
   stopOnLossLimit?: boolean;
   /** Where the broker's positions differ from Maestro's (already described). */
   positionDifferences?: string[];
+  /** The desk's equity against its high-water mark (issue 12); absent: not measured. */
+  portfolio?: { equity: number; highWater: number; maxDrawdownPct: number };
+}
+
+/** The desk's high-water mark of equity, across sessions, as the health check keeps it. */
+export interface HighWater {
+  value: number;
+  /** When it was set: the equity rose to it, or it restarted after a resume. */
+  at: string;
+}
+
+/**
+ * The mark after a reading: it rises with equity; after an emergency stop is resumed (a
+ * reconciliation later than the mark) it restarts from the equity now, so the desk is not
+ * stopped again at once by the loss that stopped it (LEAN's lesson: reset after the stop).
+ * A reading that is not a positive number leaves the mark as it was.
+ */
+export function nextHighWater(previous: HighWater | null, equity: number | null, now: Date, resumedAt: string | null): HighWater | null {
+  if (equity === null || !Number.isFinite(equity) || equity <= 0) return previous;
+  if (previous === null) return { value: equity, at: now.toISOString() };
+  if (resumedAt !== null && resumedAt > previous.at) return { value: equity, at: now.toISOString() };
+  return equity > previous.value ? { value: equity, at: now.toISOString() } : previous;
 }
 
 export interface HealthVerdict {
@@ -148,6 +172,16 @@ export function assessHealth(input: HealthInput): HealthVerdict {
         verdict.failing_stages.push(stage);
         find("warning", `${what}, at or past health.stage_failures_warning ${warningCount}`);
       } else find("info", what);
+    }
+  }
+
+  if (input.portfolio) {
+    const { equity, highWater, maxDrawdownPct } = input.portfolio;
+    const drawdown = highWater > 0 ? ((highWater - equity) / highWater) * 100 : 0;
+    if (drawdown >= maxDrawdownPct) {
+      const what = `equity ${equity} is ${drawdown.toFixed(2)} % below the desk's high-water mark ${highWater}, at or past risk.max_portfolio_drawdown_pct ${maxDrawdownPct}`;
+      find("critical", what);
+      callStop("PORTFOLIO_DRAWDOWN", `portfolio drawdown: ${what}`);
     }
   }
 

@@ -188,6 +188,12 @@ export const RiskConfigSchema = z
     max_equity_jump_pct: z.number().gt(0, "must be greater than 0").max(1000, "must be at most 1000").default(25),
     /** An emergency stop closes every open position through the broker (or as execution intents) after cancelling the orders. */
     flatten_on_emergency: z.boolean().default(true),
+    /**
+     * Issue 12: equity this % below the desk's high-water mark (across sessions, kept by the
+     * health check) is critical: an emergency stop. The mark restarts from the equity after
+     * a stop is resumed. null: no portfolio drawdown stop.
+     */
+    max_portfolio_drawdown_pct: z.number().gt(0, "must be greater than 0").max(100, "must be at most 100").nullable().default(10),
   })
   .strict();
 
@@ -423,6 +429,8 @@ export const EmergencyReportSchema = z.object({
   broker: z.string().nullable(),
   nonces_revoked: z.number().int(),
   reservations_released: z.number().int(),
+  /** Pending signals the stop cancelled (rejected with the stop named), so nothing re-enters on them after a resume. */
+  signals_cancelled: z.number().int().default(0),
   orders_cancelled: z.array(z.object({ connector_name: z.string(), client_order_id: z.string() })),
   cancel_failures: z.array(z.object({ connector_name: z.string(), client_order_id: z.string(), why: z.string() })),
   closing_orders: z.array(EmergencyClosingSchema),

@@ -9,10 +9,12 @@
  *    compares with Maestro's strategies' positions (`positions/current`, by symbol);
  *  - the account snapshot's age; the market data's age (`market_data/latest`, when
  *    `health.market_data` is set); each stage's recent failures (`health/stages`);
- *  - the trading session's loss-limit lock.
+ *  - the trading session's loss-limit lock;
+ *  - the desk's equity against its high-water mark across sessions (issue 12), kept on the
+ *    health record and restarted from the equity after a resumed stop.
  * Then it acts on the tier:
  *  - critical while the session's clock is awake → the emergency stop, by the guardian with
- *    the code of what called for it (BROKER_UNREACHABLE, SESSION_LOSS_LIMIT, DATA_FEED_FAILURE);
+ *    the code of what called for it (BROKER_UNREACHABLE, SESSION_LOSS_LIMIT, DATA_FEED_FAILURE, PORTFOLIO_DRAWDOWN);
  *  - warning (or critical while asleep) → an ACTIVE_TRADING session is paused by the guardian
  *    (HEALTH_WARNING): entries held with SESSION_PAUSED, exits still pass;
  *  - ok or info → a session the guardian paused for health goes back to ACTIVE_TRADING (an
@@ -23,7 +25,7 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import type { BrokerAdapter, BrokerPosition, BrokerStatus } from "../broker/adapter";
-import { assessHealth, positionDifferences, type HealthVerdict } from "../core/health";
+import { assessHealth, nextHighWater, positionDifferences, type HealthVerdict, type HighWater } from "../core/health";
 import { venueDayOf } from "../core/market-hours";
 import { CYCLE_SLOT_MINUTES, clockPhase, clockWakes, transition } from "../core/trading-session";
 import { TradingSessionSchema, type MaestroConfig, type TradingSession } from "../schemas";
@@ -54,6 +56,8 @@ export interface HealthRecord extends HealthVerdict {
   emergency_stop: { triggered: boolean; reason: string | null };
   /** What the check did to the session's entries: paused them, resumed its own pause, or nothing. */
   entries: "paused" | "resumed" | null;
+  /** The desk's high-water mark of equity across sessions (issue 12's portfolio drawdown stop); null: no reading yet. */
+  portfolio_high_water: HighWater | null;
 }
 
 const TIER_RANK = { ok: 0, info: 1, warning: 2, critical: 3 } as const;
@@ -158,6 +162,7 @@ export async function checkTenantHealth(db: Firestore, tenantId: string, options
   let positionsSynced = false;
   let differences: string[] = [];
   let snapshotAsOf: string | null = typeof snapshot.get("as_of") === "string" ? snapshot.get("as_of") : null;
+  let snapshotEquity: unknown = snapshot.get("equity");
   if (broker) {
     status = await broker.status();
     if (status.reachable && status.ready && config.health.sync_account) {
@@ -167,6 +172,7 @@ export async function checkTenantHealth(db: Firestore, tenantId: string, options
         await snapshotRef.set({ equity: portfolio.equity, buying_power: portfolio.available_value, as_of: asOf, source: "broker", synced_at: now.toISOString() });
         accountSynced = true;
         snapshotAsOf = asOf;
+        snapshotEquity = portfolio.equity;
       } catch (error) {
         status = { ...status, ready: false, problem: { kind: "protocol", message: `portfolio state: ${error instanceof Error ? error.message : String(error)}` } };
       }
@@ -188,6 +194,12 @@ export async function checkTenantHealth(db: Firestore, tenantId: string, options
   const session = parsedSession?.success ? parsedSession.data : null;
   const sessionState = sessionSnap.exists ? String(sessionSnap.get("state")) : null;
   const marketAsOf = typeof marketSnap.get("as_of") === "string" ? (marketSnap.get("as_of") as string) : null;
+  // The desk's equity, when the snapshot is one to believe (fresh); its high-water mark carried from the last check.
+  const snapshotFresh = snapshotAsOf !== null && (now.getTime() - Date.parse(snapshotAsOf)) / 1000 <= config.account.max_snapshot_age_seconds;
+  const equity = snapshotFresh && typeof snapshotEquity === "number" && Number.isFinite(snapshotEquity) && snapshotEquity > 0 ? snapshotEquity : null;
+  const previousHighWater = previous.exists ? ((plainData(previous.data()) as { portfolio_high_water?: HighWater | null }).portfolio_high_water ?? null) : null;
+  const highWater = nextHighWater(previousHighWater, equity, now, session?.emergency?.reconciled?.at ?? null);
+  const maxDrawdown = config.risk.max_portfolio_drawdown_pct;
   const market = config.health.market_data;
   const verdict = assessHealth({
     now,
@@ -202,6 +214,7 @@ export async function checkTenantHealth(db: Firestore, tenantId: string, options
     unansweredLossLock: unansweredLossLock(session),
     stopOnLossLimit: config.health.stop_on_session_loss_limit,
     positionDifferences: differences,
+    ...(equity !== null && highWater !== null && maxDrawdown !== null ? { portfolio: { equity, highWater: highWater.value, maxDrawdownPct: maxDrawdown } } : {}),
   });
   if (parsedSession && !parsedSession.success) {
     verdict.reasons.push(`trading session ${day} is malformed (${parsedSession.error.issues[0]?.message ?? "invalid"}): its locks cannot be read`);
@@ -230,6 +243,7 @@ export async function checkTenantHealth(db: Firestore, tenantId: string, options
     session_state: triggered ? "EMERGENCY_STOP" : entries === "paused" ? "PAUSED" : entries === "resumed" ? "ACTIVE_TRADING" : sessionState,
     emergency_stop: { triggered, reason: verdict.stop },
     entries,
+    portfolio_high_water: highWater,
   };
   const batch = db.batch();
   batch.set(currentRef, storable(record));

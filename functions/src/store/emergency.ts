@@ -107,15 +107,17 @@ export async function emergencyStop(db: Firestore, request: StopRequest): Promis
   if (stopped.refused) throw new HttpsError("failed-precondition", stopped.refused);
   logEvent.emergencyStop({ tenant_id: tenantId, day, actor: actor.kind, reason, stops: stopped.session.emergency?.stops ?? 1 });
 
-  // 2. Licences revoked, reservations released.
+  // 2. Licences revoked, reservations released, pending signals cancelled.
   const tRevoke = Date.now();
   const { revoked, released } = await revokeLicences(db, tenantId, `emergency stop: ${reason}`, started);
+  const signalsCancelled = await cancelPendingSignals(db, tenantId, reason, started);
   const revokeMs = Date.now() - tRevoke;
 
   const report: EmergencyReport = {
     broker: null,
     nonces_revoked: revoked,
     reservations_released: released,
+    signals_cancelled: signalsCancelled,
     orders_cancelled: [],
     cancel_failures: [],
     closing_orders: [],
@@ -186,6 +188,26 @@ async function revokeLicences(db: Firestore, tenantId: string, reason: string, n
     return present.length;
   });
   return { revoked: open.length, released };
+}
+
+/**
+ * The pending signals are cancelled (rejected, with the stop named): after a resume nothing
+ * re-enters at once on a signal written before the stop (LEAN's lesson on its drawdown
+ * stop). Each update is conditional on the signal still pending as read, so a cycle that
+ * took it first keeps it.
+ */
+async function cancelPendingSignals(db: Firestore, tenantId: string, reason: string, now: Date): Promise<number> {
+  const snap = await db.collection(paths.signals(tenantId)).where("status", "==", "pending").get();
+  let cancelled = 0;
+  for (const doc of snap.docs) {
+    try {
+      await doc.ref.update({ status: "rejected", rejection_reason: `cancelled by the emergency stop: ${reason}`, rejected_at: now.toISOString() }, { lastUpdateTime: doc.updateTime });
+      cancelled += 1;
+    } catch {
+      // Taken by a cycle (or changed) since it was read: it is no longer pending, and not ours to cancel.
+    }
+  }
+  return cancelled;
 }
 
 /** Tries a broker call up to `attempts` times while the broker says it acted on nothing. */

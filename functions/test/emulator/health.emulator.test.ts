@@ -217,6 +217,39 @@ describe("critical conditions stop the desk", () => {
   }, 60_000);
 });
 
+describe("the portfolio drawdown stop (issue 12)", () => {
+  test("equity 10 % below the desk's high-water mark stops it and cancels the pending signals; after the resume the mark restarts", async () => {
+    const tenantId = await seedDesk("health-drawdown", {}, 200_000);
+    await addSignal(tenantId, "BUY", "SOL-USDT");
+    await cycle(tenantId);
+    const equity = (value: number) => db.doc(paths.accountSnapshot(tenantId)).set({ equity: value, buying_power: 1_000_000, as_of: new Date().toISOString() });
+
+    const first = await checkTenantHealth(db, tenantId, { now: new Date(), broker: null });
+    expect(first.portfolio_high_water).toMatchObject({ value: 200_000 });
+    await equity(210_000);
+    expect((await checkTenantHealth(db, tenantId, { now: new Date(), broker: null })).portfolio_high_water).toMatchObject({ value: 210_000 });
+
+    // A signal waiting for the next cycle, then a fall to 188,000: (210,000 − 188,000) / 210,000 = 10.48 % ≥ 10 %.
+    const waiting = await addSignal(tenantId, "BUY", "ETH-USDT");
+    await equity(188_000);
+    const stop = await checkTenantHealth(db, tenantId, { now: new Date(), broker: null });
+    expect(stop).toMatchObject({ tier: "critical", stop_code: "PORTFOLIO_DRAWDOWN", session_state: "EMERGENCY_STOP", emergency_stop: { triggered: true } });
+    expect(stop.reasons).toContain("equity 188000 is 10.48 % below the desk's high-water mark 210000, at or past risk.max_portfolio_drawdown_pct 10");
+    const signal = (await db.doc(paths.signal(tenantId, waiting)).get()).data()!;
+    expect(signal).toMatchObject({ status: "rejected", rejection_reason: expect.stringMatching(/^cancelled by the emergency stop: portfolio drawdown: /) });
+    const session = await sessionOf(tenantId, stop.session_day);
+    expect(session.emergency!.report).toMatchObject({ signals_cancelled: 1 });
+    expect(lastMove(session)).toMatchObject({ to: "EMERGENCY_STOP", actor: { kind: "guardian", code: "PORTFOLIO_DRAWDOWN" } });
+
+    // Reconciled and resumed at 188,000: the mark restarts there, and the desk is not stopped again by the same loss.
+    const intents = await db.collection(`tenants/${tenantId}/execution_intents`).get();
+    for (const d of intents.docs) await d.ref.update({ status: "done" });
+    await resumeTrading(db, { tenantId, uid: "ops", reason: "drawdown reviewed", broker: null });
+    const after = await checkTenantHealth(db, tenantId, { now: new Date(), broker: null });
+    expect(after).toMatchObject({ tier: "ok", emergency_stop: { triggered: false }, portfolio_high_water: { value: 188_000 } });
+  }, 60_000);
+});
+
 describe("the broker's positions", () => {
   test("are synced to account/positions and compared with Maestro's strategies' (a difference is info, not a pause)", async () => {
     fake.reset();

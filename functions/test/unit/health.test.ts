@@ -1,4 +1,4 @@
-import { assessHealth, positionDifferences, type HealthInput } from "../../src/core/health";
+import { assessHealth, nextHighWater, positionDifferences, type HealthInput } from "../../src/core/health";
 import type { BrokerStatus } from "../../src/broker/adapter";
 
 const NOW = new Date("2026-11-30T15:00:00.000Z");
@@ -123,5 +123,32 @@ describe("assessHealth: the session loss limit, the data feed, the stages, the p
     ]);
     expect(positionDifferences({ "BTC-USDT": 0.1 + 0.2 }, { "BTC-USDT": 0.3 })).toEqual([]);
     expect(assessHealth(input({ positionDifferences: diffs }))).toMatchObject({ tier: "info", reasons: [], info: diffs });
+  });
+});
+
+describe("the portfolio drawdown stop (issue 12)", () => {
+  it("10 % below the high-water mark is critical and calls for a stop; 9.999 % is not", () => {
+    const at = (equity: number) => assessHealth(input({ portfolio: { equity, highWater: 100_000, maxDrawdownPct: 10 } }));
+    expect(at(90_001).tier).toBe("ok");
+    // (100,000 − 90,000) / 100,000 = 10 %: at the limit.
+    expect(at(90_000)).toMatchObject({
+      tier: "critical",
+      stop_code: "PORTFOLIO_DRAWDOWN",
+      reasons: ["equity 90000 is 10.00 % below the desk's high-water mark 100000, at or past risk.max_portfolio_drawdown_pct 10"],
+    });
+    expect(at(90_000).stop).toBe("portfolio drawdown: equity 90000 is 10.00 % below the desk's high-water mark 100000, at or past risk.max_portfolio_drawdown_pct 10");
+  });
+
+  it("the mark rises with equity, holds on a fall, restarts after a resumed stop, and ignores a reading that is not a positive number", () => {
+    const t = (m: number) => new Date(NOW.getTime() + m * 60_000);
+    const first = nextHighWater(null, 100_000, t(0), null);
+    expect(first).toEqual({ value: 100_000, at: t(0).toISOString() });
+    const up = nextHighWater(first, 105_000, t(1), null);
+    expect(up).toEqual({ value: 105_000, at: t(1).toISOString() });
+    expect(nextHighWater(up, 95_000, t(2), null)).toBe(up);
+    // A resume reconciled before the mark was set does not reset it; one after it does.
+    expect(nextHighWater(up, 95_000, t(3), t(0).toISOString())).toBe(up);
+    expect(nextHighWater(up, 95_000, t(3), t(2).toISOString())).toEqual({ value: 95_000, at: t(3).toISOString() });
+    for (const bad of [null, Number.NaN, 0, -5]) expect(nextHighWater(up, bad, t(4), null)).toBe(up);
   });
 });
