@@ -41,6 +41,9 @@ export const AUDIT_CHECK_NAMES = [
   "orchestration_matches_log",
 ] as const;
 
+/** The most a sizing may raise an entry by (portfolio_risk.volatility_multiplier_max's ceiling). */
+const MAX_SIZING_FACTOR = 4;
+
 /** Allocations are products of two doubles; compare them to this tolerance. */
 const TOLERANCE = 1e-9;
 
@@ -179,7 +182,10 @@ function allocationsConsistentWithMode(log: OrchestrationLog, config: MaestroCon
     }
 
     const expected = expectedAllocation(s, config, portfolio ? decisionWeight.get(s.strategy_id) : undefined);
-    if (isScaledForBuyingPower(s)) {
+    if (isSizedByPortfolioRisk(s) && s.original_action === undefined) {
+      // Within (0, 1]: the factors and their bounds are checked intervention by intervention.
+      if (!(s.allocation > 0 && s.allocation <= 1 + TOLERANCE)) findings.push(`${label}: allocation ${s.allocation} sized by portfolio risk, expected within (0, 1]`);
+    } else if (isScaledForBuyingPower(s)) {
       // Scaled down by the buying-power guard: more than 0, no more than its mode allows.
       if (!(s.allocation > 0 && s.allocation <= expected.value + TOLERANCE)) {
         findings.push(`${label}: allocation ${s.allocation} scaled for buying power, expected within (0, ${expected.value}] (${expected.why})`);
@@ -288,6 +294,11 @@ function isScaledForBuyingPower(s: EnrichedSignal): boolean {
   return (s.buying_power_reason !== undefined && s.override_reason === undefined && s.action === "BUY") || (s.interventions ?? []).some((x) => x.code === "POSITION_RISK_SCALED");
 }
 
+/** Sized by the portfolio risk step: up or down from what its mode gives (interventions_consistent checks each factor's bound). */
+function isSizedByPortfolioRisk(s: EnrichedSignal): boolean {
+  return (s.interventions ?? []).some((x) => x.code === "PORTFOLIO_RISK_SIZED");
+}
+
 /** Held by the risk guardian or the trading session's gate (its interventions say so). */
 function isHeldByGuardian(s: EnrichedSignal): boolean {
   return s.action === "HOLD" && (s.interventions ?? []).some((x) => (x.step === "risk_guardian" || x.step === "trading_session") && HOLD_CODES.has(x.code));
@@ -346,6 +357,11 @@ function interventionsConsistent(log: OrchestrationLog): string[] {
       }
       if (rule?.effect === "scale" && !(x.after.allocation > 0 && x.after.allocation < x.before.allocation + TOLERANCE && x.after.action === x.before.action)) {
         findings.push(`${at}: a scaling must lower the allocation and keep the action (got ${show(x.before)} → ${show(x.after)})`);
+      }
+      // Sizing (issue 12's portfolio risk) may raise an entry, by at most its volatility bound, never above 1.
+      const ceiling = Math.min(1, x.before.allocation * MAX_SIZING_FACTOR);
+      if (rule?.effect === "size" && !(x.after.allocation > 0 && x.after.allocation <= ceiling + TOLERANCE && x.after.action === x.before.action)) {
+        findings.push(`${at}: a sizing must keep the action and land in (0, ${ceiling}] (got ${show(x.before)} → ${show(x.after)})`);
       }
       state = x.after;
     }

@@ -27,6 +27,7 @@ import { agentId } from "./identity";
 import { exposureOf, runSteps, wouldTrade, type CycleStep, type DraftSignal } from "./pipeline";
 import { SYSTEMIC_RISK_MODIFICATION, systemicOverrideStep } from "./systemic-risk";
 import { riskGuardianStep } from "./risk-guardian";
+import { pairKey, portfolioRiskStep } from "./portfolio-risk";
 import { assessSession, recordOrders, tradingSessionGate, type ClosedTrade, type SessionAssessment, type SessionBlock, type SessionFinding } from "./session-guardian";
 
 /** The steps by name; config.cycle_steps chooses and orders them. */
@@ -34,6 +35,7 @@ export const CYCLE_STEP_REGISTRY: Readonly<Record<CycleStepName, CycleStep>> = {
   weights: weightsStep,
   systemic_override: systemicOverrideStep,
   risk_guardian: riskGuardianStep,
+  portfolio_risk: portfolioRiskStep,
   buying_power: buyingPowerStep,
 };
 
@@ -52,6 +54,8 @@ export interface CycleInput {
   issueNonce: () => string;
   /** Each strategy's open position per symbol (signed quantity), from the rollup: entries vs exits. */
   positions?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** The correlated pairs of strategies the weights kept (the portfolio_risk step). */
+  correlatedPairs?: readonly { a: string; b: string; rho: number }[];
   /** The account's equity for the risk guardian (null: no usable reading, and why). */
   equity?: { value: number | null; source: string };
   /** Buying power left for this cycle's BUYs (see BuyingPowerInput); absent or null available = not capped. */
@@ -190,6 +194,7 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
     },
     equity,
     positions: input.positions ?? {},
+    correlations: new Map((input.correlatedPairs ?? []).map((p) => [pairKey(p.a, p.b), p.rho])),
     ...(input.session && assessment
       ? {
           session: {

@@ -38,6 +38,8 @@ export interface StepContext {
   equity: { value: number | null; source: string };
   /** Each strategy's open quantity per symbol. */
   positions: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Correlation of two strategies' returns by pairKey(a, b), for the pairs the weights kept (|ρ| ≥ 0.5; core/portfolio-risk.ts). */
+  correlations?: ReadonlyMap<string, number>;
   /** The trading session as the cycle found it (absent: no session limits, as in a pure test of one step). */
   session?: {
     state: TradingSessionState;

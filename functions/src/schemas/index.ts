@@ -148,9 +148,36 @@ export const AccountConfigSchema = z
  * is (signals, context) → (signals, interventions); `weights` comes first (it sets each
  * signal's mode and allocation), the risk steps after it.
  */
-export const CYCLE_STEPS = ["weights", "systemic_override", "risk_guardian", "buying_power"] as const;
+export const CYCLE_STEPS = ["weights", "systemic_override", "risk_guardian", "portfolio_risk", "buying_power"] as const;
 export type CycleStepName = (typeof CYCLE_STEPS)[number];
 export const DEFAULT_CYCLE_STEPS: CycleStepName[] = ["weights", "systemic_override", "risk_guardian", "buying_power"];
+
+/**
+ * Portfolio risk on entries (issue 12, seeds 003 and 004; the step "portfolio_risk", listed
+ * in cycle_steps to use it, after the risk guardian): each entry sized by seed 003's
+ * breakdown, base × volatility × correlation × regime × concentration, then the heat check.
+ */
+export const PortfolioRiskConfigSchema = z
+  .object({
+    /** Annualised volatility an entry is sized towards: × target / the strategy's realized volatility. null: no volatility targeting. */
+    target_volatility: z.number().gt(0, "must be greater than 0").max(5, "must be at most 5 (500 % a year)").nullable().default(0.15),
+    /** Bounds of the volatility multiplier (seed 004: [0.5, 2]). */
+    volatility_multiplier_min: z.number().gt(0, "must be greater than 0").max(1, "must be at most 1").default(0.5),
+    volatility_multiplier_max: z.number().min(1, "must be at least 1").max(4, "must be at most 4").default(2),
+    /** An entry from a strategy correlated above this with a strategy holding an open position is reduced. */
+    correlation_threshold: z.number().gt(0, "must be greater than 0").lt(1, "must be less than 1").default(0.7),
+    /** By how much (seed 003: 30–40 %). */
+    correlation_reduction: z.number().gt(0, "must be greater than 0").lt(1, "must be less than 1").default(0.35),
+    /** A pair of strategies correlated above this raises an alert when the weights are computed. */
+    max_strategy_correlation: z.number().gt(0, "must be greater than 0").max(1, "must be at most 1").default(0.9),
+    /** This many entries or more in one direction in a cycle scale each of them (seed 003's beta neutralisation). */
+    concentration_count: z.number().int().min(2, "must be at least 2").default(3),
+    concentration_multiplier: z.number().gt(0, "must be greater than 0").lt(1, "must be less than 1").default(0.7),
+    /** The cycle's entries may risk at most this % of equity together (each at its stop distance); above it they are scaled down in proportion. */
+    max_portfolio_heat_pct: z.number().gt(0, "must be greater than 0").max(100, "must be at most 100").default(5),
+  })
+  .strict()
+  .refine((c) => c.volatility_multiplier_min <= c.volatility_multiplier_max, { path: ["volatility_multiplier_min"], message: "must not exceed volatility_multiplier_max" });
 
 /**
  * The risk guardian's limits (seed 001 SKILL_2; the step "risk_guardian"). Per entry: its
@@ -493,6 +520,8 @@ export const MaestroConfigSchema = z
     insufficient_data_mode: ModeSchema.default("ACTIVE"),
     /** How the strategies split the desk (issue 12): sharpe_tiers (seed 000, the default) or a portfolio method. */
     allocation: AllocationConfigSchema.default(DEFAULT_ALLOCATION_CONFIG),
+    /** The portfolio_risk step's limits (issue 12; used when cycle_steps lists it). */
+    portfolio_risk: PortfolioRiskConfigSchema.default(PortfolioRiskConfigSchema.parse({})),
     /** Replaced by `allocation.method`: refused with that said, rather than silently ignored. */
     allocation_method: z.never({ error: 'is replaced by allocation: { method: … } (e.g. allocation: { method: "sharpe_tiers" })' }).optional(),
     ai_summary: AiSummaryConfigSchema.default(AiSummaryConfigSchema.parse({})),
@@ -745,6 +774,8 @@ export const StrategyWeightsSchema = z.object({
   strategies_fingerprint: z.string().optional(),
   /** The portfolio method's last rebalance; null or absent under sharpe_tiers. */
   portfolio: PortfolioRecordSchema.nullable().optional(),
+  /** Pairs of strategies whose daily returns correlate at |ρ| ≥ 0.5 over lookback_days (kept when cycle_steps lists portfolio_risk). */
+  correlated_pairs: z.array(z.object({ a: z.string(), b: z.string(), rho: z.number(), days: z.number().int() })).optional(),
 });
 export type StrategyWeights = z.infer<typeof StrategyWeightsSchema>;
 
@@ -793,6 +824,8 @@ export const INTERVENTION_CODE_RULES = {
   REDUCED_ALLOCATION: { step: "weights", effect: "weight" },
   SHADOW_MODE_PAPER_ONLY: { step: "weights", effect: "weight" },
   STRATEGY_DISABLED: { step: "weights", effect: "weight" },
+  /** Issue 12: an entry sized by the portfolio_risk step's breakdown (up or down; its reason carries the factors). */
+  PORTFOLIO_RISK_SIZED: { step: "portfolio_risk", effect: "size" },
   /** Issue 12: an ACTIVE strategy's signal scaled by its share under a portfolio allocation method. */
   PORTFOLIO_ALLOCATION: { step: "weights", effect: "weight" },
   SYSTEMIC_RISK_OVERRIDE: { step: "systemic_override", effect: "hold" },
@@ -808,7 +841,7 @@ export const INTERVENTION_CODE_RULES = {
   ORDER_RATE_LIMIT: { step: "risk_guardian", effect: "hold" },
   SESSION_DURATION_LIMIT: { step: "risk_guardian", effect: "hold" },
   SESSION_PAUSED: { step: "trading_session", effect: "hold" },
-} as const satisfies Record<string, { step: InterventionStep; effect: "weight" | "hold" | "scale" }>;
+} as const satisfies Record<string, { step: InterventionStep; effect: "weight" | "hold" | "scale" | "size" }>;
 export type InterventionCode = keyof typeof INTERVENTION_CODE_RULES;
 /**
  * Each code with the one step that may record it and what it does to a signal: `hold`
@@ -871,6 +904,19 @@ export const EnrichedSignalSchema = z.object({
   notional: z.number().optional(),
   /** Present when the buying-power guard scaled or held this BUY. */
   buying_power_reason: z.string().optional(),
+  /** Seed 003's sizing breakdown, when the portfolio_risk step sized this entry (core/portfolio-risk.ts). */
+  portfolio_sizing: z
+    .object({
+      base: z.number(),
+      volatility: z.number(),
+      correlation: z.number(),
+      regime: z.number(),
+      concentration: z.number(),
+      heat: z.number(),
+      final: z.number(),
+      notes: z.array(z.string()),
+    })
+    .optional(),
 });
 export type EnrichedSignal = z.infer<typeof EnrichedSignalSchema>;
 

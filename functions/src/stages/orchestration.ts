@@ -190,6 +190,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     issueNonce: request.issueNonce ?? (() => issueNonce()),
     buyingPower: guardInput(buyingPower),
     positions,
+    correlatedPairs: weights.correlated_pairs ?? [],
     equity,
     session: {
       state: session.session.state,

@@ -12,6 +12,8 @@ import { createHash } from "node:crypto";
 import type { Firestore, QuerySnapshot } from "firebase-admin/firestore";
 import { type StrategyPerformanceInput } from "../core/allocation";
 import { computeAllocation, type PortfolioRecord } from "../core/portfolio-allocation";
+import { correlatedPairs } from "../core/portfolio-risk";
+import { raiseAlertSafely } from "./alerts";
 import { canonicalJson } from "../core/hash-chain";
 import { modeDowngrades, recordDecay } from "../core/cycle-metrics";
 import { dailyReturns } from "../core/fifo";
@@ -126,10 +128,13 @@ export async function recalculateWeights(
 
   const previousPortfolio = (input.previous?.portfolio ?? null) as PortfolioRecord | null;
   const allocation = computeAllocation(perStrategy, config, now, previousPortfolio, input.force ?? null);
+  // The portfolio_risk step reduces entries of strategies correlated with one holding a position: it needs the pairs.
+  const pairs = config.cycle_steps.includes("portfolio_risk") ? correlatedPairs(perStrategy, config.lookback_days, config.min_data_points) : undefined;
   const weights: StrategyWeights = {
     tenant_id: tenantId,
     strategies: allocation.strategies,
     portfolio: allocation.portfolio,
+    ...(pairs ? { correlated_pairs: pairs } : {}),
     computed_at: now.toISOString(),
     performance_version: input.performanceVersion,
     computed_from_version: input.performanceVersion,
@@ -139,9 +144,21 @@ export async function recalculateWeights(
   // mergeFields: replace these fields whole, and never touch performance_version, which
   // rollups bump concurrently.
   await db.doc(paths.weights(tenantId)).set(storable(weights), {
-    mergeFields: ["tenant_id", "strategies", "portfolio", "computed_at", "computed_from_version", "config_used", "strategies_fingerprint"],
+    mergeFields: ["tenant_id", "strategies", "portfolio", "correlated_pairs", "computed_at", "computed_from_version", "config_used", "strategies_fingerprint"],
   });
   io.write();
+  // A pair above portfolio_risk.max_strategy_correlation is one bet twice: an alert, once per pair and day.
+  const tooClose = (pairs ?? []).filter((p) => p.rho > config.portfolio_risk.max_strategy_correlation);
+  for (const p of tooClose.slice(0, 10)) {
+    await raiseAlertSafely(db, tenantId, {
+      id: `strategy_correlation_${p.a}_${p.b}_${weights.computed_at.slice(0, 10)}`,
+      severity: "warning",
+      code: "STRATEGY_CORRELATION",
+      title: "Strategies too correlated",
+      message: `${p.a} and ${p.b} correlate at ρ ${p.rho.toFixed(3)} over ${p.days} days, above portfolio_risk.max_strategy_correlation ${config.portfolio_risk.max_strategy_correlation}: their entries are reduced while either holds a position.`,
+      at: weights.computed_at,
+    });
+  }
   if (allocation.portfolio && allocation.rebalanced) {
     const before = previousPortfolio?.shares ?? {};
     const after = allocation.portfolio.shares;

@@ -143,3 +143,57 @@ test("back to sharpe_tiers the rebalance refuses: there are no shares", async ()
   const refused = await callCallable("rebalanceAllocations", { tenant_id: tenantId, reason: "try" }, admin.idToken);
   expect(refused.error).toMatchObject({ status: "FAILED_PRECONDITION", message: expect.stringMatching(/^allocation\.method is sharpe_tiers/) });
 }, 60_000);
+
+describe("the portfolio_risk step", () => {
+  test("a correlated pair and a concentration of entries, each sized with its breakdown; the exit untouched; the pair alerted; the audit passes", async () => {
+    const desk = uniqueTenantId("portfolio-risk");
+    const batch = db.batch();
+    batch.set(db.doc(paths.tenant(desk)), { name: "Portfolio risk desk", active: true });
+    batch.set(
+      db.doc(paths.config(desk)),
+      openAllDay({
+        cycle_steps: ["weights", "systemic_override", "risk_guardian", "portfolio_risk", "buying_power"],
+        sharpe_threshold_shadow: -1_000,
+        sharpe_threshold_reduce: -999,
+        lookback_days: 8,
+        portfolio_risk: { target_volatility: null },
+      }),
+    );
+    batch.set(db.doc(paths.accountSnapshot(desk)), ampleAccountSnapshot());
+    // b's returns are a's (ρ 1); c and d are orthogonal patterns. a holds SPY.
+    const patterns: Record<string, number[]> = { a: P, b: P, c: Q, d: R };
+    for (const [id, pattern] of Object.entries(patterns)) {
+      batch.set(db.doc(paths.strategy(desk, id)), { name: id.toUpperCase(), enabled: true, capital_base: 10_000, manual_mode: null });
+      DAYS.forEach((day, i) => {
+        const pnl = 10_000 * (0.001 + 0.01 * pattern[i]);
+        batch.set(db.doc(paths.performanceDay(desk, id, day)), { tenant_id: desk, strategy_id: id, trading_day: day, daily_pnl: pnl, realized_pnl: pnl, unrealized_pnl: 0, fees: 0, trade_count: 1 });
+      });
+    }
+    batch.set(db.doc(paths.positions(desk)), { tenant_id: desk, strategies: { a: { positions: { SPY: 10 }, as_of_day: null, closed_trades: [] } } });
+    for (const [id, s, action, ticker, allocation] of [["p1", "b", "BUY", "QQQ", 0.2], ["p2", "c", "BUY", "IWM", 0.2], ["p3", "d", "BUY", "DIA", 0.2], ["p4", "a", "SELL", "SPY", 0.1]] as const) {
+      batch.set(db.doc(paths.signal(desk, id)), { strategy_id: s, action, ticker, allocation, confidence: 0.7, reasoning: "", status: "pending", created_at: Timestamp.now() });
+    }
+    await batch.commit();
+
+    const o = await orchestrateTenant(db, { tenant_id: desk, trigger: "orchestrate_now", requested_by: "portfolio-risk-test" });
+    const byId = Object.fromEntries(o.signals.map((s) => [s.signal_id, s]));
+    // Three BUY entries: × 0.7 each; b also correlates (ρ 1) with a, which holds SPY: × 0.65.
+    expect(byId.p1.allocation).toBeCloseTo(0.2 * 0.65 * 0.7, 12);
+    expect(byId.p2.allocation).toBeCloseTo(0.14, 12);
+    expect(byId.p3.allocation).toBeCloseTo(0.14, 12);
+    expect(byId.p1.portfolio_sizing).toMatchObject({ base: 0.2, volatility: 1, correlation: 0.65, regime: 1, concentration: 0.7, heat: 1 });
+    expect(byId.p1.interventions.map((i) => i.code)).toEqual(["PORTFOLIO_RISK_SIZED"]);
+    expect(byId.p4).toMatchObject({ action: "SELL", allocation: 0.1, exposure: "exit", interventions: [], executable: true });
+
+    const weightsDoc = (await db.doc(paths.weights(desk)).get()).data()!;
+    expect(weightsDoc.correlated_pairs.find((p: { a: string; b: string }) => p.a === "a" && p.b === "b").rho).toBeCloseTo(1, 9);
+    const alert = await db.doc(paths.alert(desk, `strategy_correlation_a_b_${weightsDoc.computed_at.slice(0, 10)}`)).get();
+    expect(alert.get("code")).toBe("STRATEGY_CORRELATION");
+
+    const audit = await waitFor("the cycle's audit", async () => {
+      const snap = await db.collection(paths.audits(desk)).where("session_id", "==", o.session_id).get();
+      return snap.empty ? undefined : snap.docs[0].data();
+    }, 60_000, 250);
+    expect(audit.checks.filter((c: { passed: boolean }) => !c.passed)).toEqual([]);
+  }, 120_000);
+});

@@ -896,7 +896,7 @@ describe("schemas: risk, session risk, trading session", () => {
   it("RiskConfigSchema's defaults, and the config carries risk and trading_session", () => {
     expect(RiskConfigSchema.parse({})).toEqual({
       max_position_risk_pct: 1, default_stop_distance_pct: 2, max_positions: null, max_session_loss_pct: 3, max_trades_per_session: 20,
-      max_consecutive_losses: 5, max_orders_per_minute: null, max_session_minutes: null, max_equity_jump_pct: 25, flatten_on_emergency: true,
+      max_consecutive_losses: 5, max_orders_per_minute: null, max_session_minutes: null, max_equity_jump_pct: 25, flatten_on_emergency: true, max_portfolio_drawdown_pct: 10,
     });
     expect(DEFAULT_CONFIG.risk).toEqual(RiskConfigSchema.parse({}));
     expect(DEFAULT_CONFIG.trading_session).toEqual({ pre_market_minutes: 30, post_market_minutes: 30 });
