@@ -775,7 +775,7 @@ export const StrategyWeightsSchema = z.object({
   /** The portfolio method's last rebalance; null or absent under sharpe_tiers. */
   portfolio: PortfolioRecordSchema.nullable().optional(),
   /** Pairs of strategies whose daily returns correlate at |ρ| ≥ 0.5 over lookback_days (kept when cycle_steps lists portfolio_risk). */
-  correlated_pairs: z.array(z.object({ a: z.string(), b: z.string(), rho: z.number(), days: z.number().int() })).optional(),
+  correlated_pairs: z.array(z.object({ a: z.string(), b: z.string(), rho: z.number(), days: z.number().int() })).nullable().optional(),
 });
 export type StrategyWeights = z.infer<typeof StrategyWeightsSchema>;
 

@@ -134,7 +134,7 @@ export async function recalculateWeights(
     tenant_id: tenantId,
     strategies: allocation.strategies,
     portfolio: allocation.portfolio,
-    ...(pairs ? { correlated_pairs: pairs } : {}),
+    correlated_pairs: pairs ?? null,
     computed_at: now.toISOString(),
     performance_version: input.performanceVersion,
     computed_from_version: input.performanceVersion,

@@ -128,7 +128,7 @@ describe("the emergency stop through the broker", () => {
       ["BTC-USDT", "SELL", 0.5, "MARKET", "CLOSE"],
       ["ETH-USDT", "BUY", 2, "MARKET", "CLOSE"],
     ]);
-    expect(report).toMatchObject({ broker: "hummingbot", flat: true, still_open: [], nonces_revoked: 1, reservations_released: 1, intents: [] });
+    expect(report).toMatchObject({ broker: "hummingbot", flat: true, still_open: [], nonces_revoked: 1, reservations_released: 1, signals_cancelled: 0, intents: [] });
     expect(report.closing_orders.map((c: { trading_pair: string; client_order_id: string | null }) => [c.trading_pair, typeof c.client_order_id])).toEqual(
       expect.arrayContaining([["BTC-USDT", "string"], ["ETH-USDT", "string"]]),
     );
@@ -171,6 +171,9 @@ describe("the emergency stop through the broker", () => {
     expect(closingRequests(fake)).toHaveLength(placed);
     // Nor does it cancel the first stop's closing orders, still working at the broker.
     expect(again.result.report.orders_cancelled).toEqual([]);
+    // The signal left pending through the stop is cancelled by this one: nothing re-enters on it after a resume.
+    expect(again.result.report.signals_cancelled).toBe(1);
+    expect((await db.doc(paths.signal(tenantId, "buy2")).get()).data()).toMatchObject({ status: "rejected", rejection_reason: "cancelled by the emergency stop: pressed twice" });
     expect(fake.state.orders.map((o) => o.order_type)).toEqual(["MARKET", "MARKET"]);
     expect(again.result.report.flat).toBe(false);
     expect(again.result.report.still_open.map((o: { trading_pair: string; why: string }) => [o.trading_pair, o.why]).sort()).toEqual([
@@ -198,8 +201,10 @@ describe("the emergency stop through the broker", () => {
       ["PAUSED", "ACTIVE_TRADING", "admin"],
     ]);
     expect(back.emergency!.reconciled).toMatchObject({ by: admin.uid, reason: "flat and reconciled with the broker", broker: "hummingbot" });
+    // A signal written after the resume trades.
+    await db.doc(paths.signal(tenantId, "buy3")).set({ strategy_id: "alpha", action: "BUY", ticker: "SPY", allocation: 0.1, confidence: 0.6, reasoning: "", status: "pending", created_at: Timestamp.now() });
     const after = await orchestrateTenant(db, { tenant_id: tenantId, trigger: "orchestrate_now", requested_by: "test" });
-    expect(after.signals.map((x) => [x.signal_id, x.executable])).toEqual([["buy2", true]]);
+    expect(after.signals.map((x) => [x.signal_id, x.executable])).toEqual([["buy3", true]]);
   }, 120_000);
 
   test("a broker still loading its trading rules (503): bounded retries, and the report says what is still open and why", async () => {
