@@ -35,7 +35,7 @@ import { healthCheckJob } from "./stages/health";
 setGlobalOptions({ region: "us-central1", maxInstances: 20 });
 
 export { onLedgerTradeWritten, onPaperTradeWritten, onRollupScheduled, onDailyMarksWritten, nightlyPerformanceRollup } from "./stages/performance-rollup";
-export { scheduledWeightRecalculation, rebalanceAllocations } from "./stages/weights";
+export { scheduledWeightRecalculation, rebalanceAllocations, resetArbitrationLearning } from "./stages/weights";
 export { orchestrateNow, onMarketCycle } from "./stages/orchestration";
 export { scheduleMarketCycles } from "./stages/market-cycles";
 export { getStrategyWeights, getOrchestration, listOrchestrationLogs } from "./stages/client-queries";

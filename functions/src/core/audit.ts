@@ -328,7 +328,7 @@ function buyingPowerRespected(log: OrchestrationLog): string[] {
 }
 
 /** The steps that are about risk: they may hold or scale an entry, never an exit. */
-const RISK_STEPS = new Set(["trading_session", "systemic_override", "risk_guardian", "buying_power"]);
+const RISK_STEPS = new Set(["trading_session", "systemic_override", "arbitration", "risk_guardian", "portfolio_risk", "buying_power"]);
 /** Codes that hold a signal (HOLD, 0), from the schema's table of codes. */
 const HOLD_CODES = new Set<string>(INTERVENTION_CODES.filter((c) => INTERVENTION_CODE_RULES[c].effect === "hold"));
 

@@ -28,12 +28,14 @@ import { exposureOf, runSteps, wouldTrade, type CycleStep, type DraftSignal } fr
 import { SYSTEMIC_RISK_MODIFICATION, systemicOverrideStep } from "./systemic-risk";
 import { riskGuardianStep } from "./risk-guardian";
 import { pairKey, portfolioRiskStep } from "./portfolio-risk";
+import { arbitrationStep, freshBandit, seedOf, type BanditState } from "./arbitration";
 import { assessSession, recordOrders, tradingSessionGate, type ClosedTrade, type SessionAssessment, type SessionBlock, type SessionFinding } from "./session-guardian";
 
 /** The steps by name; config.cycle_steps chooses and orders them. */
 export const CYCLE_STEP_REGISTRY: Readonly<Record<CycleStepName, CycleStep>> = {
   weights: weightsStep,
   systemic_override: systemicOverrideStep,
+  arbitration: arbitrationStep,
   risk_guardian: riskGuardianStep,
   portfolio_risk: portfolioRiskStep,
   buying_power: buyingPowerStep,
@@ -56,6 +58,8 @@ export interface CycleInput {
   positions?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** The correlated pairs of strategies the weights kept (the portfolio_risk step). */
   correlatedPairs?: readonly { a: string; b: string; rho: number }[];
+  /** The arbitration bandit's learned state (absent: fresh priors); its draws are seeded from the session id. */
+  bandit?: BanditState;
   /** The account's equity for the risk guardian (null: no usable reading, and why). */
   equity?: { value: number | null; source: string };
   /** Buying power left for this cycle's BUYs (see BuyingPowerInput); absent or null available = not capped. */
@@ -195,6 +199,7 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
     equity,
     positions: input.positions ?? {},
     correlations: new Map((input.correlatedPairs ?? []).map((p) => [pairKey(p.a, p.b), p.rho])),
+    arbitration: { state: input.bandit ?? freshBandit(), seed: seedOf(session_id) },
     ...(input.session && assessment
       ? {
           session: {

@@ -23,6 +23,7 @@ import type {
   TradingSessionState,
 } from "../schemas";
 import type { SessionBlock } from "./session-guardian";
+import type { BanditState } from "./arbitration";
 
 /** A signal inside the pipeline: everything but the identity, which is stamped last. */
 export type DraftSignal = Omit<EnrichedSignal, "agent_id" | "nonce" | "session_id" | "identity_timestamp">;
@@ -40,6 +41,8 @@ export interface StepContext {
   positions: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Correlation of two strategies' returns by pairKey(a, b), for the pairs the weights kept (|ρ| ≥ 0.5; core/portfolio-risk.ts). */
   correlations?: ReadonlyMap<string, number>;
+  /** The arbitration bandit's learned state and this cycle's seed (core/arbitration.ts). */
+  arbitration?: { state: BanditState; seed: number };
   /** The trading session as the cycle found it (absent: no session limits, as in a pure test of one step). */
   session?: {
     state: TradingSessionState;

@@ -238,6 +238,16 @@ export const RebalanceAllocationsResponseSchema = z.object({
 });
 export type RebalanceAllocationsResponse = z.infer<typeof RebalanceAllocationsResponseSchema>;
 
+// resetArbitrationLearning — admin -------------------------------------------
+
+export const ResetArbitrationLearningRequestSchema = z.object({ tenant_id: DocIdSchema, reason: ReasonSchema }).strict();
+export const ResetArbitrationLearningResponseSchema = z.object({
+  tenant_id: z.string(),
+  /** The state's version after the reset (versions keep counting up). */
+  version: z.number().int(),
+  factors: z.record(z.string(), z.object({ alpha: z.number(), beta: z.number() })),
+});
+
 export const PauseTradingSessionRequestSchema = z.object({ tenant_id: DocIdSchema, reason: ReasonSchema }).strict();
 export type PauseTradingSessionRequest = z.infer<typeof PauseTradingSessionRequestSchema>;
 export const ResumeTradingSessionRequestSchema = PauseTradingSessionRequestSchema;

@@ -148,7 +148,7 @@ export const AccountConfigSchema = z
  * is (signals, context) → (signals, interventions); `weights` comes first (it sets each
  * signal's mode and allocation), the risk steps after it.
  */
-export const CYCLE_STEPS = ["weights", "systemic_override", "risk_guardian", "portfolio_risk", "buying_power"] as const;
+export const CYCLE_STEPS = ["weights", "systemic_override", "arbitration", "risk_guardian", "portfolio_risk", "buying_power"] as const;
 export type CycleStepName = (typeof CYCLE_STEPS)[number];
 export const DEFAULT_CYCLE_STEPS: CycleStepName[] = ["weights", "systemic_override", "risk_guardian", "buying_power"];
 
@@ -626,6 +626,8 @@ export const LedgerTradeSchema = z.object({
   executed_at: InstantSchema,
   /** The execution side's order of fills that share an executed_at (optional). */
   sequence: z.number({ error: "must be a number" }).int("must be a whole number").min(0, "must be at least 0").optional(),
+  /** The licence this fill executed (the nonce the execution side redeemed), optional: links a fill to the decision behind it (issue 12's arbitration learns from it). */
+  nonce: z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters (a Maestro nonce)").optional(),
 });
 export type LedgerTrade = z.infer<typeof LedgerTradeSchema>;
 
@@ -826,6 +828,10 @@ export const INTERVENTION_CODE_RULES = {
   STRATEGY_DISABLED: { step: "weights", effect: "weight" },
   /** Issue 12: an entry sized by the portfolio_risk step's breakdown (up or down; its reason carries the factors). */
   PORTFOLIO_RISK_SIZED: { step: "portfolio_risk", effect: "size" },
+  /** Issue 12: held as the weaker of two signals too similar to both trade (same ticker and direction, correlated strategies). */
+  REDUNDANT_SIGNAL: { step: "arbitration", effect: "hold" },
+  /** Issue 12: held because another strategy's signal on the same ticker won the arbitration. */
+  ARBITRATION_LOST: { step: "arbitration", effect: "hold" },
   /** Issue 12: an ACTIVE strategy's signal scaled by its share under a portfolio allocation method. */
   PORTFOLIO_ALLOCATION: { step: "weights", effect: "weight" },
   SYSTEMIC_RISK_OVERRIDE: { step: "systemic_override", effect: "hold" },
@@ -870,6 +876,8 @@ export type Intervention = z.infer<typeof InterventionSchema>;
 /** Whether a signal opens or adds to exposure (entry), reduces or closes it (exit), or places nothing (HOLD). */
 export const EXPOSURES = ["entry", "exit", "none"] as const;
 
+const ArbitrationFactorsSchema = z.object({ regime_alignment: z.number(), expectancy: z.number(), signal_strength: z.number(), capital_efficiency: z.number(), correlation_contribution: z.number() });
+
 /** Seed 000 "Enriched Signal Format", plus the ids that make it traceable. */
 export const EnrichedSignalSchema = z.object({
   signal_id: z.string(),
@@ -904,6 +912,22 @@ export const EnrichedSignalSchema = z.object({
   notional: z.number().optional(),
   /** Present when the buying-power guard scaled or held this BUY. */
   buying_power_reason: z.string().optional(),
+  /** Seed 003's arbitration breakdown, when this entry contested a ticker (core/arbitration.ts). */
+  arbitration: z
+    .object({
+      ticker: z.string(),
+      won: z.boolean(),
+      score: z.number(),
+      factors: ArbitrationFactorsSchema,
+      /** The factor weights this cycle: seed 003's, scaled by the bandit's draws. */
+      weights: ArbitrationFactorsSchema,
+      draws: ArbitrationFactorsSchema,
+      contenders: z.array(z.string()),
+      /** The factors that favoured the winner (credited with the trade's outcome). */
+      votes: z.array(z.string()),
+      bandit_version: z.number().int(),
+    })
+    .optional(),
   /** Seed 003's sizing breakdown, when the portfolio_risk step sized this entry (core/portfolio-risk.ts). */
   portfolio_sizing: z
     .object({

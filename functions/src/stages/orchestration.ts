@@ -32,6 +32,7 @@ import { nextSummary } from "../core/session-report";
 import { TradingSessionMalformed, pausedReason, sessionForCycle } from "../store/trading-sessions";
 import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
 import { assessBuyingPower, equityInput, guardInput, readAccount, readPositions, writeReservations } from "../store/account";
+import { readBandit } from "../store/arbitration";
 import { notExecutableReason } from "../core/nonce-license";
 import { paperFillsOf } from "../core/paper";
 import { readSignalQueue } from "../store/signals";
@@ -142,12 +143,14 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   });
   if (!orchestrates(session.session.state)) throw new SessionNotTrading(session.session.day, session.session.state);
 
-  const [stored, strategyRead, queue, account, positionsRead] = await Promise.all([
+  const [stored, strategyRead, queue, account, positionsRead, bandit] = await Promise.all([
     readStoredWeights(db, tenantId, io),
     readStrategies(db, tenantId, io),
     readSignalQueue(db, tenantId, io),
     readAccount(db, tenantId, io),
     readPositions(db, tenantId, io),
+    // The arbitration's learned factor weights, only where the step runs.
+    config.cycle_steps.includes("arbitration") ? readBandit(db, tenantId, io) : Promise.resolve(undefined),
   ]);
   const positions = positionsRead.positions;
   const take = takeSignals(queue.signals);
@@ -191,6 +194,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     buyingPower: guardInput(buyingPower),
     positions,
     correlatedPairs: weights.correlated_pairs ?? [],
+    ...(bandit ? { bandit } : {}),
     equity,
     session: {
       state: session.session.state,
@@ -314,6 +318,26 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
       revoked_reason: null,
     };
     batch.create(db.doc(paths.nonce(tenantId, signal.nonce)), storable(license));
+    // The winner of an arbitration waits for its trade's outcome, which the bandit learns from (store/arbitration.ts).
+    if (signal.arbitration?.won && signal.executable) {
+      batch.create(
+        db.doc(paths.arbitration(tenantId, signal.nonce)),
+        storable({
+          tenant_id: tenantId,
+          nonce: signal.nonce,
+          session_id: sessionId,
+          signal_id: signal.signal_id,
+          strategy_id: signal.strategy_id,
+          ticker: signal.ticker,
+          action: signal.action,
+          votes: signal.arbitration.votes,
+          bandit_version: signal.arbitration.bandit_version,
+          contenders: signal.arbitration.contenders,
+          at: orchestration.timestamp,
+          status: "awaiting_outcome",
+        }),
+      );
+    }
   }
   for (const r of rejected) {
     const snap = snapById.get(r.signal_id)!;

@@ -7,7 +7,8 @@
  */
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { HttpsError } from "firebase-functions/v2/https";
-import { RebalanceAllocationsRequestSchema, RebalanceAllocationsResponseSchema } from "../schemas/api";
+import { RebalanceAllocationsRequestSchema, RebalanceAllocationsResponseSchema, ResetArbitrationLearningRequestSchema, ResetArbitrationLearningResponseSchema } from "../schemas/api";
+import { learnFromArbitrations, resetBandit } from "../store/arbitration";
 import { paths } from "../store/paths";
 import { maestroCallable } from "./callable";
 import { logEvent } from "../log-events";
@@ -27,7 +28,9 @@ export const weightsJob: TenantJob = async (db, ctx) => {
     loadMaestroConfig(db, ctx.tenant_id, io),
     readStrategies(db, ctx.tenant_id, io),
   ]);
-  const detail = { recomputed: false, malformed_strategies: read.malformed, config_rejection: loaded.rejection, io: io.toJSON() };
+  // The arbitration bandit learns from the trades its winners made (where the step runs).
+  const learning = loaded.config.cycle_steps.includes("arbitration") ? await learnFromArbitrations(db, ctx.tenant_id, ctx.now, io) : null;
+  const detail = { recomputed: false, malformed_strategies: read.malformed, config_rejection: loaded.rejection, arbitration_learning: learning, io: io.toJSON() };
   if (weightsAreCurrent(stored, loaded.config, read.strategies)) return { status: "ok", detail };
   await recalculateWeights(db, ctx.tenant_id, { config: loaded.config, strategies: read.strategies, performanceVersion: stored.performance_version, now: ctx.now, previous: stored.weights, by: "weights job" }, io);
   return { status: "ok", detail: { ...detail, recomputed: true, io: io.toJSON() } };
@@ -82,5 +85,29 @@ export const rebalanceAllocations = maestroCallable(
       portfolio: weights.portfolio!,
       weights: Object.fromEntries(Object.entries(weights.strategies).map(([id, w]) => [id, w.weight])),
     };
+  },
+);
+
+/**
+ * resetArbitrationLearning {tenant_id, reason} (admin): the arbitration bandit back to its
+ * priors, Beta(1, 1) for every factor; the state it replaced, who and why are kept on the
+ * state document and in admin_actions.
+ */
+export const resetArbitrationLearning = maestroCallable(
+  { name: "resetArbitrationLearning", request: ResetArbitrationLearningRequestSchema, response: ResetArbitrationLearningResponseSchema, role: "admin", rateLimit: "write_calls" },
+  async ({ db, uid, tenantId, data }) => {
+    const now = new Date();
+    const state = await resetBandit(db, tenantId, uid, data.reason, now);
+    await db.collection(paths.adminActions(tenantId)).add({
+      action: "reset_arbitration_learning",
+      tenant_id: tenantId,
+      actor_uid: uid,
+      at: now.toISOString(),
+      reason: data.reason,
+      target: paths.arbitrationState(tenantId),
+      after: { version: state.version },
+    });
+    logEvent.adminAction({ tenant_id: tenantId, action: "reset_arbitration_learning", actor_uid: uid, version: state.version });
+    return { tenant_id: tenantId, version: state.version, factors: state.factors };
   },
 );

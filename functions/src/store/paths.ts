@@ -47,6 +47,11 @@ export const paths = {
   /** One scheduled rollup runner: created with the schedule (its creation starts the runner), then its outcome. */
   rollupRun: (t: string, runId: string) => `tenants/${t}/rollup_runs/${runId}`,
   weights: (t: string) => `tenants/${t}/strategy_weights/current`,
+  /** The arbitration bandit's learned factor weights (issue 12, store/arbitration.ts). */
+  arbitrationState: (t: string) => `tenants/${t}/arbitration/state`,
+  /** One arbitration won, by the winner's nonce: awaiting its trade's outcome, then learned (or expired). */
+  arbitrations: (t: string) => `tenants/${t}/arbitrations`,
+  arbitration: (t: string, nonce: string) => `tenants/${t}/arbitrations/${nonce}`,
   /** Every rebalance of a portfolio allocation method: who or what, why, the shares before and after (issue 12). */
   allocationHistory: (t: string) => `tenants/${t}/allocation_history`,
   signals: (t: string) => `tenants/${t}/signals`,

@@ -15,7 +15,7 @@ import { orchestrateCycle, type CycleInput } from "../core/orchestrate";
 import { EMPTY_SESSION_RISK } from "../core/session-guardian";
 import { TRADABLE_MODES } from "../core/systemic-risk";
 import { DEFAULT_CONFIG, MaestroConfigSchema, type MaestroConfig, type SignalAction, type Strategy, type StrategyWeight } from "../schemas";
-import { seededRandom } from "./seeded-random";
+import { seededRandom } from "../core/seeded-random";
 
 // ---------------------------------------------------------------------------
 // Result shape
@@ -68,6 +68,9 @@ export interface CoreBenchResult {
   orchestration_target_ms: number;
   orchestration_small: OrchestrationBench;
   orchestration_large: OrchestrationBench;
+  /** The same with every step, issue 12's arbitration and portfolio risk included. */
+  orchestration_all_small: OrchestrationBench;
+  orchestration_all_large: OrchestrationBench;
   fifo: FifoBench;
   weights: WeightsBench;
   risk_parity: RiskParityBench[];
@@ -148,11 +151,15 @@ interface OrchestrationFixture {
  * systemic_sell_threshold tradable SELLs (override fires) and half with fewer (it must
  * not). Weights are computed here, outside any timed region.
  */
-function buildOrchestrationFixture(strategyCount: number, batches: number, seed: number): OrchestrationFixture {
+function buildOrchestrationFixture(strategyCount: number, batches: number, seed: number, everyStep = false): OrchestrationFixture {
   const random = seededRandom(seed);
   // The default steps (weights, systemic override, risk guardian, buying power), with the
-  // session's order limits checked on every entry but set high enough not to end the work early.
-  const config: MaestroConfig = MaestroConfigSchema.parse({ risk: { max_trades_per_session: 1_000_000, max_orders_per_minute: 1_000_000 } });
+  // session's order limits checked on every entry but set high enough not to end the work
+  // early; `everyStep` adds issue 12's arbitration and portfolio risk.
+  const config: MaestroConfig = MaestroConfigSchema.parse({
+    risk: { max_trades_per_session: 1_000_000, max_orders_per_minute: 1_000_000 },
+    ...(everyStep ? { cycle_steps: ["weights", "systemic_override", "arbitration", "risk_guardian", "portfolio_risk", "buying_power"] } : {}),
+  });
   const inputs = buildStrategyInputs(strategyCount, config.lookback_days, random);
   const strategies: Record<string, Strategy> = {};
   for (const input of inputs) strategies[input.strategy_id] = input.strategy;
@@ -217,6 +224,8 @@ function buildOrchestrationFixture(strategyCount: number, batches: number, seed:
       equity: { value: 2_000_000 * strategyCount, source: "bench snapshot" },
       buyingPower: { available: 15_000 * strategyCount, source: "bench snapshot" },
       positions,
+      // Every step: one strategy in five correlated (ρ 0.8) with the next, for the redundancy filter and the correlation factor.
+      ...(everyStep ? { correlatedPairs: inputs.filter((_, i) => i % 5 === 0 && i + 1 < inputs.length).map((x, k) => ({ a: x.strategy_id, b: inputs[k * 5 + 1].strategy_id, rho: 0.8 })) } : {}),
       session: {
         state: "ACTIVE_TRADING",
         paused_reason: null,
@@ -334,9 +343,9 @@ function timeRuns<T>(
 // Benchmarks
 // ---------------------------------------------------------------------------
 
-function benchOrchestration(strategyCount: number, warmup: number, runs: number, seed: number): OrchestrationBench {
+function benchOrchestration(strategyCount: number, warmup: number, runs: number, seed: number, everyStep = false): OrchestrationBench {
   const batches = 4;
-  const fixture = buildOrchestrationFixture(strategyCount, batches, seed);
+  const fixture = buildOrchestrationFixture(strategyCount, batches, seed, everyStep);
   let overrideRuns = 0;
   const samples = timeRuns(
     warmup,
@@ -442,6 +451,8 @@ export function runCoreBenchmarks(): CoreBenchResult {
     orchestration_target_ms: ORCHESTRATION_TARGET_MS,
     orchestration_small: benchOrchestration(20, 500, 2_000, 0x20),
     orchestration_large: benchOrchestration(1_000, 20, 200, 0x1000),
+    orchestration_all_small: benchOrchestration(20, 500, 2_000, 0x20, true),
+    orchestration_all_large: benchOrchestration(1_000, 20, 200, 0x1000, true),
     fifo: benchFifo(Number(process.env.MAESTRO_BENCH_FIFO_TRADES ?? 1_000_000), 50, 250, 3),
     weights: benchWeights(1_000, 30, 5, 20),
     risk_parity: [benchRiskParity(20, 60, 20, 200), benchRiskParity(200, 250, 3, 20)],
@@ -518,6 +529,11 @@ export function formatCoreBenchmarks(r: CoreBenchResult): string {
       value: `≤ ${ms(LARGE_TARGET_MS)}`,
       note: `median ${r.orchestration_large.median_ms <= LARGE_TARGET_MS ? "PASS" : "MISS"} (issue 10)`,
     },
+    BLANK,
+    ...timingRows("Every step 20×20 (+arbitration, portfolio_risk)", r.orchestration_all_small),
+    { label: "Every step 20×20 target", value: `≤ ${ms(r.orchestration_target_ms)}`, note: `median ${r.orchestration_all_small.median_ms <= r.orchestration_target_ms ? "PASS" : "MISS"} (issue 12)` },
+    ...timingRows("Every step 1000×1000", r.orchestration_all_large),
+    { label: "Every step 1000×1000 target", value: `≤ ${ms(LARGE_TARGET_MS)}`, note: `median ${r.orchestration_all_large.median_ms <= LARGE_TARGET_MS ? "PASS" : "MISS"} (issue 12)` },
     BLANK,
     ...timingRows(`FIFO rollup ${r.fifo.trades.toLocaleString("en-US")} trades`, r.fifo),
     {

@@ -16,7 +16,7 @@ import { FieldValue } from "firebase-admin/firestore";
 import { MARKET_CYCLE_TOPIC } from "../store/pubsub";
 import { paths } from "../store/paths";
 import { formatBenchTable, ms, summarise, type BenchRow } from "./bench-core";
-import { seededRandom } from "./seeded-random";
+import { seededRandom } from "../core/seeded-random";
 import { emulatorDb, openAllDay, publish, waitFor } from "./emulator-client";
 import { runFanOutLoad } from "./load-fanout";
 

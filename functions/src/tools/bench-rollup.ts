@@ -14,7 +14,7 @@ import { venueDayStart } from "../core/market-hours";
 import { paths } from "../store/paths";
 import { formatBenchTable, ms, type BenchRow } from "./bench-core";
 import { emulatorDb, waitFor } from "./emulator-client";
-import { seededRandom } from "./seeded-random";
+import { seededRandom } from "../core/seeded-random";
 
 const TRADES = Number(process.env.MAESTRO_BENCH_LEDGER_TRADES ?? 10_000);
 const DAYS = 250;

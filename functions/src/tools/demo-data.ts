@@ -19,7 +19,7 @@
  * about 1e-5: the Sharpe values stay well inside their bands.
  */
 import type { Mode } from "../schemas";
-import { seededRandom } from "./seeded-random";
+import { seededRandom } from "../core/seeded-random";
 
 export const DEMO_TENANT_ID = "demo-fund";
 export const SECOND_TENANT_ID = "other-desk";

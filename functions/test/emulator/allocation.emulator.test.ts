@@ -12,6 +12,7 @@
  */
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { orchestrateTenant } from "../../src/stages/orchestration";
+import { weightsJob } from "../../src/stages/weights";
 import { paths } from "../../src/store/paths";
 import { adminDb, ampleAccountSnapshot, callCallable, memberOf, openAllDay, uniqueTenantId, waitFor, STEPS_WITHOUT_GUARDIAN } from "../support/emulator";
 
@@ -195,5 +196,62 @@ describe("the portfolio_risk step", () => {
       return snap.empty ? undefined : snap.docs[0].data();
     }, 60_000, 250);
     expect(audit.checks.filter((c: { passed: boolean }) => !c.passed)).toEqual([]);
+  }, 120_000);
+});
+
+describe("signal arbitration", () => {
+  test("two strategies on one ticker: the winner trades, the other is held with the breakdown; the winner's trade teaches the bandit; an admin resets it", async () => {
+    const desk = uniqueTenantId("arbitration");
+    const batch = db.batch();
+    batch.set(db.doc(paths.tenant(desk)), { name: "Arbitration desk", active: true });
+    batch.set(db.doc(paths.config(desk)), openAllDay({ cycle_steps: ["weights", "systemic_override", "arbitration", "risk_guardian", "buying_power"], sharpe_threshold_shadow: -1_000, sharpe_threshold_reduce: -999, lookback_days: 8 }));
+    batch.set(db.doc(paths.accountSnapshot(desk)), ampleAccountSnapshot());
+    for (const [id, pattern] of Object.entries({ a: P, b: Q })) {
+      batch.set(db.doc(paths.strategy(desk, id)), { name: id.toUpperCase(), enabled: true, capital_base: 10_000, manual_mode: null });
+      DAYS.forEach((day, i) => {
+        const pnl = 10_000 * ((id === "a" ? 0.002 : 0.001) + 0.01 * pattern[i]);
+        batch.set(db.doc(paths.performanceDay(desk, id, day)), { tenant_id: desk, strategy_id: id, trading_day: day, daily_pnl: pnl, realized_pnl: pnl, unrealized_pnl: 0, fees: 0, trade_count: 1 });
+      });
+    }
+    for (const [id, s, confidence] of [["x1", "a", 0.6], ["x2", "b", 0.6]] as const) {
+      batch.set(db.doc(paths.signal(desk, id)), { strategy_id: s, action: "BUY", ticker: "SPY", allocation: 0.1, confidence, reasoning: "", status: "pending", created_at: Timestamp.now() });
+    }
+    await batch.commit();
+
+    const o = await orchestrateTenant(db, { tenant_id: desk, trigger: "orchestrate_now", requested_by: "arbitration-test" });
+    const byId = Object.fromEntries(o.signals.map((s) => [s.signal_id, s]));
+    // Same confidence, same win rate (half the days up) and regime; a's total return is higher: capital efficiency decides.
+    expect(byId.x1.arbitration).toMatchObject({ ticker: "SPY", won: true, votes: ["capital_efficiency"], bandit_version: 0 });
+    expect(byId.x2).toMatchObject({ action: "HOLD", executable: false });
+    expect(byId.x2.interventions.map((i) => i.code)).toEqual(["ARBITRATION_LOST"]);
+    const nonce = byId.x1.nonce!;
+    const record = (await db.doc(paths.arbitration(desk, nonce)).get()).data()!;
+    expect(record).toMatchObject({ status: "awaiting_outcome", strategy_id: "a", ticker: "SPY", votes: ["capital_efficiency"] });
+    const audit = await waitFor("the cycle's audit", async () => {
+      const snap = await db.collection(paths.audits(desk)).where("session_id", "==", o.session_id).get();
+      return snap.empty ? undefined : snap.docs[0].data();
+    }, 60_000, 250);
+    expect(audit.checks.filter((c: { passed: boolean }) => !c.passed)).toEqual([]);
+
+    // The execution side fills the licence, then the strategy sells: (505 − 500) × 2 − 1 − 1 = 8 > 0, a profit.
+    const t0 = Date.now();
+    await db.doc(paths.ledgerTrade(desk, "fill-in")).set({ strategy_id: "a", symbol: "SPY", side: "BUY", quantity: 2, price: 500, fee: 1, executed_at: Timestamp.fromMillis(t0), nonce });
+    await db.doc(paths.ledgerTrade(desk, "fill-out")).set({ strategy_id: "a", symbol: "SPY", side: "SELL", quantity: 2, price: 505, fee: 1, executed_at: Timestamp.fromMillis(t0 + 60_000) });
+    const job = await weightsJob(db, { tenant_id: desk, run_id: "learn", cursor: undefined, now: new Date(), budget_ms: 60_000 });
+    expect(job.detail).toMatchObject({ arbitration_learning: { learned: [{ nonce, pnl: 8, profitable: true }], waiting: 0, expired: [], version: 1 } });
+    const state = (await db.doc(paths.arbitrationState(desk)).get()).data()!;
+    expect(state.version).toBe(1);
+    expect(state.factors.capital_efficiency).toEqual({ alpha: 2, beta: 1 });
+    expect(state.factors.signal_strength).toEqual({ alpha: 1, beta: 1 });
+    expect((await db.doc(paths.arbitration(desk, nonce)).get()).data()).toMatchObject({ status: "learned", pnl: 8, profitable: true });
+    // Run again: nothing is learned twice.
+    const again = await weightsJob(db, { tenant_id: desk, run_id: "learn-2", cursor: undefined, now: new Date(), budget_ms: 60_000 });
+    expect(again.detail).toMatchObject({ arbitration_learning: { learned: [], version: null } });
+
+    const admin = await memberOf(desk, "admin");
+    const reset = await callCallable("resetArbitrationLearning", { tenant_id: desk, reason: "new regime" }, admin.idToken);
+    expect(reset.error).toBeUndefined();
+    expect(reset.result).toMatchObject({ version: 2, factors: { capital_efficiency: { alpha: 1, beta: 1 } } });
+    expect((await db.doc(paths.arbitrationState(desk)).get()).get("reset")).toMatchObject({ by: admin.uid, reason: "new regime", before: { version: 1 } });
   }, 120_000);
 });

@@ -10,7 +10,7 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { rollupStrategyDays, type FifoTrade } from "../../src/core/fifo";
 import { paths } from "../../src/store/paths";
-import { seededRandom } from "../../src/tools/seeded-random";
+import { seededRandom } from "../../src/core/seeded-random";
 import { adminDb, uniqueTenantId, waitFor } from "../support/emulator";
 
 const db: Firestore = adminDb();

@@ -141,6 +141,8 @@ function tenantDocs(t: Tenant): DocCase[] {
     row(`${base}/market_data/latest`, "viewer", { as_of: "2026-11-24T15:00:00.000Z" }),
     row(`${base}/account/positions`, "trader", { net: { "BTC-USDT": 0.5 } }),
     row(`${base}/allocation_history/rebalance-1`, "viewer", { method: "risk_parity" }),
+    row(`${base}/arbitration/state`, "viewer", { version: 1 }),
+    row(`${base}/arbitrations/0123456789abcdef0123456789abcdef`, "viewer", { status: "awaiting_outcome" }),
     row(`${base}/execution_intents/2026-11-24_cancel_all_orders`, "trader", { kind: "cancel_all_orders" }),
     ...MEMBERS.filter((m) => m.tenant === t).map((m) => row(`${base}/members/${m.uid}`, "admin", m.data, { self: m.uid })),
     row(`${base}/rollup_state/alpha`, "nobody", { commits: 4 }),
@@ -204,6 +206,7 @@ const LISTS: Array<{ path: string; need: Need; group?: boolean }> = [
   { path: "tenants/fund-a/health_history", need: "viewer" },
   { path: "tenants/fund-a/market_data", need: "viewer" },
   { path: "tenants/fund-a/allocation_history", need: "viewer" },
+  { path: "tenants/fund-a/arbitrations", need: "viewer" },
   { path: "tenants/fund-a/execution_intents", need: "trader" },
   // Reading one's own membership does not extend to listing everyone's.
   { path: "tenants/fund-a/members", need: "admin" },

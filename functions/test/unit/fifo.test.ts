@@ -4,7 +4,7 @@
  * does not use lots at all.
  */
 import { dailyReturns, rollupStrategyDays, tradingDayOf, type FifoTrade } from "../../src/core/fifo";
-import { seededRandom } from "../../src/tools/seeded-random";
+import { seededRandom } from "../../src/core/seeded-random";
 
 let nextId = 0;
 function trade(
