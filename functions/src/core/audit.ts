@@ -211,7 +211,7 @@ function expectedAllocation(s: EnrichedSignal, config: MaestroConfig, portfolioW
     case "REDUCED":
     case "ACTIVE":
       if (s.original_action !== undefined) {
-        const by = isHeldForBuyingPower(s) ? "held for buying power" : isHeldByGuardian(s) ? "held by the risk guardian" : "overridden";
+        const by = isHeldForBuyingPower(s) ? "held for buying power" : isHeldByGuardian(s) ? "held by a risk step" : "overridden";
         return { value: 0, why: `${by} from ${s.original_action} to ${s.action}` };
       }
       if (portfolioWeight !== undefined) {
@@ -299,9 +299,9 @@ function isSizedByPortfolioRisk(s: EnrichedSignal): boolean {
   return (s.interventions ?? []).some((x) => x.code === "PORTFOLIO_RISK_SIZED");
 }
 
-/** Held by the risk guardian or the trading session's gate (its interventions say so). */
+/** Held by the risk guardian, the trading session's gate or the arbitration (its interventions say so). */
 function isHeldByGuardian(s: EnrichedSignal): boolean {
-  return s.action === "HOLD" && (s.interventions ?? []).some((x) => (x.step === "risk_guardian" || x.step === "trading_session") && HOLD_CODES.has(x.code));
+  return s.action === "HOLD" && (s.interventions ?? []).some((x) => (x.step === "risk_guardian" || x.step === "trading_session" || x.step === "arbitration") && HOLD_CODES.has(x.code));
 }
 
 /** The double-spend guard: the BUYs let through never exceed the buying power of the cycle. */
