@@ -299,9 +299,9 @@ function isSizedByPortfolioRisk(s: EnrichedSignal): boolean {
   return (s.interventions ?? []).some((x) => x.code === "PORTFOLIO_RISK_SIZED");
 }
 
-/** Held by the risk guardian, the trading session's gate or the arbitration (its interventions say so). */
+/** Held by the risk guardian, the trading session's gate, the arbitration or the portfolio risk step (its interventions say so). */
 function isHeldByGuardian(s: EnrichedSignal): boolean {
-  return s.action === "HOLD" && (s.interventions ?? []).some((x) => (x.step === "risk_guardian" || x.step === "trading_session" || x.step === "arbitration") && HOLD_CODES.has(x.code));
+  return s.action === "HOLD" && (s.interventions ?? []).some((x) => (x.step === "risk_guardian" || x.step === "trading_session" || x.step === "arbitration" || x.step === "portfolio_risk") && HOLD_CODES.has(x.code));
 }
 
 /** The double-spend guard: the BUYs let through never exceed the buying power of the cycle. */

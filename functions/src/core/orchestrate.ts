@@ -58,6 +58,8 @@ export interface CycleInput {
   positions?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** The correlated pairs of strategies the weights kept (the portfolio_risk step). */
   correlatedPairs?: readonly { a: string; b: string; rho: number }[];
+  /** The latest price per symbol for the open positions' heat (the portfolio_risk step), and where it came from. */
+  marks?: { prices: Readonly<Record<string, number>>; source: string };
   /** The arbitration bandit's learned state (absent: fresh priors); its draws are seeded from the session id. */
   bandit?: BanditState;
   /** The account's equity for the risk guardian (null: no usable reading, and why). */
@@ -200,6 +202,7 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
     positions: input.positions ?? {},
     correlations: new Map((input.correlatedPairs ?? []).map((p) => [pairKey(p.a, p.b), p.rho])),
     arbitration: { state: input.bandit ?? freshBandit(), seed: seedOf(session_id) },
+    ...(input.marks ? { marks: { prices: new Map(Object.entries(input.marks.prices)), source: input.marks.source } } : {}),
     ...(input.session && assessment
       ? {
           session: {

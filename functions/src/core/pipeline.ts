@@ -41,6 +41,8 @@ export interface StepContext {
   positions: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Correlation of two strategies' returns by pairKey(a, b), for the pairs the weights kept (|ρ| ≥ 0.5; core/portfolio-risk.ts). */
   correlations?: ReadonlyMap<string, number>;
+  /** The latest price of each symbol (market data, else the latest daily marks), for the open positions' heat; and where it came from. */
+  marks?: { prices: ReadonlyMap<string, number>; source: string };
   /** The arbitration bandit's learned state and this cycle's seed (core/arbitration.ts). */
   arbitration?: { state: BanditState; seed: number };
   /** The trading session as the cycle found it (absent: no session limits, as in a pure test of one step). */

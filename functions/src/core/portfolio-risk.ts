@@ -18,14 +18,15 @@
  *  - concentration: `concentration_multiplier` (0.7) on every entry of a direction when the
  *    cycle has `concentration_count` (3) or more entries in that direction (seed 003's beta
  *    neutralisation: proportional, never by liquidation, as LEAN's sector exposure model);
- *  - heat: the cycle's entries together may risk `max_portfolio_heat_pct` (5 %) of equity,
- *    each at its stop distance; above it every entry is scaled by the same factor.
+ *  - heat: the open positions (each valued at its latest mark, at the default stop
+ *    distance) and the cycle's entries (each at its stop distance) together may risk
+ *    `max_portfolio_heat_pct` (5 %) of equity; the entries share what room is left, scaled
+ *    by one factor as the limit nears, and are held (PORTFOLIO_HEAT_LIMIT) when none is
+ *    left. An open position without a mark has an unknown risk: entries are held
+ *    (PORTFOLIO_HEAT_UNMEASURED) until one is written (fail closed).
  * The sized allocation never exceeds 1 (a strategy never trades above its capital base).
  * An entry whose allocation changed carries PORTFOLIO_RISK_SIZED with the factors in its
  * reason; every entry the step saw carries the breakdown (`portfolio_sizing`).
- *
- * Heat counts this cycle's entries only: the open positions' risk needs their marks, which
- * the cycle does not read yet.
  */
 import type { EnrichedSignal, MaestroConfig } from "../schemas";
 import type { StrategyPerformanceInput } from "./allocation";
@@ -145,21 +146,48 @@ export const portfolioRiskStep: CycleStep = {
       return { s, allocation, sizing: { base: s.allocation, volatility: vol.factor, correlation, regime: 1, concentration, heat: 1, final: allocation, notes } as Sizing };
     });
 
-    // Heat: what the cycle's entries risk together, each at its stop distance.
+    // Heat: what the open positions risk (each at the default stop distance, valued at its
+    // latest mark) and what the cycle's entries would add (each at its own stop distance).
+    const defaultStop = ctx.config.risk.default_stop_distance_pct / 100;
+    const unmarked = new Set<string>();
+    let openRisk = 0;
+    for (const byTicker of Object.values(ctx.positions)) {
+      for (const [symbol, quantity] of Object.entries(byTicker)) {
+        if (quantity === 0) continue;
+        const price = ctx.marks?.prices.get(symbol);
+        if (price === undefined || !(price > 0)) unmarked.add(symbol);
+        else openRisk += Math.abs(quantity) * price * defaultStop;
+      }
+    }
+    const changed = new Map<string, DraftSignal>();
+    const hold = (s: DraftSignal, code: "PORTFOLIO_HEAT_LIMIT" | "PORTFOLIO_HEAT_UNMEASURED", reason: string) =>
+      intervene(s, "portfolio_risk", code, reason, { action: "HOLD", allocation: 0 }, { original_action: s.original_action ?? s.action, executable: false });
+    if (unmarked.size > 0) {
+      // Fail closed: a position whose price is unknown has an unknown risk.
+      const reason = `Held: open position(s) in ${[...unmarked].sort().join(", ")} have no mark (${ctx.marks?.source ?? "no marks read"}), so the portfolio's heat cannot be measured; entries wait for one.`;
+      for (const x of sized) changed.set(x.s.signal_id, hold(x.s, "PORTFOLIO_HEAT_UNMEASURED", reason));
+      return { signals: signals.map((s) => changed.get(s.signal_id) ?? s) };
+    }
     const equity = ctx.equity.value;
     const riskOf = (x: (typeof sized)[number]) =>
       x.allocation * (ctx.capitalBase.get(x.s.strategy_id) ?? 0) * ((x.s.stop_distance_pct ?? ctx.config.risk.default_stop_distance_pct) / 100);
     const total = sized.reduce((sum, x) => sum + riskOf(x), 0);
     const limit = equity !== null && equity > 0 ? (equity * pr.max_portfolio_heat_pct) / 100 : null;
-    const heat = limit !== null && total > limit && total > 0 ? limit / total : 1;
+    const room = limit === null ? null : Math.max(0, limit - openRisk);
+    const heat = room !== null && total > room && total > 0 ? room / total : 1;
+    const money = (x: number) => `$${x.toFixed(2)}`;
     const heatNote =
       limit === null
         ? "heat 1 (no equity reading to measure it against)"
         : heat < 1
-          ? `heat ${fmt(heat)} (the cycle's entries risk $${total.toFixed(2)}, above max_portfolio_heat_pct ${pr.max_portfolio_heat_pct} % of equity, $${limit.toFixed(2)})`
-          : `heat 1 (the cycle's entries risk $${total.toFixed(2)} of $${limit.toFixed(2)} allowed)`;
+          ? `heat ${fmt(heat)} (open positions risk ${money(openRisk)} and the cycle's entries ${money(total)}, above max_portfolio_heat_pct ${pr.max_portfolio_heat_pct} % of equity, ${money(limit)})`
+          : `heat 1 (open positions risk ${money(openRisk)} and the cycle's entries ${money(total)} of ${money(limit)} allowed)`;
+    if (heat === 0) {
+      const reason = `Held: open positions already risk ${money(openRisk)}, at or past max_portfolio_heat_pct ${pr.max_portfolio_heat_pct} % of equity (${money(limit!)}); no new entry fits.`;
+      for (const x of sized) changed.set(x.s.signal_id, hold(x.s, "PORTFOLIO_HEAT_LIMIT", reason));
+      return { signals: signals.map((s) => changed.get(s.signal_id) ?? s) };
+    }
 
-    const changed = new Map<string, DraftSignal>();
     for (const x of sized) {
       const final = x.allocation * heat;
       const sizing: Sizing = { ...x.sizing, heat, final, notes: [...x.sizing.notes, heatNote] };

@@ -828,6 +828,10 @@ export const INTERVENTION_CODE_RULES = {
   STRATEGY_DISABLED: { step: "weights", effect: "weight" },
   /** Issue 12: an entry sized by the portfolio_risk step's breakdown (up or down; its reason carries the factors). */
   PORTFOLIO_RISK_SIZED: { step: "portfolio_risk", effect: "size" },
+  /** Issue 12: the open positions already risk the whole max_portfolio_heat_pct: no new entry fits. */
+  PORTFOLIO_HEAT_LIMIT: { step: "portfolio_risk", effect: "hold" },
+  /** Issue 12: an open position has no mark, so the portfolio's heat cannot be measured: entries wait (fail closed). */
+  PORTFOLIO_HEAT_UNMEASURED: { step: "portfolio_risk", effect: "hold" },
   /** Issue 12: held as the weaker of two signals too similar to both trade (same ticker and direction, correlated strategies). */
   REDUNDANT_SIGNAL: { step: "arbitration", effect: "hold" },
   /** Issue 12: held because another strategy's signal on the same ticker won the arbitration. */

@@ -31,7 +31,7 @@ import { lockActive } from "../core/session-guardian";
 import { nextSummary } from "../core/session-report";
 import { TradingSessionMalformed, pausedReason, sessionForCycle } from "../store/trading-sessions";
 import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
-import { assessBuyingPower, equityInput, guardInput, readAccount, readPositions, writeReservations } from "../store/account";
+import { assessBuyingPower, equityInput, guardInput, readAccount, readLatestMarks, readPositions, writeReservations } from "../store/account";
 import { readBandit } from "../store/arbitration";
 import { notExecutableReason } from "../core/nonce-license";
 import { paperFillsOf } from "../core/paper";
@@ -143,7 +143,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   });
   if (!orchestrates(session.session.state)) throw new SessionNotTrading(session.session.day, session.session.state);
 
-  const [stored, strategyRead, queue, account, positionsRead, bandit] = await Promise.all([
+  const [stored, strategyRead, queue, account, positionsRead, bandit, marks] = await Promise.all([
     readStoredWeights(db, tenantId, io),
     readStrategies(db, tenantId, io),
     readSignalQueue(db, tenantId, io),
@@ -151,6 +151,8 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     readPositions(db, tenantId, io),
     // The arbitration's learned factor weights, only where the step runs.
     config.cycle_steps.includes("arbitration") ? readBandit(db, tenantId, io) : Promise.resolve(undefined),
+    // The open positions' marks for the portfolio's heat, only where that step runs.
+    config.cycle_steps.includes("portfolio_risk") ? readLatestMarks(db, tenantId, io) : Promise.resolve(undefined),
   ]);
   const positions = positionsRead.positions;
   const take = takeSignals(queue.signals);
@@ -195,6 +197,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     positions,
     correlatedPairs: weights.correlated_pairs ?? [],
     ...(bandit ? { bandit } : {}),
+    ...(marks ? { marks } : {}),
     equity,
     session: {
       state: session.session.state,

@@ -8,7 +8,7 @@
  * (the loser's batch fails and it runs again on what is left). redeemNonce marks an
  * entry redeemed in its transaction; the first snapshot taken after that releases it.
  */
-import type { DocumentSnapshot, Firestore, Transaction, WriteBatch } from "firebase-admin/firestore";
+import { FieldPath, type DocumentSnapshot, type Firestore, type Transaction, type WriteBatch } from "firebase-admin/firestore";
 import { buyingPowerVerdict, nextReservations, settleReservations, type BuyingPowerVerdict, type ReservationState, type SnapshotRead } from "../core/reservations";
 import { AccountSnapshotSchema, BuyingPowerReservationSchema, type MaestroConfig } from "../schemas";
 import { IoCount, parseDoc, plainData } from "./firestore";
@@ -142,4 +142,35 @@ export function equityInput(docs: AccountDocs, read: BuyingPowerRead): { value: 
   if ("held" in read.verdict) return { value: null, source: read.verdict.source, as_of: null };
   if (snap.kind !== "valid") return { value: null, source: read.verdict.source, as_of: null };
   return { value: snap.snapshot.equity, source: `account snapshot as of ${snap.snapshot.as_of.toISOString()}`, as_of: snap.snapshot.as_of.toISOString() };
+}
+
+/**
+ * The latest price of each symbol, for the portfolio's heat (issue 12): the newest daily
+ * marks document, overlaid with the market data side's heartbeat `market_data/latest`
+ * {prices} where it has a symbol (it is the fresher). Two reads; a malformed price is left
+ * out (its position then counts as unmarked: fail closed).
+ */
+export async function readLatestMarks(db: Firestore, tenantId: string, io: IoCount): Promise<{ prices: Record<string, number>; source: string }> {
+  const [daily, market] = await Promise.all([
+    db.collection(paths.dailyMarks(tenantId)).orderBy(FieldPath.documentId(), "desc").limit(1).get(),
+    db.doc(paths.marketData(tenantId)).get(),
+  ]);
+  io.read(daily);
+  io.read(market);
+  const prices: Record<string, number> = {};
+  const take = (stored: unknown) => {
+    if (!stored || typeof stored !== "object") return 0;
+    let n = 0;
+    for (const [symbol, price] of Object.entries(stored as Record<string, unknown>)) {
+      if (typeof price === "number" && Number.isFinite(price) && price > 0) {
+        prices[symbol] = price;
+        n += 1;
+      }
+    }
+    return n;
+  };
+  const sources: string[] = [];
+  if (!daily.empty && take(daily.docs[0].get("prices")) > 0) sources.push(`daily marks of ${daily.docs[0].id}`);
+  if (market.exists && take(market.get("prices")) > 0) sources.push(`market data as of ${String(market.get("as_of"))}`);
+  return { prices, source: sources.length ? sources.join(", overlaid by ") : "no daily marks or market data" };
 }

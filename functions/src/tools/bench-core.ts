@@ -225,6 +225,7 @@ function buildOrchestrationFixture(strategyCount: number, batches: number, seed:
       buyingPower: { available: 15_000 * strategyCount, source: "bench snapshot" },
       positions,
       // Every step: one strategy in five correlated (ρ 0.8) with the next, for the redundancy filter and the correlation factor.
+      ...(everyStep ? { marks: { prices: Object.fromEntries(tickers.map((t, k) => [t, 50 + 25 * k])), source: "bench marks" } } : {}),
       ...(everyStep ? { correlatedPairs: inputs.filter((_, i) => i % 5 === 0 && i + 1 < inputs.length).map((x, k) => ({ a: x.strategy_id, b: inputs[k * 5 + 1].strategy_id, rho: 0.8 })) } : {}),
       session: {
         state: "ACTIVE_TRADING",

@@ -23,7 +23,8 @@ function input(over: Partial<CycleInput>): CycleInput {
     strategies: { a: strategy("A"), b: strategy("B"), c: strategy("C"), d: strategy("D") },
     // Realized volatility: a 30 % (→ × 0.5), b 10 % (→ × 1.5), c 5 % (15/5 = 3, bounded to 2), d 15 % (× 1).
     weights: { a: weight("a", 0.3), b: weight("b", 0.1), c: weight("c", 0.05), d: weight("d", 0.15) },
-    signals: [], issueNonce: () => (++n).toString(16).padStart(32, "0"), equity: { value: 1_000_000, source: "test snapshot" }, ...over,
+    signals: [], issueNonce: () => (++n).toString(16).padStart(32, "0"), equity: { value: 1_000_000, source: "test snapshot" },
+    marks: { prices: { SPY: 100, QQQ: 100, IWM: 100, XLE: 50 }, source: "test marks" }, ...over,
   };
 }
 const byId = (r: ReturnType<typeof orchestrateCycle>) => Object.fromEntries(r.signals.map((s) => [s.signal_id, s]));
@@ -79,8 +80,32 @@ describe("portfolio_risk", () => {
     expect(r["2"].allocation).toBeCloseTo(0.625, 12);
     expect(r["1"].portfolio_sizing!.heat).toBeCloseTo(0.625, 12);
     expect(r["1"].portfolio_sizing!.notes[r["1"].portfolio_sizing!.notes.length - 1]).toBe(
-      "heat 0.625 (the cycle's entries risk $8000.00, above max_portfolio_heat_pct 5 % of equity, $5000.00)",
+      "heat 0.625 (open positions risk $0.00 and the cycle's entries $8000.00, above max_portfolio_heat_pct 5 % of equity, $5000.00)",
     );
+  });
+
+  it("heat counts the open positions at their marks: they leave the entries less room, or none", () => {
+    // d holds 1,000 SPY at 100 → $100,000 × 2 % default stop = $2,000 of risk; equity 100,000 → $5,000 limit → $3,000 room.
+    // One entry of 1.0 × 100,000 at a 4 % stop risks $4,000 → × 0.75.
+    const partial = byId(orchestrateCycle(input({ equity: { value: 100_000, source: "test" }, positions: { d: { SPY: 1_000 } }, signals: [{ id: "1", data: raw("d", "BUY", "QQQ", 1, { stop_distance_pct: 4 }) }] })));
+    expect(partial["1"].allocation).toBeCloseTo(0.75, 12);
+    // 2,500 SPY → $5,000 of risk: no room left, the entry is held; the exit passes.
+    const full = byId(orchestrateCycle(input({
+      equity: { value: 100_000, source: "test" },
+      positions: { d: { SPY: 2_500 } },
+      signals: [{ id: "1", data: raw("d", "BUY", "QQQ", 0.5) }, { id: "2", data: raw("d", "SELL", "SPY", 0.5) }],
+    })));
+    expect(full["1"]).toMatchObject({ action: "HOLD", original_action: "BUY", executable: false });
+    expect(full["1"].interventions.map((i) => i.code)).toEqual(["PORTFOLIO_HEAT_LIMIT"]);
+    expect(full["1"].interventions[0].reason).toBe("Held: open positions already risk $5000.00, at or past max_portfolio_heat_pct 5 % of equity ($5000.00); no new entry fits.");
+    expect(full["2"]).toMatchObject({ action: "SELL", exposure: "exit", executable: true, interventions: [] });
+  });
+
+  it("an open position without a mark: its risk is unknown, so entries are held (fail closed); exits pass", () => {
+    const r = byId(orchestrateCycle(input({ positions: { d: { TSLA: 10 } }, signals: [{ id: "1", data: raw("a", "BUY", "SPY", 0.2) }, { id: "2", data: raw("d", "SELL", "TSLA", 0.2) }] })));
+    expect(r["1"].interventions.map((i) => i.code)).toEqual(["PORTFOLIO_HEAT_UNMEASURED"]);
+    expect(r["1"].interventions[0].reason).toBe("Held: open position(s) in TSLA have no mark (test marks), so the portfolio's heat cannot be measured; entries wait for one.");
+    expect(r["2"]).toMatchObject({ action: "SELL", executable: true, interventions: [] });
   });
 
   it("never sizes an entry above 1 or above twice its base, never touches an exit (property)", () => {
