@@ -4,6 +4,7 @@
  * against the Beta and Gamma distributions' known moments; FNV-1a against its published
  * test vectors.
  */
+import fc from "fast-check";
 import { betaDraw, factorVotes, freshBandit, gammaDraw, sampleFactorWeights, seedOf, updateBandit, BASE_FACTOR_WEIGHTS, type BanditState } from "../../src/core/arbitration";
 import { seededRandom } from "../../src/core/seeded-random";
 import { orchestrateCycle, type CycleInput } from "../../src/core/orchestrate";
@@ -75,6 +76,36 @@ describe("the arbitration step", () => {
     expect(sampleFactorWeights(freshBandit(), seedOf("maestro_1_a"))).toEqual(a);
     expect(sampleFactorWeights(freshBandit(), seedOf("maestro_1_b"))).not.toEqual(a);
     expect(Object.values(a.weights).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 12);
+  });
+});
+
+describe("no portfolio step blocks an exit (property)", () => {
+  it("with arbitration and portfolio risk in the cycle, every exit passes untouched, and at most one entry per ticker trades", () => {
+    const every = MaestroConfigSchema.parse({ cycle_steps: ["weights", "systemic_override", "arbitration", "risk_guardian", "portfolio_risk", "buying_power"] });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ s: fc.constantFrom("a", "b", "c"), action: fc.constantFrom("BUY", "SELL"), ticker: fc.constantFrom("SPY", "QQQ", "XLE"), confidence: fc.double({ min: 0, max: 1, noNaN: true }) }), { minLength: 1, maxLength: 9 }),
+        fc.double({ min: -1, max: 1, noNaN: true }),
+        (rows, rho) => {
+          const positions = { a: { SPY: 3 }, b: { XLE: -2 }, c: { QQQ: 1 } };
+          const r = orchestrateCycle(input({
+            config: every,
+            positions,
+            equity: { value: 10_000_000, source: "p" },
+            buyingPower: { available: 1e12, source: "p" },
+            correlatedPairs: [{ a: "a", b: "b", rho }],
+            marks: { prices: { SPY: 100, QQQ: 100, XLE: 50 }, source: "p" },
+            signals: rows.map((x, i) => ({ id: String(i + 1).padStart(2, "0"), data: raw(x.s, x.action, x.ticker, x.confidence) })),
+          }));
+          for (const s of r.signals) if (s.exposure === "exit") expect(s).toMatchObject({ action: rows[Number(s.signal_id) - 1].action, executable: true, interventions: [] });
+          const tradedEntries = r.signals.filter((s) => s.exposure === "entry" && s.executable);
+          const strategiesPerTicker = new Map<string, Set<string>>();
+          for (const s of tradedEntries) strategiesPerTicker.set(s.ticker, new Set([...(strategiesPerTicker.get(s.ticker) ?? []), s.strategy_id]));
+          for (const set of strategiesPerTicker.values()) expect(set.size).toBe(1);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
