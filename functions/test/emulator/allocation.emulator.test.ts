@@ -63,6 +63,12 @@ async function cycle(): Promise<Record<string, number>> {
   return Object.fromEntries(o.signals.map((s) => [s.strategy_id, s.allocation]));
 }
 
+/** The shares and the cycle's allocations per strategy, each to 8 decimals. */
+function expectDesk(shares: Record<string, number>, expectedShares: Record<string, number>, allocations: Record<string, number>, expectedAllocations: Record<string, number>): void {
+  for (const [id, v] of Object.entries(expectedShares)) expect([id, shares[id]]).toEqual([id, expect.closeTo(v, 8)]);
+  for (const [id, v] of Object.entries(expectedAllocations)) expect([id, allocations[id]]).toEqual([id, expect.closeTo(v, 8)]);
+}
+
 async function switchTo(allocation: Record<string, unknown>): Promise<void> {
   const changed = await callCallable("updateMaestroConfig", { tenant_id: tenantId, changes: { allocation }, reason: `try ${allocation.method}` }, admin.idToken);
   expect(changed.error).toBeUndefined();
@@ -96,13 +102,8 @@ test("risk_parity: inverse volatility for uncorrelated strategies, 0.4 / 0.2 / 0
   const allocations = await cycle();
   const w = await weights();
   expect(w.portfolio!.fallback).toBeNull();
-  expect(w.portfolio!.shares.a).toBeCloseTo(0.4, 8);
-  expect(w.portfolio!.shares.b).toBeCloseTo(0.2, 8);
-  expect(w.portfolio!.shares.c).toBeCloseTo(0.4, 8);
   // Capital per unit of base: a 0.4/10k, b 0.2/10k, c 0.4/20k → relative 1, 1/2, 1/2.
-  expect(allocations.a).toBeCloseTo(0.2, 8);
-  expect(allocations.b).toBeCloseTo(0.1, 8);
-  expect(allocations.c).toBeCloseTo(0.1, 8);
+  expectDesk(w.portfolio!.shares, { a: 0.4, b: 0.2, c: 0.4 }, allocations, { a: 0.2, b: 0.1, c: 0.1 });
   expect(w.strategies.find((s) => s.strategy_id === "b")!.reasoning).toMatch(/Portfolio \(risk_parity\): .*Share 20% of the desk → signal weight 0\.5000/);
 }, 90_000);
 
@@ -144,6 +145,14 @@ test("back to sharpe_tiers the rebalance refuses: there are no shares", async ()
   const refused = await callCallable("rebalanceAllocations", { tenant_id: tenantId, reason: "try" }, admin.idToken);
   expect(refused.error).toMatchObject({ status: "FAILED_PRECONDITION", message: expect.stringMatching(/^allocation\.method is sharpe_tiers/) });
 }, 60_000);
+
+test("performance_based by Sharpe: b has a's mean excess return at twice its volatility, so half its Sharpe: 0.4 / 0.2 / 0.4", async () => {
+  await switchTo({ method: "performance_based", metric: "sharpe_ratio", lookback_days: 8 });
+  const allocations = await cycle();
+  const w = await weights();
+  expect(w.portfolio).toMatchObject({ method: "performance_based", fallback: null });
+  expectDesk(w.portfolio!.shares, { a: 0.4, b: 0.2, c: 0.4 }, allocations, { a: 0.2, b: 0.1, c: 0.1 });
+}, 90_000);
 
 describe("the portfolio_risk step", () => {
   test("a correlated pair and a concentration of entries, each sized with its breakdown; the exit untouched; the pair alerted; the audit passes", async () => {
