@@ -143,7 +143,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   });
   if (!orchestrates(session.session.state)) throw new SessionNotTrading(session.session.day, session.session.state);
 
-  const [stored, strategyRead, queue, account, positionsRead, bandit, marks] = await Promise.all([
+  const [stored, strategyRead, queue, account, positionsRead, bandit] = await Promise.all([
     readStoredWeights(db, tenantId, io),
     readStrategies(db, tenantId, io),
     readSignalQueue(db, tenantId, io),
@@ -151,10 +151,13 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     readPositions(db, tenantId, io),
     // The arbitration's learned factor weights, only where the step runs.
     config.cycle_steps.includes("arbitration") ? readBandit(db, tenantId, io) : Promise.resolve(undefined),
-    // The open positions' marks for the portfolio's heat, only where that step runs.
-    config.cycle_steps.includes("portfolio_risk") ? readLatestMarks(db, tenantId, io) : Promise.resolve(undefined),
+
   ]);
   const positions = positionsRead.positions;
+  // The held symbols' latest prices for the portfolio's heat, only where that step runs.
+  const marks = config.cycle_steps.includes("portfolio_risk")
+    ? await readLatestMarks(db, tenantId, new Set(Object.values(positions).flatMap((p) => Object.entries(p).filter(([, q]) => q !== 0).map(([symbol]) => symbol))), now, io)
+    : undefined;
   const take = takeSignals(queue.signals);
   const morePending = take.left > 0 || queue.more;
   const signalDocs = take.taken;

@@ -144,25 +144,23 @@ export function equityInput(docs: AccountDocs, read: BuyingPowerRead): { value: 
   return { value: snap.snapshot.equity, source: `account snapshot as of ${snap.snapshot.as_of.toISOString()}`, as_of: snap.snapshot.as_of.toISOString() };
 }
 
+/** How far back the heat looks for a daily mark of a held symbol the market data does not price. */
+export const MARKS_LOOKBACK_DAYS = 10;
+
 /**
- * The latest price of each symbol, for the portfolio's heat (issue 12): the newest daily
- * marks document, overlaid with the market data side's heartbeat `market_data/latest`
- * {prices} where it has a symbol (it is the fresher). Two reads; a malformed price is left
- * out (its position then counts as unmarked: fail closed).
+ * The latest price of each held symbol, for the portfolio's heat (issue 12): the market
+ * data side's heartbeat `market_data/latest` {prices} first (one read); for a held symbol
+ * it does not price, the newest daily marks of the last MARKS_LOOKBACK_DAYS days that
+ * have it (one query, at most that many documents). A malformed price is left out (its
+ * position then counts as unmarked: fail closed).
  */
-export async function readLatestMarks(db: Firestore, tenantId: string, io: IoCount): Promise<{ prices: Record<string, number>; source: string }> {
-  const [daily, market] = await Promise.all([
-    db.collection(paths.dailyMarks(tenantId)).orderBy(FieldPath.documentId(), "desc").limit(1).get(),
-    db.doc(paths.marketData(tenantId)).get(),
-  ]);
-  io.read(daily);
-  io.read(market);
+export async function readLatestMarks(db: Firestore, tenantId: string, held: ReadonlySet<string>, now: Date, io: IoCount): Promise<{ prices: Record<string, number>; source: string }> {
   const prices: Record<string, number> = {};
-  const take = (stored: unknown) => {
-    if (!stored || typeof stored !== "object") return 0;
+  const take = (stored: unknown, only: (symbol: string) => boolean) => {
     let n = 0;
+    if (!stored || typeof stored !== "object") return n;
     for (const [symbol, price] of Object.entries(stored as Record<string, unknown>)) {
-      if (typeof price === "number" && Number.isFinite(price) && price > 0) {
+      if (only(symbol) && typeof price === "number" && Number.isFinite(price) && price > 0) {
         prices[symbol] = price;
         n += 1;
       }
@@ -170,7 +168,20 @@ export async function readLatestMarks(db: Firestore, tenantId: string, io: IoCou
     return n;
   };
   const sources: string[] = [];
-  if (!daily.empty && take(daily.docs[0].get("prices")) > 0) sources.push(`daily marks of ${daily.docs[0].id}`);
-  if (market.exists && take(market.get("prices")) > 0) sources.push(`market data as of ${String(market.get("as_of"))}`);
-  return { prices, source: sources.length ? sources.join(", overlaid by ") : "no daily marks or market data" };
+  const market = await db.doc(paths.marketData(tenantId)).get();
+  io.read(market);
+  if (market.exists && take(market.get("prices"), () => true) > 0) sources.push(`market data as of ${String(market.get("as_of"))}`);
+  const missing = [...held].filter((symbol) => prices[symbol] === undefined);
+  if (missing.length > 0) {
+    const since = new Date(now.getTime() - MARKS_LOOKBACK_DAYS * 86_400_000).toISOString().slice(0, 10);
+    // Ascending by day (a descending scan of ids needs an index Firestore does not keep): the newest is last.
+    const daily = await db.collection(paths.dailyMarks(tenantId)).where(FieldPath.documentId(), ">=", since).orderBy(FieldPath.documentId()).limit(MARKS_LOOKBACK_DAYS + 2).get();
+    io.read(daily);
+    for (const doc of [...daily.docs].reverse()) {
+      const wanted = new Set(missing.filter((symbol) => prices[symbol] === undefined));
+      if (wanted.size === 0) break;
+      if (take(doc.get("prices"), (symbol) => wanted.has(symbol)) > 0) sources.push(`daily marks of ${doc.id}`);
+    }
+  }
+  return { prices, source: sources.length ? sources.join(", ") : `no market data or daily marks of the last ${MARKS_LOOKBACK_DAYS} days` };
 }

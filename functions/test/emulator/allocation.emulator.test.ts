@@ -181,7 +181,7 @@ describe("the portfolio_risk step", () => {
     }
     batch.set(db.doc(paths.positions(desk)), { tenant_id: desk, strategies: { a: { positions: { SPY: 10 }, as_of_day: null, closed_trades: [] } } });
     // The heat values a's SPY at its latest mark (10 × 500 × 2 % = $100 of open risk).
-    batch.set(db.doc(paths.dailyMark(desk, DAYS[DAYS.length - 1])), { prices: { SPY: 500 } });
+    batch.set(db.doc(paths.dailyMark(desk, new Date().toISOString().slice(0, 10))), { prices: { SPY: 500 } });
     for (const [id, s, action, ticker, allocation] of [["p1", "b", "BUY", "QQQ", 0.2], ["p2", "c", "BUY", "IWM", 0.2], ["p3", "d", "BUY", "DIA", 0.2], ["p4", "a", "SELL", "SPY", 0.1]] as const) {
       batch.set(db.doc(paths.signal(desk, id)), { strategy_id: s, action, ticker, allocation, confidence: 0.7, reasoning: "", status: "pending", created_at: Timestamp.now() });
     }
