@@ -28,7 +28,7 @@ import type { BrokerAdapter, BrokerPosition, BrokerStatus } from "../broker/adap
 import { assessHealth, nextHighWater, positionDifferences, type HealthVerdict, type HighWater } from "../core/health";
 import { venueDayOf } from "../core/market-hours";
 import { CYCLE_SLOT_MINUTES, clockPhase, clockWakes, transition } from "../core/trading-session";
-import { TradingSessionSchema, type MaestroConfig, type TradingSession } from "../schemas";
+import { TradingSessionSchema, type MaestroConfig, type TradingSession, type TradingSessionState } from "../schemas";
 import { loadMaestroConfig } from "../store/config";
 import { IoCount, maestroDb, plainData, storable } from "../store/firestore";
 import { readStageFailures } from "../store/health";
@@ -98,42 +98,56 @@ export function pausedForHealth(session: TradingSession): boolean {
   return pause?.actor.kind === "guardian" && pause.actor.code === HEALTH_PAUSE_CODE;
 }
 
+/** The guardian's health move of the session, if `applies` to the session as stored (a move made meanwhile wins); whether it moved. */
+async function guardianMove(
+  db: Firestore,
+  tenantId: string,
+  config: MaestroConfig,
+  session: TradingSession,
+  now: Date,
+  move: { applies: (s: TradingSession) => boolean; from: TradingSessionState; to: TradingSessionState; reason: string; alert: { code: string; message: string } },
+): Promise<boolean> {
+  const guardian = { kind: "guardian" as const, code: HEALTH_PAUSE_CODE };
+  const moved = await moveTradingSession(
+    db,
+    tenantId,
+    session.day,
+    config.market_hours,
+    (s) => {
+      if (!move.applies(s)) return { moves: [] };
+      const step = transition(move.from, move.to, guardian, now, move.reason);
+      return step.ok ? { moves: [step.transition!], alert: { at: now.toISOString(), ...move.alert } } : { refused: step.refused! };
+    },
+    { now, keys: configuredChainKeys() },
+  );
+  return moved.moved.length > 0;
+}
+
 async function pauseOrResume(db: Firestore, tenantId: string, config: MaestroConfig, session: TradingSession | null, verdict: HealthVerdict, now: Date): Promise<"paused" | "resumed" | null> {
   if (!session || !config.health.pause_on_warning) return null;
-  const guardian = { kind: "guardian" as const, code: HEALTH_PAUSE_CODE };
   const degraded = TIER_RANK[verdict.tier] >= TIER_RANK.warning;
   if (degraded && session.state === "ACTIVE_TRADING") {
     const reason = `health ${verdict.tier}: ${verdict.reasons.join("; ")}`;
-    const moved = await moveTradingSession(
-      db,
-      tenantId,
-      session.day,
-      config.market_hours,
-      (s) => {
-        if (s.state !== "ACTIVE_TRADING") return { moves: [] };
-        const move = transition(s.state, "PAUSED", guardian, now, reason);
-        return move.ok ? { moves: [move.transition!], alert: { at: now.toISOString(), code: "HEALTH_PAUSE", message: `Entries paused: ${reason}` } } : { refused: move.refused! };
-      },
-      { now, keys: configuredChainKeys() },
-    );
-    if (moved.moved.length === 0) return null;
+    const paused = await guardianMove(db, tenantId, config, session, now, {
+      applies: (s) => s.state === "ACTIVE_TRADING",
+      from: "ACTIVE_TRADING",
+      to: "PAUSED",
+      reason,
+      alert: { code: "HEALTH_PAUSE", message: `Entries paused: ${reason}` },
+    });
+    if (!paused) return null;
     logEvent.healthPaused({ tenant_id: tenantId, day: session.day, tier: verdict.tier, reasons: verdict.reasons });
     return "paused";
   }
   if (!degraded && pausedForHealth(session) && clockPhase(now, session.day, config.market_hours, config.trading_session) === "ACTIVE_TRADING") {
-    const moved = await moveTradingSession(
-      db,
-      tenantId,
-      session.day,
-      config.market_hours,
-      (s) => {
-        if (!pausedForHealth(s)) return { moves: [] };
-        const move = transition("PAUSED", "ACTIVE_TRADING", guardian, now, `health back to ${verdict.tier}: entries resume`);
-        return move.ok ? { moves: [move.transition!], alert: { at: now.toISOString(), code: "HEALTH_RESUME", message: "Entries resumed: the health check is back to ok" } } : { refused: move.refused! };
-      },
-      { now, keys: configuredChainKeys() },
-    );
-    if (moved.moved.length === 0) return null;
+    const resumed = await guardianMove(db, tenantId, config, session, now, {
+      applies: pausedForHealth,
+      from: "PAUSED",
+      to: "ACTIVE_TRADING",
+      reason: `health back to ${verdict.tier}: entries resume`,
+      alert: { code: "HEALTH_RESUME", message: "Entries resumed: the health check is back to ok" },
+    });
+    if (!resumed) return null;
     logEvent.healthResumed({ tenant_id: tenantId, day: session.day, tier: verdict.tier });
     return "resumed";
   }

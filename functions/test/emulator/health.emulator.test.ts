@@ -18,16 +18,11 @@ import { checkTenantHealth } from "../../src/stages/health";
 import { orchestrateTenant } from "../../src/stages/orchestration";
 import { paths } from "../../src/store/paths";
 import { TradingSessionSchema, type TradingSession } from "../../src/schemas";
-import { adminDb, ampleAccountSnapshot, callCallable, memberOf, openAllDay, uniqueTenantId } from "../support/emulator";
+import { adminDb, ampleAccountSnapshot, callCallable, memberOf, openAllDay, uniqueTenantId, hummingbotTestCredentials } from "../support/emulator";
 import { startFakeHummingbot, type FakeHummingbot } from "../../src/tools/loopback-hummingbot";
 
 const db: Firestore = adminDb();
-const [USERNAME, PASSWORD] = (() => {
-  const secret = process.env.HUMMINGBOT_API_CREDENTIALS ?? "";
-  const colon = secret.indexOf(":");
-  if (colon <= 0) throw new Error("HUMMINGBOT_API_CREDENTIALS is not in functions/.secret.local: run under scripts/emulators.sh");
-  return [secret.slice(0, colon), secret.slice(colon + 1)];
-})();
+const { username: USERNAME, password: PASSWORD } = hummingbotTestCredentials();
 const ACCOUNT = "desk_main";
 const PERP = "binance_perpetual";
 

@@ -102,3 +102,14 @@ export function pauseBackgroundTriggersDuringFile(): void {
   beforeAll(() => set(false));
   afterAll(() => set(true));
 }
+
+/**
+ * The broker credentials the Functions emulator presents (HUMMINGBOT_API_CREDENTIALS, from
+ * functions/.secret.local through chain-key-env.js), for a loopback Hummingbot server to accept.
+ */
+export function hummingbotTestCredentials(): { username: string; password: string } {
+  const secret = process.env.HUMMINGBOT_API_CREDENTIALS ?? "";
+  const colon = secret.indexOf(":");
+  if (colon <= 0) throw new Error("HUMMINGBOT_API_CREDENTIALS is not in functions/.secret.local: run under scripts/emulators.sh");
+  return { username: secret.slice(0, colon), password: secret.slice(colon + 1) };
+}
