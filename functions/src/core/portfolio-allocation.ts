@@ -115,6 +115,7 @@ export function computeAllocation(
 
   const ids = inputs.map((i) => i.strategy_id);
   const eligible = ids.filter((id) => eligibleMode(tiers[id].mode)).sort();
+  const isEligible = new Set(eligible);
   const configKey = canonicalJson(allocation);
   const reasonToRebalance =
     force !== null
@@ -143,7 +144,7 @@ export function computeAllocation(
         daily_returns: returns,
         metrics: { sharpe_ratio: m.sharpe_ratio, total_return: m.total_return, win_rate: m.win_rate },
         allocation_weight: i.strategy.allocation_weight ?? null,
-        eligible: eligible.includes(i.strategy_id),
+        eligible: isEligible.has(i.strategy_id),
       };
     });
     const result = allocatePortfolio(candidates, allocation);
@@ -164,12 +165,13 @@ export function computeAllocation(
   }
 
   // Capital per unit of capital base, relative to the best-served strategy.
-  const perBase = (id: string) => (portfolio.shares[id] ?? 0) / inputs.find((i) => i.strategy_id === id)!.strategy.capital_base;
+  const base = new Map(inputs.map((i) => [i.strategy_id, i.strategy.capital_base]));
+  const perBase = (id: string) => (portfolio.shares[id] ?? 0) / base.get(id)!;
   const top = Math.max(0, ...eligible.map(perBase));
   const strategies: Record<string, StrategyWeight> = {};
   for (const id of ids) {
     const tier = tiers[id];
-    const share = eligible.includes(id) ? (portfolio.shares[id] ?? 0) : 0;
+    const share = isEligible.has(id) ? (portfolio.shares[id] ?? 0) : 0;
     if (!eligibleMode(tier.mode)) {
       strategies[id] = { ...tier, portfolio_weight: 0 };
       continue;

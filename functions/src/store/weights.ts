@@ -147,8 +147,11 @@ export async function recalculateWeights(
     mergeFields: ["tenant_id", "strategies", "portfolio", "correlated_pairs", "computed_at", "computed_from_version", "config_used", "strategies_fingerprint"],
   });
   io.write();
-  // A pair above portfolio_risk.max_strategy_correlation is one bet twice: an alert, once per pair and day.
-  const tooClose = (pairs ?? []).filter((p) => p.rho > config.portfolio_risk.max_strategy_correlation);
+  // A pair above portfolio_risk.max_strategy_correlation is one bet twice: an alert when it
+  // crosses the limit (not on every calculation it stays above; the id keeps one per pair and day).
+  const limit = config.portfolio_risk.max_strategy_correlation;
+  const wasAbove = new Set((input.previous?.correlated_pairs ?? []).filter((p) => p.rho > limit).map((p) => `${p.a}|${p.b}`));
+  const tooClose = (pairs ?? []).filter((p) => p.rho > limit && !wasAbove.has(`${p.a}|${p.b}`));
   for (const p of tooClose.slice(0, 10)) {
     await raiseAlertSafely(db, tenantId, {
       id: `strategy_correlation_${p.a}_${p.b}_${weights.computed_at.slice(0, 10)}`,
