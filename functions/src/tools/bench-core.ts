@@ -9,6 +9,9 @@
 import * as os from "node:os";
 import { computeStrategyWeights, type StrategyPerformanceInput } from "../core/allocation";
 import { computeAllocation } from "../core/portfolio-allocation";
+import { routeMessage, type Intent } from "../core/intent-router";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { rollupStrategyDays, type FifoTrade } from "../core/fifo";
 import { issueNonce } from "../core/identity";
 import { orchestrateCycle, type CycleInput } from "../core/orchestrate";
@@ -62,6 +65,18 @@ export interface RiskParityBench extends TimingSummary {
 /** The issue-12 budgets for the risk parity weights (printed, not asserted). */
 export const RISK_PARITY_TARGETS_MS: Record<number, number> = { 20: 5, 200: 200 };
 
+export interface RouterBench {
+  utterances: number;
+  median_ms: number;
+  p99_ms: number;
+  /** Share of the labelled set (test/fixtures/router-labelled.json) routed to its label. */
+  accuracy: number;
+  labelled: number;
+}
+
+/** Seed 002's budget for routing one message (printed, not asserted). */
+export const ROUTER_P99_TARGET_MS = 50;
+
 export interface CoreBenchResult {
   machine: { cpu_model: string; cpu_count: number; node_version: string; platform: string };
   /** Median the 20 × 20 cycle is compared with (a project latency budget, printed, not asserted). */
@@ -74,6 +89,7 @@ export interface CoreBenchResult {
   fifo: FifoBench;
   weights: WeightsBench;
   risk_parity: RiskParityBench[];
+  router: RouterBench;
 }
 
 export const ORCHESTRATION_TARGET_MS = 1;
@@ -440,6 +456,25 @@ function benchRiskParity(strategyCount: number, days: number, warmup: number, ru
   return { ...summarise(samples), strategies: strategyCount, days, iterations: portfolio?.iterations ?? null, fallback: portfolio?.fallback?.to ?? null };
 }
 
+/**
+ * Ask-Maestro's router on 1,000 messages: the labelled set (test/fixtures, read from the
+ * repository) cycled, each timed alone; and its accuracy on the labelled set.
+ */
+function benchRouter(): RouterBench {
+  const labelled = JSON.parse(readFileSync(join(__dirname, "..", "..", "test", "fixtures", "router-labelled.json"), "utf8")) as [string, Intent][];
+  const names = ["Gamma Scalper", "Momentum Alpha", "Mean Reversion", "Pairs Arbitrage"];
+  const samples: number[] = [];
+  for (let i = 0; i < 1_000; i++) {
+    const [text] = labelled[i % labelled.length];
+    const t0 = process.hrtime.bigint();
+    routeMessage(text, names, "2026-11-30");
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  const hits = labelled.filter(([text, label]) => routeMessage(text, names, "2026-11-30").intent === label).length;
+  return { utterances: samples.length, median_ms: median(sorted), p99_ms: percentile(sorted, 0.99), accuracy: hits / labelled.length, labelled: labelled.length };
+}
+
 export function runCoreBenchmarks(): CoreBenchResult {
   const cpus = os.cpus();
   return {
@@ -457,6 +492,7 @@ export function runCoreBenchmarks(): CoreBenchResult {
     fifo: benchFifo(Number(process.env.MAESTRO_BENCH_FIFO_TRADES ?? 1_000_000), 50, 250, 3),
     weights: benchWeights(1_000, 30, 5, 20),
     risk_parity: [benchRiskParity(20, 60, 20, 200), benchRiskParity(200, 250, 3, 20)],
+    router: benchRouter(),
   };
 }
 
@@ -556,6 +592,10 @@ export function formatCoreBenchmarks(r: CoreBenchResult): string {
         },
       ];
     }),
+    BLANK,
+    { label: "Ask-Maestro routing median", value: ms(r.router.median_ms), note: `(${r.router.utterances} messages)` },
+    { label: "Ask-Maestro routing p99", value: ms(r.router.p99_ms), note: `target ≤ ${ms(ROUTER_P99_TARGET_MS)}: ${r.router.p99_ms <= ROUTER_P99_TARGET_MS ? "PASS" : "MISS"} (seed 002)` },
+    { label: "Ask-Maestro routing accuracy", value: `${(r.router.accuracy * 100).toFixed(1)} %`, note: `of ${r.router.labelled} labelled messages (target ≥ 95 %)` },
   ];
   return formatBenchTable("Maestro benchmarks — core (no emulator)", rows, [machine]);
 }
