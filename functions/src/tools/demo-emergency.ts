@@ -14,7 +14,7 @@ import { paths } from "../store/paths";
 import { DEMO_PASSWORD, DEMO_USERS } from "./demo-data";
 import { openAllDay, waitFor } from "./emulator-client";
 import { startAlertReceiver } from "./loopback-alert-receiver";
-import { startFakeHummingbot, type FakeOrder } from "./loopback-hummingbot";
+import { fillClosingOrdersAtOnce, openLimitOrder, startFakeHummingbot, type FakeOrder } from "./loopback-hummingbot";
 import { webClient } from "./web-client";
 
 export const STOP_DRILL_TENANT_ID = "demo-stop-drill";
@@ -31,11 +31,7 @@ function localSecret(name: string): string {
 }
 
 function workingOrder(id: string, pair: string, side: "BUY" | "SELL", amount: number, price: number): FakeOrder {
-  const at = new Date().toISOString();
-  return {
-    order_id: id, account_name: ACCOUNT, connector_name: PERP, trading_pair: pair, trade_type: side, order_type: "LIMIT", amount, price,
-    status: "OPEN", filled_amount: 0, average_fill_price: null, fee_paid: null, fee_currency: null, created_at: at, updated_at: at, exchange_order_id: `ex-${id}`, error_message: null,
-  };
+  return openLimitOrder({ account_name: ACCOUNT, connector_name: PERP }, id, pair, side, amount, price, new Date().toISOString());
 }
 
 export async function emergencyStopDemo(db: Firestore): Promise<void> {
@@ -56,12 +52,7 @@ export async function emergencyStopDemo(db: Firestore): Promise<void> {
       trading_rules: { [PERP]: ["BTC-USDT", "ETH-USDT", "SOL-USDT"] },
     },
   });
-  // The exchange fills a closing market order at once: the position goes (what the stop's polling then sees).
-  broker.onRequest = (request) => {
-    if (request.method === "POST" && request.path === "/trading/orders" && request.body?.position_action === "CLOSE") {
-      broker.state.positions = broker.state.positions.filter((p) => p.trading_pair !== request.body.trading_pair);
-    }
-  };
+  fillClosingOrdersAtOnce(broker);
   const receiver = await startAlertReceiver();
   try {
     const admin = DEMO_USERS.find((u) => u.role === "admin" && u.uid === "demo-admin")!;

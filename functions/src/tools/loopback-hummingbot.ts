@@ -124,6 +124,35 @@ export interface FakeHummingbot {
   close(): Promise<void>;
 }
 
+/** A resting LIMIT order, OPEN and unfilled, as `/trading/orders/active` lists it. */
+export function openLimitOrder(
+  where: { account_name: string; connector_name: string },
+  id: string,
+  pair: string,
+  side: "BUY" | "SELL",
+  amount: number,
+  price: number,
+  at = "2026-11-30T13:00:00+00:00",
+): FakeOrder {
+  return {
+    order_id: id, ...where, trading_pair: pair, trade_type: side, order_type: "LIMIT", amount, price,
+    status: "OPEN", filled_amount: 0, average_fill_price: null, fee_paid: null, fee_currency: null,
+    created_at: at, updated_at: at, exchange_order_id: `ex-${id}`, error_message: null,
+  };
+}
+
+/**
+ * The exchange fills each closing market order at once: its position goes (what an emergency
+ * stop's polling then sees). An order refused while trading rules load fills nothing.
+ */
+export function fillClosingOrdersAtOnce(fake: FakeHummingbot): void {
+  fake.onRequest = (request) => {
+    if (request.method !== "POST" || request.path !== "/trading/orders" || request.body?.position_action !== "CLOSE") return;
+    if (fake.faults.tradingRulesNotLoaded > 0) return;
+    fake.state.positions = fake.state.positions.filter((p) => p.trading_pair !== request.body.trading_pair);
+  };
+}
+
 export interface FakeHummingbotOptions {
   username: string;
   password: string;

@@ -19,20 +19,15 @@ import { SessionNotTrading, orchestrateTenant } from "../../src/stages/orchestra
 import { paths } from "../../src/store/paths";
 import { TradingSessionSchema } from "../../src/schemas";
 import { adminDb, ampleAccountSnapshot, callCallable, memberOf, openAllDay, uniqueTenantId, hummingbotTestCredentials } from "../support/emulator";
-import { startFakeHummingbot, type FakeHummingbot, type FakeHummingbotState, type FakeOrder } from "../../src/tools/loopback-hummingbot";
+import { fillClosingOrdersAtOnce, openLimitOrder, startFakeHummingbot, type FakeHummingbot, type FakeHummingbotState, type FakeOrder } from "../../src/tools/loopback-hummingbot";
 
 const db: Firestore = adminDb();
 const { username: USERNAME, password: PASSWORD } = hummingbotTestCredentials();
 const ACCOUNT = "desk_main";
 const PERP = "binance_perpetual";
 
-function order(id: string, pair: string, side: "BUY" | "SELL", amount: number, price: number): FakeOrder {
-  return {
-    order_id: id, account_name: ACCOUNT, connector_name: PERP, trading_pair: pair, trade_type: side, order_type: "LIMIT", amount, price,
-    status: "OPEN", filled_amount: 0, average_fill_price: null, fee_paid: null, fee_currency: null,
-    created_at: "2026-11-30T13:00:00+00:00", updated_at: "2026-11-30T13:00:00+00:00", exchange_order_id: `ex-${id}`, error_message: null,
-  };
-}
+const order = (id: string, pair: string, side: "BUY" | "SELL", amount: number, price: number): FakeOrder =>
+  openLimitOrder({ account_name: ACCOUNT, connector_name: PERP }, id, pair, side, amount, price);
 
 function brokerState(): FakeHummingbotState {
   return {
@@ -45,15 +40,6 @@ function brokerState(): FakeHummingbotState {
     ],
     trades: [],
     trading_rules: { [PERP]: ["BTC-USDT", "ETH-USDT", "SOL-USDT"] },
-  };
-}
-
-/** The exchange fills a closing market order at once: its position goes away (what the stop's listing then sees). */
-function fillClosingOrders(fake: FakeHummingbot): void {
-  fake.onRequest = (request) => {
-    if (request.method !== "POST" || request.path !== "/trading/orders" || request.body?.position_action !== "CLOSE") return;
-    if (fake.faults.tradingRulesNotLoaded > 0) return;
-    fake.state.positions = fake.state.positions.filter((p) => p.trading_pair !== request.body.trading_pair);
   };
 }
 
@@ -89,7 +75,7 @@ afterAll(async () => {
 describe("the emergency stop through the broker", () => {
   test("cancels every order (all pages), closes every position, revokes the licences, reports, stops the cycles; a second stop sends nothing twice", async () => {
     fake.reset();
-    fillClosingOrders(fake);
+    fillClosingOrdersAtOnce(fake);
     const broker = { kind: "hummingbot", base_url: fake.url, account_name: ACCOUNT, connectors: [PERP], page_size: 2, timeout_ms: 3_000 };
     const alerts = { channels: [{ kind: "webhook", url: `${receiverUrl}/hooks/maestro`, min_severity: "warning" }, { kind: "slack", url: `${receiverUrl}/slack`, min_severity: "critical" }] };
     const tenantId = await seedDesk("stop", { broker, emergency: { poll_interval_ms: 50 }, alerts });
@@ -204,7 +190,7 @@ describe("the emergency stop through the broker", () => {
 
   test("a broker still loading its trading rules (503): bounded retries, and the report says what is still open and why", async () => {
     fake.reset();
-    fillClosingOrders(fake);
+    fillClosingOrdersAtOnce(fake);
     fake.faults.tradingRulesNotLoaded = 1_000;
     const config = { kind: "hummingbot" as const, base_url: fake.url, account_name: ACCOUNT, connectors: [PERP], page_size: 100, timeout_ms: 3_000, max_pages: 50 };
     const tenantId = await seedDesk("stop-503", { broker: config, emergency: { poll_interval_ms: 10, poll_attempts: 3, call_attempts: 2 } });
