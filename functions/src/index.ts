@@ -22,7 +22,9 @@
  *
  * Client API (callables; membership and role checked in code, see stages/callable.ts):
  *   orchestrateNow (trader), getStrategyWeights, getOrchestration, listOrchestrationLogs,
- *   getDeskStatus, getStrategyPerformance, getMaestroConfig, listAllocationHistory (viewer), setStrategyMode, updateMaestroConfig, verifyLogChain (admin), redeemNonce (trader:
+ *   getDeskStatus, getStrategyPerformance, getMaestroConfig, listAllocationHistory (viewer),
+ *   askMaestro (viewer: routes a question to a specialist that calls the callables above as
+ *   the caller; an action runs the admin callable only on the next turn's "yes"), setStrategyMode, updateMaestroConfig, verifyLogChain (admin), redeemNonce (trader:
  *   the execution side presents a nonce once before it places the order).
  */
 import { setGlobalOptions } from "firebase-functions/v2";
@@ -31,6 +33,8 @@ import { tenantJobFunction, type Registry } from "./stages/tenant-jobs";
 import { weightsJob } from "./stages/weights";
 import { chainVerificationJob } from "./stages/monitoring";
 import { healthCheckJob } from "./stages/health";
+import { askMaestroFunction } from "./stages/ask";
+import { FRONT_DOOR } from "./front-door";
 
 setGlobalOptions({ region: "us-central1", maxInstances: 20 });
 
@@ -56,3 +60,5 @@ const TENANT_JOBS: Registry = {
   health_check: healthCheckJob,
 };
 export const onTenantJob = tenantJobFunction(TENANT_JOBS);
+
+export const askMaestro = askMaestroFunction(FRONT_DOOR);

@@ -59,4 +59,7 @@ export const logEvent = {
   callRefused: (f: Fields) => warn("callable_refused", "client_api", f),
   callBadResponse: (f: Fields) => error("callable_bad_response", "client_api", f),
   adminAction: (f: Fields) => info("admin_action", "client_api", f),
+  /** Every ask-Maestro routing decision, with its selection time (issue 13). */
+  askRouted: (f: Fields) => info("ask_routed", "ask", f),
+  askAnswered: (f: Fields) => info("ask_answered", "ask", f),
 };

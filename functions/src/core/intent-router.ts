@@ -33,7 +33,7 @@ const CUES: Readonly<Record<Exclude<Intent, "help">, readonly [RegExp, number][]
   performance: [
     [/\bsharpe\b/, 3], [/\breturns?\b/, 2], [/\bp&l\b|\bpnl\b|\bp and l\b/, 3], [/\bprofit\w*/, 2], [/\bdrawdowns?\b/, 3], [/\bwin rate\b/, 3], [/\bperform\w*/, 3],
     [/\bsortino\b/, 3], [/\bvolatil\w*/, 2], [/\bmade\b|\bmake\b|\bearn\w*/, 2], [/\blost money\b|\blosing money\b/, 3], [/\bbest\b|\bworst\b/, 2], [/\bmetrics?\b/, 2],
-    [/\bequity curve\b/, 3], [/\bhow (is|are|did|has|have) .* doing\b/, 2], [/\brealized\b|\bunrealized\b/, 2],
+    [/\bequity curve\b/, 3], [/\bhow (is|are|did|has|have) .* doing\b/, 2], [/\bhow (did|does|do|has|have) .* (do|done|go|gone)\b/, 3], [/\brealized\b|\bunrealized\b/, 2],
   ],
   risk_session: [
     [/\bsession\b/, 3], [/\blocks?\b|\blocked\b/, 3], [/\blimits?\b/, 2], [/\brisk\b/, 2], [/\bhealth\w*/, 3], [/\bbroker\b/, 3], [/\bhummingbot\b/, 3], [/\bexposure\b/, 3],

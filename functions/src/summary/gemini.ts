@@ -59,7 +59,7 @@ const MAX_CACHED_CLIENTS = 8;
 /** Warm function instances reuse one client per (apiKey, baseUrl). */
 const clients = new Map<string, GoogleGenAI>();
 
-function clientFor(apiKey: string, configuredBaseUrl: string | undefined): GoogleGenAI {
+export function clientFor(apiKey: string, configuredBaseUrl: string | undefined): GoogleGenAI {
   // An unset string param reads as "": that means the SDK's default endpoint, like undefined.
   const baseUrl = configuredBaseUrl?.trim() || undefined;
   const cacheKey = JSON.stringify([apiKey, baseUrl ?? null]);
@@ -86,7 +86,7 @@ export function clearGeminiClientCache(): void {
   clients.clear();
 }
 
-function capText(text: string): string {
+export function capText(text: string): string {
   if (text.length <= SUMMARY_MAX_CHARS) return text;
   let cut = SUMMARY_MAX_CHARS - 1;
   // Do not split a surrogate pair (an emoji would become a lone, invalid code unit).
@@ -95,7 +95,7 @@ function capText(text: string): string {
   return text.slice(0, cut) + "…";
 }
 
-function clampTimeout(timeoutMs: number): number {
+export function clampTimeout(timeoutMs: number): number {
   if (!Number.isFinite(timeoutMs)) return Number.isNaN(timeoutMs) ? 1 : MAX_TIMER_MS;
   return Math.min(MAX_TIMER_MS, Math.max(1, Math.floor(timeoutMs)));
 }
@@ -105,7 +105,7 @@ function redact(message: string, apiKey: string): string {
 }
 
 /** One short line describing a failed call, safe to store and log. */
-function describeModelError(error: unknown, apiKey: string): string {
+export function describeModelError(error: unknown, apiKey: string): string {
   let detail: string;
   if (error instanceof ApiError) {
     // The SDK puts the JSON error body in the message: {"error":{"code","message","status"}}.
@@ -139,7 +139,7 @@ function isErrorLike(value: unknown): value is { name: string; message: string; 
 }
 
 /** An aborted fetch, possibly wrapped by the SDK ("exception AbortError ... sending request", cause = the abort). */
-function isAbort(error: unknown): boolean {
+export function isAbort(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; isErrorLike(e) && depth < 3; e = e.cause, depth++) {
     if (e.name === "AbortError" || e.name === "TimeoutError") return true;
   }

@@ -101,6 +101,8 @@ interface DocCase {
   need: Need;
   /** For a membership document: the uid that may read it as its own. */
   self?: string;
+  /** For a document that belongs to one member (an ask-Maestro conversation): only that uid, and only while a member. */
+  owner?: string;
   /** Signal creation has its own tests (it is the one client write the rules allow). */
   createTestedSeparately?: boolean;
   data: DocumentData;
@@ -144,6 +146,7 @@ function tenantDocs(t: Tenant): DocCase[] {
     row(`${base}/arbitration/state`, "viewer", { version: 1 }),
     row(`${base}/arbitrations/0123456789abcdef0123456789abcdef`, "viewer", { status: "awaiting_outcome" }),
     row(`${base}/execution_intents/2026-11-24_cancel_all_orders`, "trader", { kind: "cancel_all_orders" }),
+    row(`${base}/conversations/c-1`, "viewer", { uid: t === "fund-a" ? "trader-a" : "admin-b", turns: [] }, { owner: t === "fund-a" ? "trader-a" : "admin-b" }),
     ...MEMBERS.filter((m) => m.tenant === t).map((m) => row(`${base}/members/${m.uid}`, "admin", m.data, { self: m.uid })),
     row(`${base}/rollup_state/alpha`, "nobody", { commits: 4 }),
     row(`${base}/paper_rollup_state/alpha`, "nobody", { commits: 1 }),
@@ -171,6 +174,7 @@ function mayRead(caller: Caller, c: DocCase): boolean {
   if (c.need === "nobody") return false;
   if (c.self !== undefined && caller.uid === c.self) return true;
   if (c.tenant === null) return false;
+  if (c.owner !== undefined && caller.uid !== c.owner) return false;
   const role = caller.roles[c.tenant];
   return role !== undefined && RANK[role] >= RANK[c.need];
 }

@@ -15,7 +15,14 @@ export type FakeGeminiMode =
   | { kind: "error"; status: number; message?: string }
   | { kind: "slow"; delayMs: number; text: string }
   /** `no_candidates` (default): `{ candidates: [] }`; `blank_text`: one candidate whose only part is `""`. */
-  | { kind: "empty"; shape?: "no_candidates" | "blank_text" };
+  | { kind: "empty"; shape?: "no_candidates" | "blank_text" }
+  /**
+   * One reply per request, in order (function calling): a reply is either function calls
+   * the model makes or its text. Past the last reply the server answers 500.
+   */
+  | { kind: "script"; replies: FakeGeminiReply[] };
+
+export type FakeGeminiReply = { calls: { name: string; args: Record<string, unknown> }[] } | { text: string };
 
 export interface FakeGeminiRequest {
   method: string;
@@ -70,6 +77,14 @@ function successBody(model: string | undefined, text: string): unknown {
   };
 }
 
+function functionCallBody(model: string | undefined, calls: { name: string; args: Record<string, unknown> }[]): unknown {
+  return {
+    candidates: [{ content: { role: "model", parts: calls.map((c) => ({ functionCall: { name: c.name, args: c.args } })) }, finishReason: "STOP", index: 0 }],
+    usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 5, totalTokenCount: 15 },
+    modelVersion: model ?? "unknown",
+  };
+}
+
 function errorBody(status: number, message: string): unknown {
   return { error: { code: status, message, status: RPC_STATUS[status] ?? "UNKNOWN" } };
 }
@@ -90,6 +105,7 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 
 export async function startFakeGemini(port = 0): Promise<FakeGemini> {
   let mode: FakeGeminiMode = DEFAULT_MODE;
+  let scriptPosition = 0;
   const requests: FakeGeminiRequest[] = [];
   const sockets = new Set<Socket>();
   const pendingAnswers = new Set<NodeJS.Timeout>();
@@ -138,6 +154,12 @@ export async function startFakeGemini(port = 0): Promise<FakeGemini> {
               : { candidates: [], usageMetadata: { promptTokenCount: 10, totalTokenCount: 10 } },
           );
           return;
+        case "script": {
+          const reply = current.replies[scriptPosition++];
+          if (!reply) sendJson(res, 500, errorBody(500, "fake-gemini: the script has no more replies"));
+          else sendJson(res, 200, "calls" in reply ? functionCallBody(model, reply.calls) : successBody(model, reply.text));
+          return;
+        }
         case "slow": {
           const timer = setTimeout(() => {
             pendingAnswers.delete(timer);
@@ -175,10 +197,12 @@ export async function startFakeGemini(port = 0): Promise<FakeGemini> {
     requests,
     setMode(next) {
       mode = next;
+      scriptPosition = 0;
     },
     reset() {
       requests.length = 0;
       mode = DEFAULT_MODE;
+      scriptPosition = 0;
     },
     close() {
       for (const timer of pendingAnswers) clearTimeout(timer);
