@@ -82,3 +82,7 @@ export const rateCeilingVerifyChain = defineInt("MAESTRO_RATE_CEILING_VERIFY_CHA
   default: 30,
   description: "Most verifyLogChain calls per user per minute any tenant may allow",
 });
+export const rateCeilingAsk = defineInt("MAESTRO_RATE_CEILING_ASK", {
+  default: 60,
+  description: "Most askMaestro calls per user per minute any tenant may allow",
+});

@@ -89,6 +89,8 @@ export const RateLimitConfigSchema = z
     write_calls: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(20),
     /** verifyLogChain calls per user per window (each walks a page budget of the chain). */
     verify_chain: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(6),
+    /** askMaestro calls per user per window (each may read several callables and ask Gemini up to 3 times). */
+    ask: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(30),
   })
   .strict();
 export type RateLimitConfig = z.infer<typeof RateLimitConfigSchema>;

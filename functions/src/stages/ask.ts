@@ -298,6 +298,7 @@ export const ASK_SPEC: CallableSpec<typeof AskMaestroRequestSchema, typeof AskMa
   request: AskMaestroRequestSchema,
   response: AskMaestroResponseSchema,
   role: "viewer",
+  rateLimit: "ask",
   secrets: [geminiApiKey],
 };
 

@@ -18,7 +18,7 @@ import { loadMaestroConfig } from "../store/config";
 import { IoCount, maestroDb, parseDoc } from "../store/firestore";
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
-import { enforceAppCheck, rateCeilingOrchestrateNow, rateCeilingVerifyChain, rateCeilingWriteCalls } from "../params";
+import { enforceAppCheck, rateCeilingOrchestrateNow, rateCeilingVerifyChain, rateCeilingWriteCalls, rateCeilingAsk } from "../params";
 
 export type { RateLimitBucket };
 
@@ -28,6 +28,7 @@ export function platformRateCeilings(): RateCeilings {
     orchestrate_now: rateCeilingOrchestrateNow.value(),
     write_calls: rateCeilingWriteCalls.value(),
     verify_chain: rateCeilingVerifyChain.value(),
+    ask: rateCeilingAsk.value(),
   };
 }
 
@@ -36,12 +37,14 @@ export const CEILING_PARAMS: Record<RateLimitBucket, string> = {
   orchestrate_now: "MAESTRO_RATE_CEILING_ORCHESTRATE_NOW",
   write_calls: "MAESTRO_RATE_CEILING_WRITE_CALLS",
   verify_chain: "MAESTRO_RATE_CEILING_VERIFY_CHAIN",
+  ask: "MAESTRO_RATE_CEILING_ASK",
 };
 
 const BUCKET_CALLS: Record<RateLimitBucket, string> = {
   orchestrate_now: "orchestrateNow calls",
   write_calls: "write calls",
   verify_chain: "verifyLogChain calls",
+  ask: "askMaestro calls",
 };
 
 export interface CallableSpec<Req extends z.ZodType<{ tenant_id: string }>, Res extends z.ZodType> {

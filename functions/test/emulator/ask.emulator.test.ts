@@ -151,6 +151,18 @@ describe("askMaestro", () => {
     expect((await db.doc(paths.tradingSession(tenantId, day)).get()).get("state")).toBe("PAUSED");
   });
 
+  test("askMaestro is rate-limited per user (rate_limits.ask)", async () => {
+    const limited = uniqueTenantId("ask-limit");
+    await db.doc(paths.tenant(limited)).set({ name: "Limited", active: true });
+    await db.doc(paths.config(limited)).set(openAllDay({ rate_limits: { ask: 2 } }));
+    const user = await memberOf(limited, "viewer");
+    expect((await ask(user, limited, "hello")).error).toBeUndefined();
+    expect((await ask(user, limited, "hello")).error).toBeUndefined();
+    const third = await ask(user, limited, "hello");
+    expect(third.error?.status).toBe("RESOURCE_EXHAUSTED");
+    expect(third.error?.message).toMatch(/^rate limit: at most 2 askMaestro calls per 60 s per user \(rate_limits\.ask\); retry in \d+ s$/);
+  });
+
   describe("answers by Gemini function calling (loopback server)", () => {
     let gemini: FakeGemini;
     beforeAll(async () => {

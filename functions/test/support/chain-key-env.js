@@ -16,3 +16,16 @@ for (const name of ["MAESTRO_LOG_CHAIN_KEYS", "HUMMINGBOT_API_CREDENTIALS", "MAE
   const line = fs.readFileSync(file, "utf8").split(/\r?\n/).find((l) => l.startsWith(`${name}=`));
   if (line) process.env[name] = line.slice(name.length + 1).replace(/^["']|["']$/g, "");
 }
+
+// The non-secret params (functions/.env: rate-limit ceilings, the schedule's time zone, …)
+// likewise, so a stage called in-process (handleCall in ask.emulator.test.ts) reads the
+// values the Functions emulator runs with rather than unset params.
+{
+  const file = path.join(__dirname, "..", "..", ".env");
+  if (fs.existsSync(file)) {
+    for (const line of fs.readFileSync(file, "utf8").split(/\r?\n/)) {
+      const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+      if (match && process.env[match[1]] === undefined) process.env[match[1]] = match[2].replace(/^["']|["']$/g, "");
+    }
+  }
+}
