@@ -41,7 +41,7 @@ export const CEILING_PARAMS: Record<RateLimitBucket, string> = {
 const BUCKET_CALLS: Record<RateLimitBucket, string> = {
   orchestrate_now: "orchestrateNow calls",
   write_calls: "write calls",
-  verify_chain: "verifyLogChain calls",
+  verify_chain: "verifyLogChain and replayOrchestration calls",
 };
 
 export interface CallableSpec<Req extends z.ZodType<{ tenant_id: string }>, Res extends z.ZodType> {
