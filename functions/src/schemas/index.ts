@@ -1240,7 +1240,7 @@ export const ChainVerificationStatusSchema = z.object({
       identical: z.number().int().min(0),
       /** Replayed to a different decision: each has its finding (replay_{session}). */
       different: z.number().int().min(0),
-      /** Without recorded inputs (written before replay existed), or inputs that no longer decode. */
+      /** Without recorded inputs (written before replay existed), inputs that no longer decode, or the core failing on them (that one a finding). */
       not_replayable: z.number().int().min(0),
       /** Recorded inputs missing or not matching their sha256: each has its finding. */
       inputs_unverifiable: z.number().int().min(0),

@@ -25,6 +25,9 @@ const IsoInstant = z.string().datetime({ offset: true, message: "must be an ISO-
  * Everything one cycle's decision used (core/cycle-inputs.ts), as plain JSON: the cycle's
  * reads after the stage made them the core's inputs. Nonces are not here: they are drawn
  * from a cryptographic source as identity is stamped, and licence nothing in a replay.
+ * The record's own fields are strict (the stage builds it); what sits inside them is read
+ * as the core reads it, other fields dropped, since it comes from other documents whose
+ * schemas may grow (the core decides from the decoded record, so it never sees them either).
  */
 export const CycleInputRecordSchema = z
   .object({
@@ -41,33 +44,31 @@ export const CycleInputRecordSchema = z
     /** strategy_weights/current's strategies, as used (recomputed first when they were stale). */
     weights: z.record(z.string(), StrategyWeightSchema),
     /** The raw pending signal documents the core validated, by id (Timestamps as ISO strings). */
-    signals: z.array(z.object({ id: z.string(), data: z.unknown() }).strict()),
+    signals: z.array(z.object({ id: z.string(), data: z.unknown() })),
     /** Signals the stage refused before the core (a bad id, an oversized document, a malformed strategy). */
     pre_rejected: z.array(RejectedSignalSchema),
     positions: z.record(z.string(), z.record(z.string(), z.number())),
-    correlated_pairs: z.array(z.object({ a: z.string(), b: z.string(), rho: z.number() }).strict()),
+    correlated_pairs: z.array(z.object({ a: z.string(), b: z.string(), rho: z.number() })),
     /** Prices for the portfolio_risk step's heat; null when that step is not configured. */
-    marks: z.object({ prices: z.record(z.string(), z.number()), source: z.string() }).strict().nullable(),
+    marks: z.object({ prices: z.record(z.string(), z.number()), source: z.string() }).nullable(),
     /** The arbitration bandit's learned state (tenants/{t}/arbitration/state); null when that step is not configured. */
     bandit: z
-      .object({ version: z.number().int().min(0), factors: z.record(z.string(), z.object({ alpha: z.number(), beta: z.number() }).strict()) })
-      .strict()
+      .object({ version: z.number().int().min(0), factors: z.record(z.string(), z.object({ alpha: z.number(), beta: z.number() })) })
       .nullable(),
     /** The seed of the arbitration's Thompson draws (core/arbitration.ts seedOf(session_id)). */
     arbitration_seed: z.number().int().min(0).max(0xffffffff),
-    equity: z.object({ value: z.number().nullable(), source: z.string(), as_of: z.string().nullable() }).strict(),
-    buying_power: z.object({ available: z.union([z.number(), z.null(), z.literal("hold")]), source: z.string() }).strict(),
+    equity: z.object({ value: z.number().nullable(), source: z.string(), as_of: z.string().nullable() }),
+    buying_power: z.object({ available: z.union([z.number(), z.null(), z.literal("hold")]), source: z.string() }),
     session: z
       .object({
         state: z.enum(TRADING_SESSION_STATES),
         paused_reason: z.string().nullable(),
         risk: SessionRiskSchema,
-        closed_trades: z.array(z.object({ day: z.string().optional(), at: z.string(), pnl: z.number() }).strict()),
+        closed_trades: z.array(z.object({ day: z.string().optional(), at: z.string(), pnl: z.number() })),
         trading_since: z.string().nullable(),
         closes_at: z.string().nullable(),
         equity_as_of: z.string().nullable(),
-      })
-      .strict(),
+      }),
   })
   .strict();
 export type CycleInputRecord = z.infer<typeof CycleInputRecordSchema>;

@@ -205,7 +205,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
       signals: candidates,
       pre_rejected: preRejected,
       positions,
-      correlated_pairs: weights.correlated_pairs ?? [],
+      correlated_pairs: (weights.correlated_pairs ?? []).map(({ a, b, rho }) => ({ a, b, rho })),
       marks: marks ?? null,
       bandit: bandit ?? null,
       arbitration_seed: seedOf(sessionId),

@@ -80,6 +80,14 @@ describe("recorded cycle inputs", () => {
     expect(decodeCycleInputs("{not json")).toMatchObject({ ok: false, reason: expect.stringMatching(/^not JSON/) });
   });
 
+  it("drop fields inside the record that the core does not read, rather than refuse the cycle (a stored correlated pair's days)", () => {
+    const r = recordCycleInputs(plain(rawRecord({ correlated_pairs: [{ a: "a", b: "b", rho: 0.8, days: 30 }], equity: { value: 5, source: "s", as_of: null, extra: 1 } })));
+    expect(r.record.correlated_pairs).toEqual([{ a: "a", b: "b", rho: 0.8 }]);
+    expect(r.record.equity).toEqual({ value: 5, source: "s", as_of: null });
+    // The record's own fields stay strict: the stage builds them.
+    expect(() => recordCycleInputs(plain(rawRecord({ surprise: true })))).toThrow(/surprise/);
+  });
+
   it("decide exactly as the core does on the values in memory (the record changes nothing the core reads)", () => {
     const raw = rawRecord();
     const direct = orchestrateCycle({
