@@ -11,10 +11,11 @@
  *   daily schedule      ─► scheduledChainVerification ──┘
  *   Pub/Sub maestro-tenant-jobs ─► onTenantJob ─► TENANT_JOBS[job] for that tenant alone:
  *                                  nightly_rollup (strategy_performance), weights (strategy_weights/current),
- *                                  chain_verification (whole log chain → log_chain/verification, findings)
+ *                                  chain_verification (whole log chain, then a replay of up to 20 of the
+ *                                  day's orchestrations → log_chain/verification, findings)
  *   every 5 minutes     ─► scheduleMarketCycles ─► one maestro-market-cycle message per open tenant
  *   Pub/Sub maestro-market-cycle ─► onMarketCycle ─┐   (dead letters: systemStatus/dead_letters)
- *   callable                      ─► orchestrateNow ┴─► orchestrations/{sessionId}
+ *   callable                      ─► orchestrateNow ┴─► orchestrations/{sessionId} (+ orchestration_inputs/{sha256})
  *   orchestration created ─► onOrchestrationCreated ─► systemStatus/orchestration_logs/logs/{id}
  *   log created           ─► onOrchestrationLogCreated ─► tenants/{t}/audits/{id}
  *   Every retried trigger gives up past its end condition by event age (store/retries.ts)
@@ -24,8 +25,10 @@
  *   orchestrateNow (trader), getStrategyWeights, getOrchestration, listOrchestrationLogs,
  *   getDeskStatus, getStrategyPerformance, getMaestroConfig, listAllocationHistory (viewer),
  *   askMaestro (viewer: routes a question to a specialist that calls the callables above as
- *   the caller; an action runs the admin callable only on the next turn's "yes"), setStrategyMode, updateMaestroConfig, verifyLogChain (admin), redeemNonce (trader:
- *   the execution side presents a nonce once before it places the order).
+ *   the caller; an action runs the admin callable only on the next turn's "yes"),
+ *   replayOrchestration (viewer: the core re-run on an orchestration's recorded inputs, every
+ *   decided field compared), setStrategyMode, updateMaestroConfig, verifyLogChain (admin),
+ *   redeemNonce (trader: the execution side presents a nonce once before it places the order).
  */
 import { setGlobalOptions } from "firebase-functions/v2";
 import { nightlyRollupJob } from "./stages/performance-rollup";
@@ -51,6 +54,7 @@ export { onAlertCreated } from "./stages/alerts";
 export { onOrchestrationCreated } from "./stages/log-writer";
 export { onOrchestrationLogCreated } from "./stages/audit";
 export { redeemNonce, verifyLogChain, scheduledChainVerification } from "./stages/monitoring";
+export { replayOrchestration } from "./stages/replay";
 
 /** The per-tenant jobs by name (TenantJobMessageSchema): adding a job is one entry here. */
 const TENANT_JOBS: Registry = {

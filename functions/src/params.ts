@@ -80,7 +80,7 @@ export const rateCeilingWriteCalls = defineInt("MAESTRO_RATE_CEILING_WRITE_CALLS
 });
 export const rateCeilingVerifyChain = defineInt("MAESTRO_RATE_CEILING_VERIFY_CHAIN", {
   default: 30,
-  description: "Most verifyLogChain calls per user per minute any tenant may allow",
+  description: "Most verifyLogChain and replayOrchestration calls per user per minute any tenant may allow",
 });
 export const rateCeilingAsk = defineInt("MAESTRO_RATE_CEILING_ASK", {
   default: 60,

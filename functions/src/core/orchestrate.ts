@@ -60,8 +60,10 @@ export interface CycleInput {
   correlatedPairs?: readonly { a: string; b: string; rho: number }[];
   /** The latest price per symbol for the open positions' heat (the portfolio_risk step), and where it came from. */
   marks?: { prices: Readonly<Record<string, number>>; source: string };
-  /** The arbitration bandit's learned state (absent: fresh priors); its draws are seeded from the session id. */
+  /** The arbitration bandit's learned state (absent: fresh priors). */
   bandit?: BanditState;
+  /** The seed of the arbitration's draws (absent: seedOf(session_id)); recorded with the cycle's inputs so a replay draws the same. */
+  arbitrationSeed?: number;
   /** The account's equity for the risk guardian (null: no usable reading, and why). */
   equity?: { value: number | null; source: string };
   /** Buying power left for this cycle's BUYs (see BuyingPowerInput); absent or null available = not capped. */
@@ -201,7 +203,7 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
     equity,
     positions: input.positions ?? {},
     correlations: new Map((input.correlatedPairs ?? []).map((p) => [pairKey(p.a, p.b), p.rho])),
-    arbitration: { state: input.bandit ?? freshBandit(), seed: seedOf(session_id) },
+    arbitration: { state: input.bandit ?? freshBandit(), seed: input.arbitrationSeed ?? seedOf(session_id) },
     ...(input.marks ? { marks: { prices: new Map(Object.entries(input.marks.prices)), source: input.marks.source } } : {}),
     ...(input.session && assessment
       ? {

@@ -27,6 +27,7 @@ import {
   ConversationEntitiesSchema,
   PendingActionSchema,
 } from "./index";
+import { ReplayDifferenceSchema } from "./replay";
 
 const TenantRequest = z.object({ tenant_id: DocIdSchema }).strict();
 
@@ -81,6 +82,29 @@ export const GetOrchestrationRequestSchema = z.object({ tenant_id: DocIdSchema, 
 /** The orchestration as stored, less the internal I/O counts. */
 export const GetOrchestrationResponseSchema = OrchestrationSchema.omit({ io: true });
 export type GetOrchestrationResponse = z.infer<typeof GetOrchestrationResponseSchema>;
+
+// replayOrchestration — viewer and up (issue 13) -----------------------------
+
+export const ReplayOrchestrationRequestSchema = z.object({ tenant_id: DocIdSchema, session_id: SessionIdSchema }).strict();
+export type ReplayOrchestrationRequest = z.infer<typeof ReplayOrchestrationRequestSchema>;
+
+/** The core run again on the orchestration's recorded inputs, its decision compared field by field with the stored one. */
+export const ReplayOrchestrationResponseSchema = z.object({
+  session_id: z.string(),
+  /** False when there is nothing to replay from: no recorded inputs (older orchestrations), or inputs that do not verify; see reason. */
+  replayable: z.boolean(),
+  /** Replayable and every compared field equal (nonces compared only as issued or not). */
+  identical: z.boolean(),
+  reason: z.string().optional(),
+  /** The first 50 differences (difference_count has them all). */
+  differences: z.array(ReplayDifferenceSchema),
+  difference_count: z.number().int().min(0),
+  inputs_sha256: z.string().nullable(),
+  compared_fields: z.number().int().min(0),
+  /** tenants/{t}/findings/{id} for a difference or unverifiable inputs (written once per orchestration); else null. */
+  finding_id: z.string().nullable(),
+});
+export type ReplayOrchestrationResponse = z.infer<typeof ReplayOrchestrationResponseSchema>;
 
 // listOrchestrationLogs — viewer and up -------------------------------------
 

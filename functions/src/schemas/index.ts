@@ -87,7 +87,7 @@ export const RateLimitConfigSchema = z
     orchestrate_now: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(6),
     /** Write callables (setStrategyMode, updateMaestroConfig) per user per window. */
     write_calls: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(20),
-    /** verifyLogChain calls per user per window (each walks a page budget of the chain). */
+    /** verifyLogChain and replayOrchestration calls per user per window (each walks a page budget of the chain or re-runs a cycle). */
     verify_chain: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(6),
     /** askMaestro calls per user per window (each may read several callables and ask Gemini up to 3 times). */
     ask: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(30),
@@ -1077,6 +1077,20 @@ export const LogStateSchema = z.object({
   summary: ObtainedSummarySchema.optional(),
 });
 
+/**
+ * Where an orchestration's recorded cycle inputs are (issue 13, replay): the sha256 of
+ * their canonical JSON, which is also the id of tenants/{t}/orchestration_inputs/{sha256},
+ * and its size in UTF-8 bytes. Covered by the orchestration's digest in its log, so the
+ * chain key vouches for the inputs as much as for the decision.
+ */
+export const InputsRefSchema = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 hex digest"),
+  bytes: z.number().int().min(1),
+  /** Documents the canonical text is stored in (the inputs document, then parts/1, parts/2, …). */
+  parts: z.number().int().min(1),
+});
+export type InputsRef = z.infer<typeof InputsRefSchema>;
+
 export const OrchestrationSchema = z.object({
   tenant_id: z.string(),
   session_id: z.string(),
@@ -1114,6 +1128,8 @@ export const OrchestrationSchema = z.object({
     /** More pending signals than one cycle takes (MAX_SIGNALS_PER_CYCLE) were waiting. */
     more_pending: z.boolean(),
   }),
+  /** The exact inputs the core decided from (absent on orchestrations written before replay existed). */
+  inputs_ref: InputsRefSchema.optional(),
   io: z.object({ reads: z.number().int(), writes: z.number().int() }),
   latency_ms: z.number(),
   log: LogStateSchema,
@@ -1214,6 +1230,26 @@ export const ChainVerificationStatusSchema = z.object({
   head_seq: z.number().int().nullable(),
   first_break: z.object({ log_id: z.string().nullable(), seq: z.number(), problem: z.string() }).nullable(),
   finding_id: z.string().nullable(),
+  /** The replay of a sample of the orchestrations written since the previous run (issue 13); absent before replay existed. */
+  replay: z
+    .object({
+      /** The window sampled: orchestrations with since < timestamp ≤ until (since null: from the first). */
+      since: z.string().nullable(),
+      until: z.string(),
+      /** Orchestrations in the window, counted up to sample_limit + 1. */
+      sampled: z.number().int().min(0),
+      replayed: z.number().int().min(0),
+      identical: z.number().int().min(0),
+      /** Replayed to a different decision: each has its finding (replay_{session}). */
+      different: z.number().int().min(0),
+      /** Without recorded inputs (written before replay existed), inputs that no longer decode, or the core failing on them (that one a finding). */
+      not_replayable: z.number().int().min(0),
+      /** Recorded inputs missing or not matching their sha256: each has its finding. */
+      inputs_unverifiable: z.number().int().min(0),
+      differences: z.number().int().min(0),
+      session_ids: z.array(z.string()),
+    })
+    .optional(),
 });
 export type ChainVerificationStatus = z.infer<typeof ChainVerificationStatusSchema>;
 

@@ -43,7 +43,7 @@ export const CEILING_PARAMS: Record<RateLimitBucket, string> = {
 const BUCKET_CALLS: Record<RateLimitBucket, string> = {
   orchestrate_now: "orchestrateNow calls",
   write_calls: "write calls",
-  verify_chain: "verifyLogChain calls",
+  verify_chain: "verifyLogChain and replayOrchestration calls",
   ask: "askMaestro calls",
 };
 

@@ -25,7 +25,8 @@ import { markReservationRedeemed } from "../store/account";
 import { ChainKeyError, type ChainKeys } from "../core/chain-keys";
 import { ChainCursorError } from "../core/chain-cursor";
 import { RedeemNonceRequestSchema, RedeemNonceResponseSchema, VerifyLogChainRequestSchema, VerifyLogChainResponseSchema, type VerifyLogChainResponse } from "../schemas/api";
-import { maestroDb, plainData } from "../store/firestore";
+import { IoCount, maestroDb, plainData } from "../store/firestore";
+import { replaySample } from "../store/replay";
 import { recordChainVerification, verifyChainPage } from "../store/log-chain";
 import { jsonPublisher } from "../store/pubsub";
 import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../store/tenant-jobs";
@@ -159,7 +160,10 @@ export const redeemNonce = maestroCallable(
  * chain from seq 1 under the configured keys, checking every link and every log's
  * orchestration digest, in pages within the job's time budget; out of time, it returns
  * the walk's cursor and a new message goes on from there. At the end (or at a break) it
- * records tenants/{t}/log_chain/verification and, for a break, one finding.
+ * replays a sample of the orchestrations written since its previous run (at most
+ * REPLAY_SAMPLE_LIMIT, seeded: store/replay.ts replaySample), then records
+ * tenants/{t}/log_chain/verification with the replay's counts and, for a break, one
+ * finding (each replay difference has its own).
  */
 export const chainVerificationJob: TenantJob = async (db, ctx) => {
   let keys: ChainKeys | null;
@@ -172,11 +176,23 @@ export const chainVerificationJob: TenantJob = async (db, ctx) => {
   const page = await verifyChainPage(db, ctx.tenant_id, keys, { cursor: ctx.cursor ?? null, budgetMs: ctx.budget_ms, now: ctx.now });
   const detail = { logs_checked: page.logs_checked, reads: page.reads, pages: page.pages, keyed: page.keyed };
   if (!page.done && page.cursor !== null) return { status: "ok", detail, continue_with: page.cursor };
-  await recordChainVerification(db, page, ctx.now);
-  logEvent.chainVerified({ tenant_id: ctx.tenant_id, intact: page.intact, logs_checked: page.logs_checked, head_seq: page.head_seq, keyed: page.keyed, first_break: page.first_break, reads: page.reads, scheduled: true });
-  if (page.intact) return { status: "ok", detail: { ...detail, head_seq: page.head_seq } };
-  const b = page.first_break!;
-  return { status: "failed", reason: `log chain broken at seq ${b.seq} (${b.log_id ?? "no log"}): ${b.problem}`, detail };
+  // The walk is done: replay a sample of the orchestrations written since the previous run (issue 13).
+  const io = new IoCount();
+  const previous = await db.doc(paths.logChainVerification(ctx.tenant_id)).get();
+  io.read(previous);
+  const since = previous.get("replay.until");
+  const replay = await replaySample(db, ctx.tenant_id, { since: typeof since === "string" ? since : null, until: ctx.now.toISOString(), now: ctx.now }, io);
+  await recordChainVerification(db, page, ctx.now, replay);
+  const replayed = { replayed: replay.replayed, identical: replay.identical, different: replay.different, not_replayable: replay.not_replayable, inputs_unverifiable: replay.inputs_unverifiable, replay_reads: io.reads };
+  logEvent.chainVerified({ tenant_id: ctx.tenant_id, intact: page.intact, logs_checked: page.logs_checked, head_seq: page.head_seq, keyed: page.keyed, first_break: page.first_break, reads: page.reads, scheduled: true, ...replayed });
+  const replayProblem =
+    replay.different + replay.inputs_unverifiable > 0
+      ? `replay: ${replay.different} of ${replay.session_ids.length} sampled orchestrations decide differently from their recorded inputs, ${replay.inputs_unverifiable} have inputs that do not verify (findings replay_{session})`
+      : null;
+  if (page.intact && replayProblem === null) return { status: "ok", detail: { ...detail, head_seq: page.head_seq, ...replayed } };
+  const b = page.first_break;
+  const chainProblem = b ? `log chain broken at seq ${b.seq} (${b.log_id ?? "no log"}): ${b.problem}` : null;
+  return { status: "failed", reason: [chainProblem, replayProblem].filter((x) => x !== null).join("; "), detail: { ...detail, ...replayed } };
 };
 
 /** Daily, after the nightly rollup: one chain_verification message per active tenant. */

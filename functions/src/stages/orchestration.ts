@@ -4,7 +4,8 @@
  *
  * Reads: tenant, config, weights, strategies, pending signals (plus the performance
  * documents only when the weights are stale). Writes, in one atomic batch: the
- * orchestration, one create-only nonce registration per orchestrated signal, each
+ * orchestration, the inputs its decision used (content-addressed, store/replay.ts; the
+ * orchestration's `inputs_ref` names them), one create-only nonce registration per orchestrated signal, each
  * signal's new status, and a paper fill per BUY or SELL of a SHADOW_MODE strategy. Each signal update is conditioned on the update time it was read
  * at, so two cycles racing for the same signal cannot both take it: the loser's batch
  * fails whole and it runs again on what is still pending.
@@ -13,7 +14,10 @@ import { FieldValue, type DocumentSnapshot, type Firestore } from "firebase-admi
 import { onMessagePublished } from "firebase-functions/v2/pubsub";
 import { HttpsError } from "firebase-functions/v2/https";
 import { issueNonce, newSessionId, sessionIdForEvent } from "../core/identity";
-import { orchestrateCycle } from "../core/orchestrate";
+import { decideFromInputs, recordCycleInputs } from "../core/cycle-inputs";
+import { seedOf } from "../core/arbitration";
+import { CYCLE_INPUTS_FORMAT } from "../schemas/replay";
+import { writeRecordedInputs } from "../store/replay";
 import {
   LOCK_CODES,
   MarketCycleMessageSchema,
@@ -27,7 +31,6 @@ import {
   type TradingSessionState,
 } from "../schemas";
 import { orchestrates } from "../core/trading-session";
-import { lockActive } from "../core/session-guardian";
 import { nextSummary } from "../core/session-report";
 import { TradingSessionMalformed, pausedReason, sessionForCycle } from "../store/trading-sessions";
 import { OrchestrateNowRequestSchema, OrchestrateNowResponseSchema, type OrchestrateNowResponse } from "../schemas/api";
@@ -187,33 +190,41 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
 
   const sessionId = request.event ? sessionIdForEvent(request.event.time, tenantId, request.event.id) : newSessionId(now);
   const equity = equityInput(account, buyingPower);
-  const cycle = orchestrateCycle({
-    tenant_id: tenantId,
-    session_id: sessionId,
-    now,
-    config,
-    strategies,
-    weights: weights.strategies,
-    signals: candidates,
-    issueNonce: request.issueNonce ?? (() => issueNonce()),
-    buyingPower: guardInput(buyingPower),
-    positions,
-    correlatedPairs: weights.correlated_pairs ?? [],
-    ...(bandit ? { bandit } : {}),
-    ...(marks ? { marks } : {}),
-    equity,
-    session: {
-      state: session.session.state,
-      paused_reason: pausedReason(session.session),
-      risk: session.session.risk,
-      closed_trades: positionsRead.closedTrades.filter((c) => c.day === session.session.day),
-      trading_since: session.session.trading_since,
-      closes_at: session.session.closes_at,
-      equity_as_of: equity.as_of,
-    },
-  });
+  // Everything the decision uses, recorded (issue 13: replay); the cycle decides from the
+  // record as it will be stored, so a replay sees exactly what the decision saw.
+  const recorded = recordCycleInputs(
+    storable({
+      format: CYCLE_INPUTS_FORMAT,
+      tenant_id: tenantId,
+      session_id: sessionId,
+      now: now.toISOString(),
+      trading_day: session.session.day,
+      config,
+      strategies,
+      weights: weights.strategies,
+      signals: candidates,
+      pre_rejected: preRejected,
+      positions,
+      correlated_pairs: (weights.correlated_pairs ?? []).map(({ a, b, rho }) => ({ a, b, rho })),
+      marks: marks ?? null,
+      bandit: bandit ?? null,
+      arbitration_seed: seedOf(sessionId),
+      equity,
+      buying_power: guardInput(buyingPower),
+      session: {
+        state: session.session.state,
+        paused_reason: pausedReason(session.session),
+        risk: session.session.risk,
+        closed_trades: positionsRead.closedTrades.filter((c) => c.day === session.session.day),
+        trading_since: session.session.trading_since,
+        closes_at: session.session.closes_at,
+        equity_as_of: equity.as_of,
+      },
+    }),
+  );
+  const { cycle, decision } = decideFromInputs(recorded.record, request.issueNonce ?? (() => issueNonce()));
   const sessionOutcome = cycle.session!;
-  const rejected = [...preRejected, ...cycle.rejected_signals].sort((a, b) => (a.signal_id < b.signal_id ? -1 : 1));
+  const rejected = decision.rejected_signals;
 
   // The nonce licenses its trade until expiresAt; an approved BUY's notional stays reserved
   // until its fill is in a later snapshot or the nonce expires unredeemed (core/reservations.ts).
@@ -235,6 +246,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
   const paperFills = paperFillsOf({ signals: cycle.signals, reference_prices: referencePrices, strategies, session_id: sessionId, now });
 
   const batch = db.batch();
+  const inputs = writeRecordedInputs(batch, db, tenantId, recorded, now);
   const reservationWrites = writeReservations(batch, buyingPower, reservations, sessionId, now, expiresAt);
   for (const [id, fill] of paperFills) batch.create(db.doc(paths.paperTrade(tenantId, id)), fill);
   // The session's equity marks, locks, order counts and SESSION_STATE, conditioned on the
@@ -257,28 +269,14 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
     );
   }
   const batchWrites =
-    2 + cycle.signals.length + cycle.signals.filter((x) => x.nonce !== null).length + rejected.length + reservationWrites + paperFills.size + sessionOutcome.findings.length;
+    2 + inputs.writes + cycle.signals.length + cycle.signals.filter((x) => x.nonce !== null).length + rejected.length + reservationWrites + paperFills.size + sessionOutcome.findings.length;
   io.write(batchWrites);
   const orchestration: Orchestration = storable({
     tenant_id: tenantId,
     session_id: sessionId,
     trigger: request.trigger,
     requested_by: request.requested_by,
-    timestamp: now.toISOString(),
-    signals: cycle.signals,
-    allocation_decisions: cycle.allocation_decisions,
-    systemic_risk: cycle.systemic_risk,
-    signals_modified: cycle.signals_modified,
-    rejected_signals: rejected,
-    buying_power: cycle.buying_power,
-    trading_session: {
-      day: session.session.day,
-      state: session.session.state,
-      entry_block: sessionOutcome.block,
-      active_locks: sessionOutcome.risk.locks.filter((l) => lockActive(l, now)).map((l) => l.code),
-      orders: sessionOutcome.orders,
-      session_trades: sessionOutcome.risk.trades,
-    },
+    ...decision,
     inputs: {
       config: storable(config) as Record<string, unknown>,
       config_source: loaded.source,
@@ -288,6 +286,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
       signal_ids: [...take.rejected.map((r) => r.signal_id), ...signalDocs.map((d) => d.id)].sort(),
       more_pending: morePending,
     },
+    inputs_ref: inputs.ref,
     io: io.toJSON(),
     latency_ms: Date.now() - started,
     log: { state: "PENDING", log_id: null, attempts: 0, error: null, updated_at: now.toISOString() },

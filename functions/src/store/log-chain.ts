@@ -226,6 +226,7 @@ export async function recordChainVerification(
   db: Firestore,
   result: ChainPageResult,
   now = new Date(),
+  replay?: ChainVerificationStatus["replay"],
 ): Promise<{ status: ChainVerificationStatus; finding_created: boolean }> {
   const tenantId = result.tenant_id;
   let findingId: string | null = null;
@@ -258,6 +259,7 @@ export async function recordChainVerification(
     head_seq: result.head_seq,
     first_break: result.first_break,
     finding_id: findingId,
+    ...(replay ? { replay } : {}),
   };
   await db.doc(paths.logChainVerification(tenantId)).set(status);
   return { status, finding_created: created };

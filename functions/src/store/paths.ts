@@ -58,6 +58,10 @@ export const paths = {
   signal: (t: string, id: string) => `tenants/${t}/signals/${id}`,
   orchestrations: (t: string) => `tenants/${t}/orchestrations`,
   orchestration: (t: string, sessionId: string) => `tenants/${t}/orchestrations/${sessionId}`,
+  /** A cycle's recorded inputs by the sha256 of their canonical JSON (issue 13, replay; schemas/replay.ts). */
+  orchestrationInputs: (t: string, sha256: string) => `tenants/${t}/orchestration_inputs/${sha256}`,
+  /** Part n ≥ 1 of recorded inputs too large for one document. */
+  orchestrationInputsPart: (t: string, sha256: string, part: number) => `tenants/${t}/orchestration_inputs/${sha256}/parts/${part}`,
   /** Equity and buying power, written by the execution side. */
   accountSnapshot: (t: string) => `tenants/${t}/account/snapshot`,
   /** The broker's positions as the health check last listed them (issue 11: synced where a broker is configured). */

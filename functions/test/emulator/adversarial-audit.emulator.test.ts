@@ -242,7 +242,7 @@ describe("verifyLogChain in pages", () => {
     expect((await verifyLogChain(tenantId, {}, admin.idToken)).result).toMatchObject({ intact: true });
     expect((await verifyLogChain(tenantId, {}, admin.idToken)).result).toMatchObject({ intact: true });
     const third = await verifyLogChain(tenantId, {}, admin.idToken);
-    expect(third.error).toMatchObject({ status: "RESOURCE_EXHAUSTED", message: expect.stringMatching(/at most 2 verifyLogChain calls per 60 s/) });
+    expect(third.error).toMatchObject({ status: "RESOURCE_EXHAUSTED", message: expect.stringMatching(/at most 2 verifyLogChain and replayOrchestration calls per 60 s/) });
   });
 });
 

@@ -130,6 +130,8 @@ function tenantDocs(t: Tenant): DocCase[] {
     row(`${base}/signals/sig-seed`, "viewer", SEED_SIGNAL, { createTestedSeparately: true }),
     row(`${base}/orchestrations/maestro_1700000000000_0123456789abcdef`, "viewer", { status: "complete" }),
     row(`${base}/nonces/0123456789abcdef0123456789abcdef`, "trader", { session_id: "maestro_1700000000000_0123456789abcdef" }),
+    row(`${base}/orchestration_inputs/${"ab".repeat(32)}`, "trader", { sha256: "ab".repeat(32), parts: 2, text: "{\"account\":" }),
+    row(`${base}/orchestration_inputs/${"ab".repeat(32)}/parts/1`, "trader", { sha256: "ab".repeat(32), part: 1, text: "1}" }),
     row(`${base}/audits/log-1`, "viewer", { ok: true }),
     row(`${base}/metrics/2025-01-02`, "viewer", { sharpe: 1.2 }),
     row(`${base}/findings/unlogged_maestro_1700000000000_0123456789abcdef`, "viewer", { kind: "orchestration_without_log" }),

@@ -1,13 +1,23 @@
 /**
- * Runs the emulator test files in a fixed order (by name), with the 200-tenant load test
- * last: its fan-out and its tenants would otherwise slow every file after it.
+ * Runs the emulator test files in a fixed order (by name), with three exceptions:
+ * - the security-rules file first: it clears the whole Firestore emulator before it seeds
+ *   its fixtures, and would otherwise wipe what the files before it produced;
+ * - the 200-tenant load test after the rest: its fan-out and its tenants would otherwise
+ *   slow every file after it;
+ * - the replay of every orchestration last (issue 13), so it sees what every other file made.
  */
 const Sequencer = require("@jest/test-sequencer").default;
 
+const RANK = [
+  ["rules.emulator.test.ts", -1],
+  ["load.emulator.test.ts", 1],
+  ["replay-everything.emulator.test.ts", 2],
+];
+
 class MaestroSequencer extends Sequencer {
   sort(tests) {
-    const last = (t) => (t.path.endsWith("load.emulator.test.ts") ? 1 : 0);
-    return [...tests].sort((a, b) => last(a) - last(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const rank = (t) => (RANK.find(([name]) => t.path.endsWith(`/${name}`)) ?? [null, 0])[1];
+    return [...tests].sort((a, b) => rank(a) - rank(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 }
 
