@@ -21,8 +21,8 @@
  *   and leaves a dead letter (systemStatus/dead_letters) or, for the log writer, a finding.
  *
  * Client API (callables; membership and role checked in code, see stages/callable.ts):
- *   orchestrateNow (trader), getStrategyWeights, getOrchestration, listOrchestrationLogs
- *   (viewer), setStrategyMode, updateMaestroConfig, verifyLogChain (admin), redeemNonce (trader:
+ *   orchestrateNow (trader), getStrategyWeights, getOrchestration, listOrchestrationLogs,
+ *   getDeskStatus, getStrategyPerformance, getMaestroConfig, listAllocationHistory (viewer), setStrategyMode, updateMaestroConfig, verifyLogChain (admin), redeemNonce (trader:
  *   the execution side presents a nonce once before it places the order).
  */
 import { setGlobalOptions } from "firebase-functions/v2";
@@ -38,7 +38,7 @@ export { onLedgerTradeWritten, onPaperTradeWritten, onRollupScheduled, onDailyMa
 export { scheduledWeightRecalculation, rebalanceAllocations, resetArbitrationLearning } from "./stages/weights";
 export { orchestrateNow, onMarketCycle } from "./stages/orchestration";
 export { scheduleMarketCycles } from "./stages/market-cycles";
-export { getStrategyWeights, getOrchestration, listOrchestrationLogs } from "./stages/client-queries";
+export { getStrategyWeights, getOrchestration, listOrchestrationLogs, getDeskStatus, getStrategyPerformance, getMaestroConfig, listAllocationHistory } from "./stages/client-queries";
 export { setStrategyMode, updateMaestroConfig } from "./stages/admin-actions";
 export { pauseTradingSession, resumeTradingSession, liftRiskLock, getTradingSession } from "./stages/trading-sessions";
 export { emergencyStopCallable as emergencyStop, resumeTradingCallable as resumeTrading } from "./stages/emergency";

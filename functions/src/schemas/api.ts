@@ -20,6 +20,12 @@ import {
   TradingSessionSchema,
   EmergencyReportSchema,
   TRADING_SESSION_STATES,
+  PerformanceMetricsSchema,
+  RiskLockSchema,
+  ChainVerificationStatusSchema,
+  ModeSchema,
+  ConversationEntitiesSchema,
+  PendingActionSchema,
 } from "./index";
 
 const TenantRequest = z.object({ tenant_id: DocIdSchema }).strict();
@@ -288,3 +294,156 @@ export type ResumeTradingRequest = z.infer<typeof ResumeTradingRequestSchema>;
 /** The session after the resume (PAUSED, or the clock's phase), and what was checked. */
 export const ResumeTradingResponseSchema = z.object({ day: z.string(), state: z.enum(TRADING_SESSION_STATES), checks: z.array(z.string()) });
 export type ResumeTradingResponse = z.infer<typeof ResumeTradingResponseSchema>;
+
+// The operator's reads (issue 13) — viewer and up ------------------------------
+
+/** The desk at a glance: the day's trading session, its open locks, the health check's last verdict, the chain. */
+export const GetDeskStatusRequestSchema = TenantRequest;
+export type GetDeskStatusRequest = z.infer<typeof GetDeskStatusRequestSchema>;
+export const HealthViewSchema = z.object({
+  tier: z.enum(["ok", "info", "warning", "critical"]),
+  checked_at: z.string(),
+  reasons: z.array(z.string()),
+  info: z.array(z.string()),
+  failing_stages: z.array(z.string()),
+  broker: z.object({ kind: z.string(), reachable: z.boolean(), ready: z.boolean() }).nullable(),
+  snapshot_as_of: z.string().nullable(),
+  market_data_as_of: z.string().nullable(),
+  stop: z.string().nullable(),
+});
+export type HealthView = z.infer<typeof HealthViewSchema>;
+export const GetDeskStatusResponseSchema = z.object({
+  tenant_id: z.string(),
+  /** The venue's day now (market_hours.time_zone). */
+  day: z.string(),
+  session: TradingSessionSchema.nullable(),
+  /** The session's locks still in force: not lifted, and not past their `until`. */
+  locks: z.array(RiskLockSchema),
+  /** null until the health check first ran, or when its record is malformed (`health_problem` says so). */
+  health: HealthViewSchema.nullable(),
+  health_problem: z.string().nullable(),
+  weights: z.object({ computed_at: z.string() }).nullable(),
+  last_orchestration: z.object({ session_id: z.string(), timestamp: z.string(), trigger: z.string(), signals: z.number().int() }).nullable(),
+  chain_verification: ChainVerificationStatusSchema.nullable(),
+});
+export type GetDeskStatusResponse = z.infer<typeof GetDeskStatusResponseSchema>;
+
+/**
+ * Each strategy's last `period_days` trading days (the days it has performance documents,
+ * as the weights' lookback counts them) and the metrics over them.
+ */
+export const GetStrategyPerformanceRequestSchema = z
+  .object({
+    tenant_id: DocIdSchema,
+    period_days: z.number().int("must be a whole number").min(1, "must be at least 1").max(365, "must be at most 365").default(30),
+    strategy_id: DocIdSchema.optional(),
+  })
+  .strict();
+export type GetStrategyPerformanceRequest = z.infer<typeof GetStrategyPerformanceRequestSchema>;
+export const PerformanceDaySchema = z.object({
+  day: z.string(),
+  daily_pnl: z.number(),
+  realized_pnl: z.number(),
+  unrealized_pnl: z.number(),
+  trade_count: z.number().int(),
+});
+export const StrategyPerformanceViewSchema = z.object({
+  strategy_id: z.string(),
+  name: z.string(),
+  /** The mode of the current weights (null before the first weights). */
+  mode: ModeSchema.nullable(),
+  capital_base: z.number(),
+  days: z.array(PerformanceDaySchema),
+  /** Sum of daily_pnl over the days. */
+  cumulative_pnl: z.number(),
+  /** Over the days, as the weights compute them (returns = daily_pnl / capital_base). */
+  metrics: PerformanceMetricsSchema,
+});
+export type StrategyPerformanceView = z.infer<typeof StrategyPerformanceViewSchema>;
+export const GetStrategyPerformanceResponseSchema = z.object({
+  tenant_id: z.string(),
+  period_days: z.number().int(),
+  strategies: z.array(StrategyPerformanceViewSchema),
+});
+export type GetStrategyPerformanceResponse = z.infer<typeof GetStrategyPerformanceResponseSchema>;
+
+/** The config in force (the tenant's, the last valid one, or the defaults) and its stored status. */
+export const GetMaestroConfigRequestSchema = TenantRequest;
+export const GetMaestroConfigResponseSchema = z.object({
+  tenant_id: z.string(),
+  config: MaestroConfigSchema,
+  source: z.enum(["tenant", "defaults", "last_valid"]),
+  /** Why the stored config is not the one in force, naming the field; null when it is. */
+  rejection: z.string().nullable(),
+  version: z.number().int().nullable(),
+  updated_at: z.string().nullable(),
+  updated_by: z.string().nullable(),
+});
+export type GetMaestroConfigResponse = z.infer<typeof GetMaestroConfigResponseSchema>;
+
+/** Rebalances of the portfolio allocation method, newest first. */
+export const ListAllocationHistoryRequestSchema = z
+  .object({ tenant_id: DocIdSchema, limit: z.number().int("must be a whole number").min(1, "must be at least 1").max(200, "must be at most 200").default(20) })
+  .strict();
+export const AllocationHistoryEntrySchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  by: z.string(),
+  reason: z.string(),
+  method: z.string(),
+  before: z.record(z.string(), z.number()),
+  after: z.record(z.string(), z.number()),
+});
+export type AllocationHistoryEntry = z.infer<typeof AllocationHistoryEntrySchema>;
+export const ListAllocationHistoryResponseSchema = z.object({
+  tenant_id: z.string(),
+  entries: z.array(AllocationHistoryEntrySchema),
+  /** Entries left out because they do not parse, by id with the reason. */
+  malformed: z.record(z.string(), z.string()),
+});
+export type ListAllocationHistoryResponse = z.infer<typeof ListAllocationHistoryResponseSchema>;
+
+// askMaestro — viewer and up; an action needs its own role and a confirmation turn ----
+
+export const ASK_MESSAGE_MAX = 1000;
+export const AskMaestroRequestSchema = z
+  .object({
+    tenant_id: DocIdSchema,
+    /** Continue this conversation (yours); absent: start a new one. */
+    conversation_id: DocIdSchema.optional(),
+    message: z
+      .string({ error: "is required: what do you want to know?" })
+      .trim()
+      .min(1, "must not be empty")
+      .max(ASK_MESSAGE_MAX, `must be at most ${ASK_MESSAGE_MAX} characters`),
+  })
+  .strict();
+export type AskMaestroRequest = z.infer<typeof AskMaestroRequestSchema>;
+export const AskSourceSchema = z.object({
+  /** The callable the specialist called through the front door. */
+  callable: z.string(),
+  /** What it asked for (the request less tenant_id). */
+  args: z.record(z.string(), z.unknown()),
+  /** What the data is as of, when it says (computed_at, checked_at, a day). */
+  as_of: z.string().nullable(),
+});
+export type AskSource = z.infer<typeof AskSourceSchema>;
+export const AskMaestroResponseSchema = z.object({
+  conversation_id: z.string(),
+  intent: z.string(),
+  /** Why the router chose it (the rule or the cues). */
+  because: z.string(),
+  /** The router's selection time, ms. */
+  selection_ms: z.number(),
+  answer: z.string(),
+  answer_source: z.enum(["gemini", "template"]),
+  /** Why the template wrote it when a key is configured (the model's failure); null otherwise. */
+  fallback_reason: z.string().nullable(),
+  sources: z.array(AskSourceSchema),
+  entities: ConversationEntitiesSchema,
+  /** An action awaiting "yes" (or "no") in the next turn; null otherwise. */
+  pending_action: PendingActionSchema.nullable(),
+  /** The outcome of an action this turn confirmed: done, refused (with the front door's reason), or cancelled. */
+  action_result: z.object({ callable: z.string(), status: z.enum(["done", "refused", "cancelled", "expired"]), detail: z.string() }).nullable(),
+});
+export type AskMaestroResponse = z.infer<typeof AskMaestroResponseSchema>;

@@ -1372,3 +1372,56 @@ export function parseWithReason<S extends z.ZodType>(
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, reason: describeIssues(result.error, input) };
 }
+
+// ---------------------------------------------------------------------------
+// Ask-Maestro conversations: tenants/{t}/conversations/{id} (issue 13)
+// ---------------------------------------------------------------------------
+
+/** The entities in play: what a follow-up ("and why was it cut?") refers to. */
+export const ConversationEntitiesSchema = z.object({
+  strategy: z.string().nullable(),
+  session_id: z.string().nullable(),
+  day: z.string().nullable(),
+  period_days: z.number().int().nullable(),
+});
+export type ConversationEntities = z.infer<typeof ConversationEntitiesSchema>;
+
+/** An action proposed in one turn, done only when the next turn confirms it. */
+export const PendingActionSchema = z.object({
+  callable: z.string(),
+  args: z.record(z.string(), z.unknown()),
+  /** The sentence the user confirms. */
+  description: z.string(),
+  /** The role the action needs (the callable's own). */
+  role: RoleSchema,
+  proposed_at: z.string(),
+  expires_at: z.string(),
+});
+export type PendingAction = z.infer<typeof PendingActionSchema>;
+
+export const ConversationTurnSchema = z.object({
+  at: z.string(),
+  message: z.string(),
+  intent: z.string(),
+  selection_ms: z.number(),
+  answer: z.string(),
+  answer_source: z.enum(["gemini", "template"]),
+  /** The callables the answer used. */
+  sources: z.array(z.string()),
+});
+export type ConversationTurn = z.infer<typeof ConversationTurnSchema>;
+
+/** A conversation belongs to the user who started it: no one else may continue or read it. */
+export const ConversationSchema = z.object({
+  tenant_id: z.string(),
+  uid: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  /** The last CONVERSATION_TURNS_KEPT turns, oldest first. */
+  turns: z.array(ConversationTurnSchema),
+  turn_count: z.number().int().min(0),
+  entities: ConversationEntitiesSchema,
+  pending_action: PendingActionSchema.nullable(),
+});
+export type Conversation = z.infer<typeof ConversationSchema>;
+export const CONVERSATION_TURNS_KEPT = 10;

@@ -159,16 +159,28 @@ export async function handleCall<Req extends z.ZodType<{ tenant_id: string }>, R
   return checked.data;
 }
 
+/** A callable's spec and handler: what the front door runs for it, from Cloud Functions or from another caller. */
+export interface CallableDefinition<Req extends z.ZodType<{ tenant_id: string }>, Res extends z.ZodType> {
+  spec: CallableSpec<Req, Res>;
+  handler: CallHandler<z.infer<Req>, z.infer<Res>>;
+}
+
+/** The deployed function, carrying its definition so index.ts can hand it to askMaestro's specialists. */
+export type MaestroCallable<Req extends z.ZodType<{ tenant_id: string }>, Res extends z.ZodType> = CallableFunction<unknown, Promise<z.infer<Res>>> & {
+  definition: CallableDefinition<Req, Res>;
+};
+
 /** A Maestro callable: App Check per the MAESTRO_ENFORCE_APP_CHECK param, then handleCall. */
 export function maestroCallable<Req extends z.ZodType<{ tenant_id: string }>, Res extends z.ZodType>(
   spec: CallableSpec<Req, Res>,
   handler: CallHandler<z.infer<Req>, z.infer<Res>>,
-): CallableFunction<unknown, Promise<z.infer<Res>>> {
+): MaestroCallable<Req, Res> {
   const options = {
     enforceAppCheck,
     timeoutSeconds: spec.timeoutSeconds ?? 60,
     memory: spec.memory ?? "256MiB",
     ...(spec.secrets ? { secrets: spec.secrets } : {}),
   };
-  return onCall<unknown, Promise<z.infer<Res>>>(options, (request) => handleCall(spec, handler, maestroDb(), request));
+  const fn = onCall<unknown, Promise<z.infer<Res>>>(options, (request) => handleCall(spec, handler, maestroDb(), request));
+  return Object.assign(fn, { definition: { spec, handler } });
 }

@@ -102,6 +102,8 @@ export const paths = {
   cycleAttempts: (eventId: string) => `systemStatus/market_cycles/attempts/${eventId}`,
   /** One record per scheduled fan-out, by slot. */
   fanOutRun: (slotIso: string) => `systemStatus/market_cycles/runs/${slotIso}`,
+  /** Ask-Maestro's conversations (issue 13): each belongs to the user who started it. */
+  conversation: (t: string, id: string) => `tenants/${t}/conversations/${id}`,
   logs: () => "systemStatus/orchestration_logs/logs",
   log: (logId: string) => `systemStatus/orchestration_logs/logs/${logId}`,
 } as const;
