@@ -37,6 +37,10 @@ export function buildProgram(action: ActionFactory): Command {
 
 /** Runs the CLI on argv (without node and the script) and returns the exit code. */
 export async function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // A reader that stops early (`maestro monitor --live --json | head`) is not a failure.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(EXIT.OK);
+  });
   let exitCode: number = EXIT.OK;
   let out = new Output({ json: argv.includes("--json"), noColor: argv.includes("--no-color"), env });
   const contexts: { close(): Promise<void> }[] = [];

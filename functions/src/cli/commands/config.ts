@@ -10,16 +10,7 @@ import { CliError, EXIT, usageError } from "../exit-codes";
 import { keyValues, when } from "../format";
 import { nestedPatch, parseConfigKey, parseConfigValue, parseWholeNumber } from "../parse";
 import { checkConfigYaml, configToYaml, formatProblem } from "../yaml-config";
-import type { MaestroConfig } from "../../schemas";
-import type { UpdateMaestroConfigResponse } from "../../schemas/api";
-
-/** What getMaestroConfig answers. */
-export interface MaestroConfigView {
-  config: MaestroConfig;
-  version: number;
-  updated_at: string | null;
-  status: unknown;
-}
+import type { GetMaestroConfigResponse, UpdateMaestroConfigResponse } from "../../schemas/api";
 
 export const configCommands: CommandModule = (program, action) => {
   const config = program.command("config").description("validate, update or export the tenant's Maestro config (YAML)");
@@ -85,13 +76,14 @@ export const configCommands: CommandModule = (program, action) => {
       action<{ output?: string }>(async (ctx, options) => {
         const connection = await ctx.connect();
         const tenantId = ctx.tenant();
-        const view = await ctx.out.spin("Reading the config…", () => connection.call<MaestroConfigView>("getMaestroConfig", { tenant_id: tenantId }));
+        const view = await ctx.out.spin("Reading the config…", () => connection.call<GetMaestroConfigResponse>("getMaestroConfig", { tenant_id: tenantId }));
+        const origin = view.source === "tenant" ? "the tenant's" : view.source === "last_valid" ? `the last valid one (the stored config is rejected: ${view.rejection})` : "the defaults (none stored)";
         const yaml = configToYaml(view.config, [
-          `Maestro config of tenant ${tenantId}, version ${view.version}${view.updated_at ? `, updated ${view.updated_at}` : " (defaults)"}`,
+          `Maestro config of tenant ${tenantId} in force: ${origin}; version ${view.version ?? "–"}${view.updated_at ? `, updated ${view.updated_at}${view.updated_by ? ` by ${view.updated_by}` : ""}` : ""}`,
           `Exported ${new Date().toISOString()} by maestro config export. Check it with: maestro config validate --config <file>`,
         ]);
         if (!options.output) {
-          if (ctx.out.json) ctx.out.writeJson({ tenant_id: tenantId, version: view.version, updated_at: view.updated_at, config: view.config });
+          if (ctx.out.json) ctx.out.writeJson(view);
           else process.stdout.write(yaml);
           return;
         }
@@ -100,8 +92,8 @@ export const configCommands: CommandModule = (program, action) => {
         } catch (error) {
           throw new CliError(EXIT.USAGE, `--output: cannot write ${options.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
         }
-        ctx.out.result({ tenant_id: tenantId, version: view.version, updated_at: view.updated_at, output: options.output }, (c) =>
-          keyValues([["Exported", `${c.bold(options.output!)} — config of ${tenantId}, version ${view.version}, updated ${when(view.updated_at)}`]], c),
+        ctx.out.result({ tenant_id: tenantId, source: view.source, version: view.version, updated_at: view.updated_at, output: options.output }, (c) =>
+          keyValues([["Exported", `${c.bold(options.output!)} — ${view.source} config of ${tenantId}, version ${view.version ?? "–"}, updated ${when(view.updated_at)}`]], c),
         );
       }),
     );

@@ -7,6 +7,9 @@ import { authCommands } from "./auth";
 import { configCommands } from "./config";
 import { deskCommands } from "./desk";
 import { logCommands } from "./logs";
+import { monitorCommand } from "./monitor";
+import { reportCommand } from "./report";
+import { performanceCommands } from "./performance";
 import { strategyCommands } from "./strategies";
 
-export const COMMANDS: readonly CommandModule[] = [authCommands, deskCommands, strategyCommands, logCommands, configCommands];
+export const COMMANDS: readonly CommandModule[] = [authCommands, deskCommands, strategyCommands, performanceCommands, logCommands, configCommands, monitorCommand, reportCommand];

@@ -6,7 +6,7 @@
 import type { CommandContext, CommandModule } from "../app";
 import { EXIT, usageError } from "../exit-codes";
 import { clip, fixed, modeText, pct, signed, table, when, type Palette } from "../format";
-import type { GetStrategyWeightsResponse, RebalanceAllocationsResponse } from "../../schemas/api";
+import type { AllocationHistoryEntry, GetStrategyWeightsResponse, ListAllocationHistoryResponse, RebalanceAllocationsResponse } from "../../schemas/api";
 import type { StrategyWeight } from "../../schemas";
 
 export const SORT_KEYS = ["sharpe", "return", "drawdown", "name", "weight"] as const;
@@ -77,25 +77,13 @@ function strategiesTable(strategies: readonly StrategyWeight[], detailed: boolea
   return lines.join("\n");
 }
 
-interface HistoryEntry {
-  at: string;
-  by: string;
-  reason: string;
-  method: string;
-  before: Record<string, number>;
-  after: Record<string, number>;
-}
-
-/** tenants/{t}/allocation_history, newest first, read as the user (the rules let a viewer read it). */
-async function allocationHistory(ctx: CommandContext, limit: number): Promise<HistoryEntry[]> {
+/** The portfolio method's rebalances, newest first (listAllocationHistory). */
+async function allocationHistory(ctx: CommandContext, limit: number): Promise<ListAllocationHistoryResponse> {
   const connection = await ctx.connect();
-  const db = await connection.firestore();
-  const { collection, getDocs, limit: limitTo, orderBy, query } = await import("firebase/firestore");
-  const snap = await getDocs(query(collection(db, "tenants", ctx.tenant(), "allocation_history"), orderBy("at", "desc"), limitTo(limit)));
-  return snap.docs.map((d) => d.data() as HistoryEntry);
+  return connection.call<ListAllocationHistoryResponse>("listAllocationHistory", { tenant_id: ctx.tenant(), limit });
 }
 
-function historyTable(entries: readonly HistoryEntry[], c: Palette): string {
+function historyTable(entries: readonly AllocationHistoryEntry[], c: Palette): string {
   if (entries.length === 0) return "No rebalance recorded yet (the allocation method is sharpe_tiers, or none has run).";
   const rows = entries.map((e) => {
     const ids = [...new Set([...Object.keys(e.before), ...Object.keys(e.after)])].sort();
@@ -128,15 +116,17 @@ export const strategyCommands: CommandModule = (program, action) => {
   program
     .command("allocations")
     .description("how the desk's capital is split now (getStrategyWeights), or the rebalances over time (--history)")
-    .option("--history", "the portfolio method's rebalances, newest first (allocation_history)")
+    .option("--history", "the portfolio method's rebalances, newest first (listAllocationHistory)")
     .option("--limit <n>", "with --history: at most this many", "20")
     .action(
       action<{ history?: boolean; limit: string }>(async (ctx, options) => {
         if (options.history) {
           const limit = Number(options.limit);
-          if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw usageError(`--limit: must be a whole number from 1 to 500 (got ${JSON.stringify(options.limit)})`);
-          const entries = await ctx.out.spin("Reading the allocation history…", () => allocationHistory(ctx, limit));
-          ctx.out.result({ tenant_id: ctx.tenant(), entries }, (c) => historyTable(entries, c));
+          if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw usageError(`--limit: must be a whole number from 1 to 200 (got ${JSON.stringify(options.limit)})`);
+          const history = await ctx.out.spin("Reading the allocation history…", () => allocationHistory(ctx, limit));
+          ctx.out.result(history, (c) =>
+            [historyTable(history.entries, c), ...Object.entries(history.malformed).map(([id, why]) => c.yellow(`Left out ${id}: ${why}`))].join("\n"),
+          );
           return;
         }
         const weights = await strategyWeights(ctx);
