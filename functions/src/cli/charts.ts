@@ -42,10 +42,10 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const rough = (max - min) / Math.max(1, count - 1);
   const magnitude = 10 ** Math.floor(Math.log10(rough));
   const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? 10 * magnitude;
-  const first = Math.floor(min / step) * step;
+  // Integer multiples of the step, rounded to its decimals so 0.1 + 0.2 prints as 0.3 and zero as 0.
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)));
   const ticks: number[] = [];
-  for (let v = first; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
-  if (ticks[ticks.length - 1] < max) ticks.push(Number((ticks[ticks.length - 1] + step).toPrecision(12)));
+  for (let k = Math.floor(min / step); k <= Math.ceil(max / step); k++) ticks.push(Number((k * step).toFixed(decimals)) + 0);
   return ticks;
 }
 

@@ -18,7 +18,7 @@ export function palette(enabled: boolean): Palette {
 export function colourEnabled(options: { isTTY: boolean; noColorFlag: boolean; json: boolean; env: NodeJS.ProcessEnv }): boolean {
   if (options.noColorFlag || options.json) return false;
   if (options.env.NO_COLOR !== undefined && options.env.NO_COLOR !== "") return false;
-  if (options.env.FORCE_COLOR !== undefined && options.env.FORCE_COLOR !== "0") return true;
+  if (options.env.FORCE_COLOR && options.env.FORCE_COLOR !== "0") return true;
   return options.isTTY;
 }
 

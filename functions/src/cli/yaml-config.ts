@@ -57,7 +57,7 @@ export function checkConfigYaml(text: string): ConfigCheck {
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      problems: doc.errors.map((e) => ({ line: e.linePos?.[0].line ?? 1, field: "yaml", rule: e.message.split("\n")[0] })),
+      problems: doc.errors.map((e) => ({ line: lines.linePos(e.pos[0]).line, field: "yaml", rule: e.message.split("\n")[0] })),
     };
   }
   const input: unknown = doc.toJS() ?? {};
