@@ -4,9 +4,9 @@
  */
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
-import type { CommandContext, CommandModule } from "../app";
+import type { CommandModule } from "../app";
 import { signInWithPassword } from "../auth";
-import { connect } from "../connection";
+import { connect, type Connection } from "../connection";
 import { credentialsPath, removeLogin, saveLogin } from "../credentials";
 import { CliError, EXIT, usageError } from "../exit-codes";
 import { keyValues } from "../format";
@@ -35,7 +35,7 @@ function targetName(target: Target): string {
 }
 
 /** The caller's role in the tenant, read from their own membership document (the rules let a member read it). */
-async function membershipRole(ctx: CommandContext, connection: Awaited<ReturnType<CommandContext["connect"]>>, tenantId: string): Promise<string | null> {
+async function membershipRole(connection: Connection, tenantId: string): Promise<string | null> {
   const db = await connection.firestore();
   const { doc, getDoc } = await import("firebase/firestore");
   try {
@@ -70,7 +70,7 @@ export const authCommands: CommandModule = (program, action) => {
         if (tenantId) {
           const connection = connect(target, { uid: user.uid, email: user.email, idToken: user.idToken, source: "login" });
           try {
-            role = await ctx.out.spin(`Checking the membership of ${tenantId}…`, () => membershipRole(ctx, connection, tenantId));
+            role = await ctx.out.spin(`Checking the membership of ${tenantId}…`, () => membershipRole(connection, tenantId));
           } finally {
             await connection.close();
           }
@@ -124,7 +124,7 @@ export const authCommands: CommandModule = (program, action) => {
         } catch {
           tenantId = null;
         }
-        const role = tenantId ? await ctx.out.spin("Reading the membership…", () => membershipRole(ctx, connection, tenantId!)) : null;
+        const role = tenantId ? await ctx.out.spin("Reading the membership…", () => membershipRole(connection, tenantId!)) : null;
         const { uid, email, source } = connection.identity;
         ctx.out.result({ target: target.profile, uid, email, source, tenant_id: tenantId, role, signed_in_at: stored?.signed_in_at ?? null }, (c) =>
           keyValues(

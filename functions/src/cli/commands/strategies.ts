@@ -5,6 +5,7 @@
  */
 import type { CommandContext, CommandModule } from "../app";
 import { EXIT, usageError } from "../exit-codes";
+import { parseWholeNumber } from "../parse";
 import { clip, fixed, modeText, pct, signed, table, when, type Palette } from "../format";
 import type { AllocationHistoryEntry, GetStrategyWeightsResponse, ListAllocationHistoryResponse, RebalanceAllocationsResponse } from "../../schemas/api";
 import type { StrategyWeight } from "../../schemas";
@@ -121,8 +122,7 @@ export const strategyCommands: CommandModule = (program, action) => {
     .action(
       action<{ history?: boolean; limit: string }>(async (ctx, options) => {
         if (options.history) {
-          const limit = Number(options.limit);
-          if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw usageError(`--limit: must be a whole number from 1 to 200 (got ${JSON.stringify(options.limit)})`);
+          const limit = parseWholeNumber(options.limit, "--limit", 1, 200);
           const history = await ctx.out.spin("Reading the allocation history…", () => allocationHistory(ctx, limit));
           ctx.out.result(history, (c) =>
             [historyTable(history.entries, c), ...Object.entries(history.malformed).map(([id, why]) => c.yellow(`Left out ${id}: ${why}`))].join("\n"),
