@@ -252,16 +252,20 @@ export async function writeReportPdf(data: ReportData, file: string): Promise<vo
   doc.addPage();
   title(doc, "Weights over time", `Each strategy's weight when it was set: ${data.weights.source}; the last point is the weights now.`);
   const ids = Object.keys(data.weights.series).sort();
+  // Each weight holds until the next is set, and the last until the report: step lines up to generated_at.
+  const end = Date.parse(data.generated_at);
   const stamps = ids.flatMap((id) => data.weights.series[id].map((p) => Date.parse(p.t)));
-  const time: [number, number] = stamps.length ? [Math.min(...stamps), Math.max(...stamps)] : [0, 1];
-  axes(doc, CHART, niceTicks(0, 1, 6), [0, 1], (v) => pct(v, 0), stamps.length ? [new Date(time[0]).toISOString().slice(0, 16), new Date(time[1]).toISOString().slice(0, 16)] : null);
+  const start = stamps.length ? Math.min(...stamps) : end;
+  const last = Math.max(end, ...stamps);
+  const time: [number, number] = [start - (last - start) * 0.02 - 1_000, last];
+  axes(doc, CHART, niceTicks(0, 1, 6), [0, 1], (v) => pct(v, 0), [new Date(time[0]).toISOString().slice(0, 16), new Date(time[1]).toISOString().slice(0, 16)]);
   drawLines(
     doc,
     ids.map((id) => {
-      // A weight holds until the next is set: a step line.
-      const points = data.weights.series[id].map((p) => ({ t: Date.parse(p.t), value: p.weight }));
-      const steps = points.flatMap((p, k) => (k === 0 ? [p] : [{ t: p.t, value: points[k - 1].value }, p]));
-      return timePolyline(steps, CHART, time[0] === time[1] ? [time[0] - 1, time[1] + 1] : time, [0, 1]);
+      const points = data.weights.series[id].map((p) => ({ t: Date.parse(p.t), value: p.weight })).sort((a, b) => a.t - b.t);
+      const held = [...points, { t: time[1], value: points[points.length - 1].value }];
+      const steps = held.flatMap((p, k) => (k === 0 ? [p] : [{ t: p.t, value: held[k - 1].value }, p]));
+      return timePolyline(steps, CHART, time, [0, 1]);
     }),
   );
   legend(doc, ids, CHART.x + CHART.width + 15, CHART.y);
