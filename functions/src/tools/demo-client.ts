@@ -39,3 +39,22 @@ export async function clientAppDemo(tenantId: string): Promise<void> {
     console.log(`  ${outsider.email}: getStrategyWeights(${tenantId}) → ${await outcome(call("getStrategyWeights", { tenant_id: tenantId }))}`);
   });
 }
+
+/** How to operate the demo desk with the `maestro` CLI while the emulators run (README, "Operating Maestro"). */
+export function operatorCliHint(tenantId: string): void {
+  const admin = DEMO_USERS.find((u) => u.tenant_id === tenantId && u.role === "admin")!;
+  const viewer = DEMO_USERS.find((u) => u.tenant_id === tenantId && u.role === "viewer")!;
+  console.log(`\nTry the operator CLI (from the repository root, in another terminal while the emulators run):`);
+  for (const line of [
+    `npx maestro login --emulators --email ${viewer.email} --password ${DEMO_PASSWORD} --tenant ${tenantId}`,
+    "npx maestro status --emulators                 # trading session, health, locks, last cycle",
+    "npx maestro strategies --emulators --sort-by sharpe --detailed",
+    "npx maestro metrics --emulators --period 7d    # or --json for scripts",
+    "npx maestro monitor --emulators --live         # Firestore listeners; Ctrl-C to leave",
+    "npx maestro report --emulators --period 30d --output report.pdf",
+    `npx maestro emergency-stop --emulators --reason "drill"   # exit 4: a viewer may not; log in as ${admin.email}`,
+    "npx maestro --help                             # every command, the global options and the exit codes",
+  ]) {
+    console.log(`  ${line}`);
+  }
+}

@@ -6,7 +6,7 @@
  * stop drill through a loopback broker (tools/demo-emergency.ts). Then it keeps the emulators up until Ctrl-C, or exits with `--exit`.
  */
 import { DEMO_TENANT_ID, buildDemoDataset } from "./demo-data";
-import { clientAppDemo } from "./demo-client";
+import { clientAppDemo, operatorCliHint } from "./demo-client";
 import { emergencyStopDemo } from "./demo-emergency";
 import { emulatorDb, publish, waitFor } from "./emulator-client";
 import { MARKET_CYCLE_TOPIC } from "../store/pubsub";
@@ -112,6 +112,8 @@ async function main(): Promise<void> {
   await clientAppDemo(tenantId);
 
   await emergencyStopDemo(db);
+
+  operatorCliHint(tenantId);
 
   if (exitAfter) return;
   console.log(
