@@ -273,7 +273,7 @@ export function answerConfiguration(r: Readings, message: string): string {
     const last = path.split(".").pop()!;
     return last.length > 3 && (m.includes(last) || m.includes(last.replace(/_/g, " ")) || m.includes(path));
   });
-  const status = `Config version ${c.version ?? "none (defaults)"}${c.updated_at ? `, updated ${c.updated_at} by ${c.updated_by}` : ""}; in force: the ${c.source} config.${c.rejection ? ` The stored config is rejected: ${c.rejection}.` : ""}`;
+  const status = `Config ${c.version === null ? "never changed through updateMaestroConfig" : `version ${c.version}`}${c.updated_at ? `, updated ${c.updated_at} by ${c.updated_by}` : ""}; in force: the ${c.source} config.${c.rejection ? ` The stored config is rejected: ${c.rejection}.` : ""}`;
   if (named.length > 0) return [status, ...named.slice(0, 12).map(([path, v]) => `${path} = ${JSON.stringify(v)}`)].join("\n");
   const cfg = c.config;
   return [
@@ -366,7 +366,7 @@ export function asOf(callable: ReadCallable, response: unknown): string | null {
 }
 
 /** The line every answer ends with: the data it used. */
-export function sourcesLine(sources: readonly { callable: string; as_of: string | null }[]): string {
-  if (sources.length === 0) return "Sources: none (no data was needed).";
+export function sourcesLine(sources: readonly { callable: string; as_of: string | null }[], failedReads = 0): string {
+  if (sources.length === 0) return failedReads > 0 ? "Sources: none (no read succeeded)." : "Sources: none (no data was needed).";
   return `Sources: ${sources.map((s) => (s.as_of ? `${s.callable} (as of ${s.as_of})` : s.callable)).join(", ")}.`;
 }

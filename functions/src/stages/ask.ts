@@ -182,6 +182,7 @@ export function askMaestroHandler(frontDoor: FrontDoor, model: AskModel) {
     let sources: AskSource[] = [];
     let nextPending: PendingAction | null = null;
     let actionResult: AskMaestroResponse["action_result"] = null;
+    let failedReads = 0;
 
     const started = performance.now();
     const reply = pending ? confirmationOf(message) : null;
@@ -228,6 +229,7 @@ export function askMaestroHandler(frontDoor: FrontDoor, model: AskModel) {
       } else {
         const consulted = await consultSpecialist(frontDoor, ctx, intent, entities, strategyId, message);
         sources = consulted.sources;
+        failedReads = consulted.problems.length;
         const template = [writtenAnswer(intent, consulted.readings, entities, idByName, message), ...consulted.problems.map((p) => `(Could not read ${p})`)].join("\n");
         answer = template;
         const modelAnswer = await model({
@@ -253,7 +255,7 @@ export function askMaestroHandler(frontDoor: FrontDoor, model: AskModel) {
       }
     }
     logEvent.askRouted({ tenant_id: tenantId, conversation_id: id, uid, intent, because, selection_ms: Number(selectionMs.toFixed(3)) });
-    answer = `${answer}\n${sourcesLine(sources)}`;
+    answer = `${answer}\n${sourcesLine(sources, failedReads)}`;
 
     const turn = { at: now.toISOString(), message, intent, selection_ms: selectionMs, answer, answer_source: answerSource, sources: sources.map((s) => s.callable) };
     const next: Conversation = {

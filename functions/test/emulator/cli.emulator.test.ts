@@ -5,7 +5,7 @@
  * tenant is only read (and one cycle orchestrated, as the web-client test does); what
  * changes a desk runs on a fresh tenant of this file's own.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,6 +40,21 @@ function maestro(user: string, args: string[], extraEnv: Record<string, string> 
       const code = error ? (typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
+  });
+}
+
+/** The binary with `input` on its stdin (maestro chat reading its questions from a pipe). */
+function maestroWithInput(user: string, args: string[], input: string): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, MAESTRO_CONFIG_DIR: home(user) };
+  for (const name of ["MAESTRO_TOKEN", "MAESTRO_EMAIL", "MAESTRO_PASSWORD", "MAESTRO_TENANT", "NO_COLOR", "FORCE_COLOR"]) delete env[name];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, "--emulators", ...args], { cwd: ROOT, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
   });
 }
 
@@ -95,6 +110,41 @@ describe("the demo desk, read through the callables", () => {
     sessionId = result.session_id;
     const stored = await db.doc(paths.orchestration(DEMO_TENANT_ID, sessionId)).get();
     expect(stored.get("requested_by")).toBe("demo-trader");
+  });
+
+  test("replay <session_id> re-runs the trader's cycle on its recorded inputs: identical, exit 0", async () => {
+    const run = await maestro(viewer, ["replay", sessionId, "--json"]);
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({ session_id: sessionId, replayable: true, identical: true, difference_count: 0 });
+    const human = await maestro(viewer, ["replay", sessionId]);
+    expect(human.stdout).toMatch(/^Identical: replaying maestro_\d{13}_[0-9a-f]{16} on its recorded inputs/);
+  });
+
+  test("ask continues the user's conversation: a strategy's performance, then \"and why was it cut?\" about it; --new starts afresh", async () => {
+    const strategies = await db.collection(paths.strategies(DEMO_TENANT_ID)).get();
+    const name = strategies.docs[0].get("name") as string;
+    const first = await maestro(viewer, ["ask", `how did ${name} do over 7 days?`, "--new", "--json"]);
+    expect(first.code).toBe(0);
+    const a = json(first);
+    expect(a).toMatchObject({ intent: "performance", entities: { strategy: name, period_days: 7 } });
+    const second = await maestro(viewer, ["ask", "and", "why", "was", "it", "cut?", "--json"]);
+    const b = json(second);
+    expect(b).toMatchObject({ conversation_id: a.conversation_id, intent: "explain_decision", entities: { strategy: name } });
+    const stored = (await db.doc(paths.conversation(DEMO_TENANT_ID, a.conversation_id)).get()).data()!;
+    expect(stored).toMatchObject({ uid: "demo-viewer", turn_count: 2 });
+    const human = await maestro(viewer, ["ask", "--new", "what are the weights?"]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/Sources: getStrategyWeights \(as of .*\)\.\s+\[allocations \(\d+\.\d\d ms\) · written from templates\]/);
+    const fresh = JSON.parse(readFileSync(join(home(viewer), "conversations.json"), "utf8"));
+    expect(Object.values(fresh)).not.toContain(a.conversation_id);
+  });
+
+  test("chat reads one question per line from a pipe, answers each in one conversation, and stops at exit", async () => {
+    const run = await maestroWithInput(viewer, ["chat", "--json"], "what are the weights?\n\nis the session paused?\nexit\nnot asked\n");
+    expect(run.code).toBe(0);
+    const answers = run.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    expect(answers.map((r: { intent: string }) => r.intent)).toEqual(["allocations", "risk_session"]);
+    expect(answers[1].conversation_id).toBe(answers[0].conversation_id);
   });
 
   test("status --json is the desk as the database has it", async () => {

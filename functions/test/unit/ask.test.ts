@@ -169,6 +169,7 @@ describe("written answers", () => {
       "Sources: getStrategyWeights (as of 2026-11-20T23:00:00.000Z), getDeskStatus.",
     );
     expect(sourcesLine([])).toBe("Sources: none (no data was needed).");
+    expect(sourcesLine([], 1)).toBe("Sources: none (no read succeeded).");
   });
 });
 

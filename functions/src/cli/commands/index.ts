@@ -3,6 +3,7 @@
  * is one entry here (a CommandModule registering itself on the program).
  */
 import type { CommandModule } from "../app";
+import { askCommands } from "./ask";
 import { authCommands } from "./auth";
 import { configCommands } from "./config";
 import { deskCommands } from "./desk";
@@ -12,4 +13,4 @@ import { reportCommand } from "./report";
 import { performanceCommands } from "./performance";
 import { strategyCommands } from "./strategies";
 
-export const COMMANDS: readonly CommandModule[] = [authCommands, deskCommands, strategyCommands, performanceCommands, logCommands, configCommands, monitorCommand, reportCommand];
+export const COMMANDS: readonly CommandModule[] = [authCommands, deskCommands, strategyCommands, performanceCommands, logCommands, configCommands, monitorCommand, reportCommand, askCommands];

@@ -7,18 +7,8 @@ import type { CommandModule } from "../app";
 import { EXIT } from "../exit-codes";
 import { clip, keyValues, table, when } from "../format";
 import { parseWholeNumber } from "../parse";
-import { LOG_PAGE_SIZE_MAX, SessionIdSchema, type ListOrchestrationLogsResponse, type LogListItem, type VerifyLogChainResponse } from "../../schemas/api";
+import { LOG_PAGE_SIZE_MAX, SessionIdSchema, type ListOrchestrationLogsResponse, type LogListItem, type VerifyLogChainResponse, type ReplayOrchestrationResponse } from "../../schemas/api";
 import { usageError } from "../exit-codes";
-
-/** What replayOrchestration answers (its schema lives with the callable). */
-export interface ReplayResult {
-  session_id: string;
-  identical: boolean;
-  replayable: boolean;
-  reason?: string | null;
-  differences: { path: string; stored: unknown; replayed: unknown }[];
-  [more: string]: unknown;
-}
 
 const shown = (value: unknown) => clip(JSON.stringify(value) ?? "undefined", 60);
 
@@ -119,15 +109,15 @@ export const logCommands: CommandModule = (program, action) => {
         if (!SessionIdSchema.safeParse(sessionId).success) throw usageError(`<session_id>: must be a session id, maestro_{epoch ms}_{16 hex} (got ${JSON.stringify(sessionId)})`);
         const connection = await ctx.connect();
         const tenantId = ctx.tenant();
-        const result = await ctx.out.spin(`Replaying ${sessionId}…`, () => connection.call<ReplayResult>("replayOrchestration", { tenant_id: tenantId, session_id: sessionId }));
+        const result = await ctx.out.spin(`Replaying ${sessionId}…`, () => connection.call<ReplayOrchestrationResponse>("replayOrchestration", { tenant_id: tenantId, session_id: sessionId }));
         ctx.out.result(result, (c) => {
           if (!result.replayable) return `${c.yellow("Not replayable")}: ${result.reason ?? "the stored inputs are incomplete"}`;
-          if (result.identical) return `${c.green("Identical")}: replaying ${sessionId} on its recorded inputs gives the stored decisions.`;
+          if (result.identical) return `${c.green("Identical")}: replaying ${sessionId} on its recorded inputs (sha256 ${result.inputs_sha256?.slice(0, 12)}…) gives the stored decisions, ${result.compared_fields} fields compared.`;
           return [
-            `${c.red("Differs")}: ${result.differences.length} difference(s) between the stored cycle and its replay`,
+            `${c.red("Differs")}: ${result.difference_count} difference(s) between the stored cycle and its replay${result.difference_count > result.differences.length ? ` (the first ${result.differences.length} shown)` : ""}; finding ${result.finding_id ?? "not written"}`,
             table(
-              [{ header: "Path" }, { header: "Stored" }, { header: "Replayed" }],
-              result.differences.map((d) => [d.path, shown(d.stored), shown(d.replayed)]),
+              [{ header: "Path" }, { header: "Kind" }, { header: "Stored" }, { header: "Replayed" }],
+              result.differences.map((d) => [d.path, d.kind, shown(d.stored), shown(d.replayed)]),
               c,
             ),
           ].join("\n");
