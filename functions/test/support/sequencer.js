@@ -1,7 +1,5 @@
 /**
- * Runs the emulator test files in a fixed order (by name), with three exceptions:
- * - the security-rules file first: it clears the whole Firestore emulator before it seeds
- *   its fixtures, and would otherwise wipe what the files before it produced;
+ * Runs the emulator test files in a fixed order (by name), with two exceptions:
  * - the 200-tenant load test after the rest: its fan-out and its tenants would otherwise
  *   slow every file after it;
  * - the replay of every orchestration last (issue 13), so it sees what every other file made.
@@ -9,7 +7,6 @@
 const Sequencer = require("@jest/test-sequencer").default;
 
 const RANK = [
-  ["rules.emulator.test.ts", -1],
   ["load.emulator.test.ts", 1],
   ["replay-everything.emulator.test.ts", 2],
 ];
