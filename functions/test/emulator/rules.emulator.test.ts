@@ -278,17 +278,7 @@ beforeAll(async () => {
     projectId: PROJECT_ID,
     firestore: { rules: readFileSync(RULES_FILE, "utf8"), ...firestoreEmulator() },
   });
-  // Only this file's own documents are cleared (a rerun in the same emulator starts clean):
-  // the Firestore emulator here holds one database for every project id, so
-  // clearFirestore() would wipe the imported demo data and what the other files made.
-  await asOwner(async (db) => {
-    const stale = await Promise.all(["tenants/fund-a/signals", "tenants/fund-b/signals"].map((p) => getDocs(collection(db, p))));
-    const batch = writeBatch(db);
-    for (const snap of stale) for (const d of snap.docs) batch.delete(d.ref);
-    for (const c of ALL_DOCS) batch.delete(doc(db, c.path));
-    batch.delete(doc(db, "tenants/fund-b/strategies/beta"));
-    await batch.commit();
-  });
+  await testEnv.clearFirestore();
   await asOwner(async (db) => {
     const batch = writeBatch(db);
     for (const c of ALL_DOCS) batch.set(doc(db, c.path), c.data);
