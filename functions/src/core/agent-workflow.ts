@@ -134,13 +134,15 @@ export function onResponse(previous: WorkflowRun, response: TaskResponse, now: D
   run.updated_at = at;
   const dispatch = expire(run, now);
 
-  const disposition = receive(run, response, now, dispatch);
+  // An attempt the timeouts just opened cannot have been answered yet: only those sent before count.
+  const sentBefore = previous.tasks[response.task_id]?.attempts.length ?? 0;
+  const disposition = receive(run, response, now, sentBefore, dispatch);
   dispatch.push(...fill(run, now));
   return { run, dispatch, disposition };
 }
 
 /** Records the response and applies it when it answers the attempt in flight (a retry it calls for is added to `retries`). */
-function receive(run: WorkflowRun, response: TaskResponse, now: Date, retries: TaskMessage[]): ResponseDisposition | null {
+function receive(run: WorkflowRun, response: TaskResponse, now: Date, sentBefore: number, retries: TaskMessage[]): ResponseDisposition | null {
   const at = now.toISOString();
   const task = response.run_id === run.run_id && response.tenant_id === run.tenant_id ? run.tasks[response.task_id] : undefined;
   if (!task) {
@@ -149,7 +151,7 @@ function receive(run: WorkflowRun, response: TaskResponse, now: Date, retries: T
     return null;
   }
   // Only the last attempt can be open; an earlier one ended in a timeout or an answer.
-  const answered = task.attempts[response.attempt - 1];
+  const answered = response.attempt <= sentBefore ? task.attempts[response.attempt - 1] : undefined;
   let disposition: ResponseDisposition;
   if (response.agent_name !== task.agent) disposition = "wrong_agent";
   else if (!answered) disposition = "unknown_attempt";

@@ -253,7 +253,7 @@ export type TaskAttempt = z.infer<typeof TaskAttemptSchema>;
  * is kept for the record and changed nothing else.
  *  - duplicate: the attempt it answers was already answered;
  *  - late: the attempt it answers had timed out, or the task was already decided;
- *  - unknown_attempt: it answers an attempt never sent;
+ *  - unknown_attempt: it answers an attempt not sent before it arrived (a retry sent in the same moment included);
  *  - wrong_agent: it came from an agent the task was not sent to.
  */
 export const RESPONSE_DISPOSITIONS = ["applied", "duplicate", "late", "unknown_attempt", "wrong_agent"] as const;

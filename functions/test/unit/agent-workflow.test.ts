@@ -10,7 +10,10 @@ import {
   AgentsConfigSchema,
   DEFAULT_AGENTS_CONFIG,
   TASK_PRIORITIES,
+  TaskMessageSchema,
+  TaskResponseSchema,
   WORKFLOW_PHASES,
+  WorkflowRunSchema,
   WorkflowSchema,
   dependencyCycle,
   type TaskMessage,
@@ -62,6 +65,15 @@ describe("the agents config block", () => {
 
   test("every workflow phase is a trading-session state", () => {
     for (const phase of WORKFLOW_PHASES) expect(TRADING_SESSION_STATES).toContain(phase);
+  });
+
+  test("an agent's response in seed 001's shape, with the routing; result, errors and next_actions may be left out", () => {
+    const minimal = { task_id: "A", agent_name: "trend", status: "partial", execution_time: 1500, tenant_id: "demo-fund", day: "2026-01-15", run_id: "ACTIVE_TRADING", attempt: 2 };
+    expect(TaskResponseSchema.parse(minimal)).toEqual({ ...minimal, result: {}, errors: [], next_actions: [] });
+    expect(parseWithReason(TaskResponseSchema, { ...minimal, status: "done", attempt: 0 })).toEqual({
+      ok: false,
+      reason: 'status: must be one of "success", "failure", "partial" (got "done"); attempt: must be at least 1 (got 0)',
+    });
   });
 
   test("a task takes the defaults it leaves out", () => {
@@ -205,6 +217,9 @@ describe("the issue's proof: B after A, C beside them; A times out once, C answe
     expect(s6.run.status).toBe("completed");
     expect(s6.run.completed_at).toBe(iso(100));
     expect(Object.values(s6.run.tasks).map((t) => [t.id, t.attempts.length])).toEqual([["A", 2], ["B", 1], ["C", 1]]);
+    // What the stages write and publish is what the schemas define.
+    expect(WorkflowRunSchema.parse(s6.run)).toEqual(s6.run);
+    for (const m of [...s0.dispatch, ...s2.dispatch, ...s4.dispatch]) expect(TaskMessageSchema.parse(m)).toEqual(m);
 
     // Four executions (A twice, B, C); two answered success of four ended (A#1 timed out, C partial).
     // Response times, Maestro's clock: C 20 s, A#2 90−61 = 29 s, B 100−90 = 10 s → 59 s / 3.
@@ -311,6 +326,17 @@ describe("scheduling", () => {
     expect(s1.run.tasks.A.reason).toBe("attempt 1 of 1 timed out (no answer within 30 s)");
     expect(s1.run.status).toBe("completed");
     expect(runMetrics(s1.run)).toEqual({ agents_executed: 1, agent_success_rate: 0, average_response_time_ms: null, error_count_by_type: { timeout: 1 } });
+  });
+
+  test("an answer naming the attempt that its own arrival's timeout opens is not that attempt's answer", () => {
+    // Found by the property below: A#1's deadline is t=60; at t=60 an answer naming attempt 2 arrives.
+    // The timeout sends A#2 in that same moment; the answer cannot be to it.
+    const s0 = startRun(workflow([{ id: "A", agent: "trend", task_type: "analyze", retry_attempts: 1 }]), DEFAULT_AGENTS_CONFIG, at(0));
+    const s1 = onResponse(s0.run, answer(s0.dispatch[0], "success", { attempt: 2 }), at(60));
+    expect(s1.disposition).toBe("unknown_attempt");
+    expect(sent(s1.dispatch)).toEqual(["A#2"]);
+    expect(s1.run.tasks.A.status).toBe("retrying");
+    expect(s1.run.tasks.A.attempts[1]).toEqual({ attempt: 2, dispatched_at: iso(60), deadline: iso(120), outcome: null, ended_at: null });
   });
 
   test("answers from the wrong agent, to an attempt never sent, or naming no task of the run are kept and change nothing", () => {
