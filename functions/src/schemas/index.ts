@@ -8,6 +8,10 @@
 import { z } from "zod";
 import { BrokerConfigSchema } from "../broker/config";
 import { AllocationConfigSchema, DEFAULT_ALLOCATION_CONFIG } from "./allocation";
+import { AgentsConfigSchema, DEFAULT_AGENTS_CONFIG } from "./agents";
+import { DocIdSchema, TradingDaySchema } from "./ids";
+
+export { DocIdSchema, TradingDaySchema };
 
 // ---------------------------------------------------------------------------
 // Shared vocabulary
@@ -23,24 +27,6 @@ export type SignalAction = z.infer<typeof SignalActionSchema>;
 
 export const TradeSideSchema = z.enum(["BUY", "SELL"]);
 export type TradeSide = z.infer<typeof TradeSideSchema>;
-
-/** A trading day, `YYYY-MM-DD` (UTC calendar date of the execution or mark). */
-export const TradingDaySchema = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD");
-
-/**
- * An id Maestro accepts for a tenant, strategy, signal or trade. Firestore refuses `/`,
- * `.` and `..`, and ids of the form `__…__` (reserved): checked here, where the id enters,
- * so a bad id is a clear invalid-argument or rejection and never a Firestore INTERNAL.
- */
-export const DocIdSchema = z
-  .string({ error: "must be a string" })
-  .min(1, "must not be empty")
-  .max(128, "must be at most 128 characters")
-  .regex(/^[A-Za-z0-9_.-]+$/, "may contain only letters, digits, '_', '-' and '.'")
-  .refine((s) => s !== "." && s !== "..", "must not be '.' or '..'")
-  .refine((s) => !/^__.*__$/.test(s), "must not be of the form __…__ (reserved by Firestore)");
 
 /**
  * Accepts a JS Date, an ISO-8601 string, epoch milliseconds, or anything with a
@@ -539,6 +525,8 @@ export const MaestroConfigSchema = z
     emergency: EmergencyConfigSchema.default(EmergencyConfigSchema.parse({})),
     health: HealthConfigSchema.default(HealthConfigSchema.parse({})),
     alerts: AlertsConfigSchema.default(AlertsConfigSchema.parse({})),
+    /** The strategy agents' workflows per session phase (issue 14); none by default. */
+    agents: AgentsConfigSchema.default(DEFAULT_AGENTS_CONFIG),
     /** The cycle's steps, in order (CYCLE_STEPS); weights first, each at most once. */
     cycle_steps: z.array(z.enum(CYCLE_STEPS)).min(1, "must list at least the weights step").default(() => [...DEFAULT_CYCLE_STEPS]),
   })

@@ -66,6 +66,7 @@ describe("MaestroConfig", () => {
       },
       nonce_ttl_seconds: 300,
       account: { require_snapshot: true, max_snapshot_age_seconds: 900 },
+      agents: { max_concurrent_agents: 5, agent_timeout_seconds: 60, retry_attempts: 3, heartbeat_timeout_seconds: 60, escalate_when_failing: 3, workflows: {} },
     });
   });
 

@@ -1,0 +1,389 @@
+/**
+ * The workflow engine that conducts the strategy agents (issue 14, seed 001 SKILL_3;
+ * seed 002's parallel and sequential coordination with dependency resolution), pure:
+ * plain values in, plain values out, the clock passed in. A stage reads the run's
+ * document, calls one of these, writes the run back and publishes the returned messages.
+ *
+ * A phase's workflow runs as a dependency graph:
+ *  - a task is sent once every task it depends on has completed; tasks ready at once go
+ *    in priority order (critical, high, normal, low), ties by id, while fewer than
+ *    `max_concurrent_agents` are in flight;
+ *  - `partial` satisfies a dependency like `success`. Seed 001's TASK_MESSAGE names its
+ *    dependencies "completed_task_ids" and seed 002 runs a node once its dependencies are
+ *    in `completed`, whatever their result: a partial answer is a completed task with a
+ *    partial result. Retrying it instead would repeat its effect (a partly filled
+ *    `execute` would be sent again), and failing it would skip work the result supports;
+ *    the dependant gets to judge the result. It is reported as partial, not as success
+ *    (agent_success_rate counts success only);
+ *  - an attempt not answered by its deadline timed out; a timed-out or failed attempt is
+ *    retried at once while `retry_attempts` remain (the retry keeps its slot), then the
+ *    task fails and every task depending on it, directly or not, is skipped with the
+ *    failed task named;
+ *  - only the answer to the attempt in flight counts, and only once: a duplicate, an
+ *    answer to an attempt that timed out, to a task already decided, from another agent,
+ *    or naming a task the run does not have is kept for the record and changes nothing
+ *    else. A response is judged against the deadline, not against when the last tick ran:
+ *    `onResponse` applies the timeouts due by `now` first.
+ */
+import {
+  TASK_PRIORITIES,
+  RESPONSES_KEPT,
+  type AgentRunMetrics,
+  type AgentState,
+  type AgentsConfig,
+  type ReceivedResponse,
+  type ResponseDisposition,
+  type TaskAttempt,
+  type TaskMessage,
+  type TaskResponse,
+  type TaskRun,
+  type TaskStatus,
+  type Workflow,
+  type WorkflowPhase,
+  type WorkflowRun,
+} from "../schemas/agents";
+import type { HealthTier } from "./health";
+
+/** What to run: a phase's workflow for one tenant's session day, under a run id the caller derives. */
+export interface WorkflowToRun {
+  tenant_id: string;
+  day: string;
+  phase: WorkflowPhase;
+  run_id: string;
+  tasks: Workflow;
+}
+
+/** The run after a move, and the messages to publish now (in this order). */
+export interface WorkflowStep {
+  run: WorkflowRun;
+  dispatch: TaskMessage[];
+}
+
+export interface ResponseStep extends WorkflowStep {
+  /** What the response did; null: it named no task of this run (kept in stray_responses). */
+  disposition: ResponseDisposition | null;
+}
+
+const IN_FLIGHT: readonly TaskStatus[] = ["running", "retrying"];
+/** A dependency is satisfied by these (see the header for partial). */
+const COMPLETED: readonly TaskStatus[] = ["succeeded", "partial"];
+const DECIDED: readonly TaskStatus[] = ["succeeded", "partial", "failed", "skipped"];
+
+export const isInFlight = (t: TaskRun): boolean => IN_FLIGHT.includes(t.status);
+export const isDecided = (t: TaskRun): boolean => DECIDED.includes(t.status);
+
+const byPriorityThenId = (a: TaskRun, b: TaskRun): number =>
+  TASK_PRIORITIES.indexOf(b.priority) - TASK_PRIORITIES.indexOf(a.priority) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+const byId = (a: TaskRun, b: TaskRun): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+const lastAttempt = (t: TaskRun): TaskAttempt | undefined => t.attempts[t.attempts.length - 1];
+
+/** Attempts in all: the first plus its retries. */
+const maxAttempts = (t: TaskRun): number => 1 + t.retry_attempts;
+
+export function startRun(workflow: WorkflowToRun, config: AgentsConfig, now: Date): WorkflowStep {
+  const at = now.toISOString();
+  const tasks: Record<string, TaskRun> = {};
+  for (const spec of workflow.tasks) {
+    tasks[spec.id] = {
+      id: spec.id,
+      agent: spec.agent,
+      task_type: spec.task_type,
+      priority: spec.priority,
+      depends_on: [...spec.depends_on],
+      timeout_seconds: spec.timeout_seconds ?? config.agent_timeout_seconds,
+      retry_attempts: spec.retry_attempts ?? config.retry_attempts,
+      data: structuredClone(spec.data),
+      status: "pending",
+      attempts: [],
+      responses: [],
+      responses_not_kept: 0,
+      reason: null,
+    };
+  }
+  const run: WorkflowRun = {
+    tenant_id: workflow.tenant_id,
+    day: workflow.day,
+    phase: workflow.phase,
+    run_id: workflow.run_id,
+    max_concurrent_agents: config.max_concurrent_agents,
+    status: "running",
+    started_at: at,
+    completed_at: null,
+    tasks,
+    stray_responses: [],
+    stray_responses_not_kept: 0,
+    updated_at: at,
+  };
+  return { run, dispatch: fill(run, now) };
+}
+
+/** Timeouts due by `now`: each retried while attempts remain, else failed with its dependants skipped. */
+export function onTick(previous: WorkflowRun, now: Date): WorkflowStep {
+  const run = structuredClone(previous);
+  run.updated_at = now.toISOString();
+  const dispatch = expire(run, now);
+  dispatch.push(...fill(run, now));
+  return { run, dispatch };
+}
+
+export function onResponse(previous: WorkflowRun, response: TaskResponse, now: Date): ResponseStep {
+  const run = structuredClone(previous);
+  const at = now.toISOString();
+  run.updated_at = at;
+  const dispatch = expire(run, now);
+
+  // An attempt the timeouts just opened cannot have been answered yet: only those sent before count.
+  const sentBefore = previous.tasks[response.task_id]?.attempts.length ?? 0;
+  const disposition = receive(run, response, now, sentBefore, dispatch);
+  dispatch.push(...fill(run, now));
+  return { run, dispatch, disposition };
+}
+
+/** Records the response and applies it when it answers the attempt in flight (a retry it calls for is added to `retries`). */
+function receive(run: WorkflowRun, response: TaskResponse, now: Date, sentBefore: number, retries: TaskMessage[]): ResponseDisposition | null {
+  const at = now.toISOString();
+  const task = response.run_id === run.run_id && response.tenant_id === run.tenant_id ? run.tasks[response.task_id] : undefined;
+  if (!task) {
+    if (run.stray_responses.length < RESPONSES_KEPT) run.stray_responses.push({ received_at: at, response });
+    else run.stray_responses_not_kept += 1;
+    return null;
+  }
+  // Only the last attempt can be open; an earlier one ended in a timeout or an answer.
+  const answered = response.attempt <= sentBefore ? task.attempts[response.attempt - 1] : undefined;
+  let disposition: ResponseDisposition;
+  if (response.agent_name !== task.agent) disposition = "wrong_agent";
+  else if (!answered) disposition = "unknown_attempt";
+  else if (answered.outcome === "timed_out") disposition = "late";
+  else if (answered.outcome !== null) disposition = "duplicate";
+  else disposition = "applied";
+
+  record(task, { received_at: at, disposition, response });
+  if (disposition === "applied" && answered) {
+    answered.outcome = response.status;
+    answered.ended_at = at;
+    if (response.status === "success") task.status = "succeeded";
+    else if (response.status === "partial") task.status = "partial";
+    else {
+      const retry = retryOrFail(run, task, now, `answered failure (${describeErrors(response)})`);
+      if (retry) retries.push(retry);
+    }
+  }
+  return disposition;
+}
+
+function record(task: TaskRun, received: ReceivedResponse): void {
+  // The applied answer is always kept: it is the evidence of what decided the attempt.
+  if (task.responses.length < RESPONSES_KEPT || received.disposition === "applied") task.responses.push(received);
+  else task.responses_not_kept += 1;
+}
+
+function describeErrors(response: TaskResponse): string {
+  return response.errors.length ? response.errors.map((e) => `${e.type}: ${e.message}`).join("; ") : "no error given";
+}
+
+/** Ends every in-flight attempt whose deadline has come; returns the retries to send. */
+function expire(run: WorkflowRun, now: Date): TaskMessage[] {
+  const at = now.toISOString();
+  const retries: TaskMessage[] = [];
+  for (const task of Object.values(run.tasks).filter(isInFlight).sort(byId)) {
+    const attempt = lastAttempt(task);
+    if (!attempt || Date.parse(attempt.deadline) > now.getTime()) continue;
+    attempt.outcome = "timed_out";
+    attempt.ended_at = at;
+    const retry = retryOrFail(run, task, now, `timed out (no answer within ${task.timeout_seconds} s)`);
+    if (retry) retries.push(retry);
+  }
+  return retries;
+}
+
+/** After an attempt ended in a timeout or a failure: the next attempt's message, or null when the task failed. */
+function retryOrFail(run: WorkflowRun, task: TaskRun, now: Date, cause: string): TaskMessage | null {
+  const made = task.attempts.length;
+  if (made < maxAttempts(task)) {
+    task.status = "retrying";
+    return send(run, task, now);
+  }
+  task.status = "failed";
+  task.reason = `attempt ${made} of ${maxAttempts(task)} ${cause}`;
+  skipDependants(run, task.id);
+  return null;
+}
+
+/** Every task that depends on the failed one, directly or through others, is skipped; each reason names the failed task. */
+function skipDependants(run: WorkflowRun, failedId: string): void {
+  const queue = [failedId];
+  while (queue.length) {
+    const cause = queue.shift()!;
+    const dependants = Object.values(run.tasks)
+      .filter((t) => t.status === "pending" && t.depends_on.includes(cause))
+      .sort(byId);
+    for (const t of dependants) {
+      t.status = "skipped";
+      t.reason = cause === failedId ? `dependency "${failedId}" failed` : `dependency "${cause}" was skipped (dependency "${failedId}" failed)`;
+      queue.push(t.id);
+    }
+  }
+}
+
+/** Sends the ready tasks, best first, into the free slots; marks the run completed when every task is decided. */
+function fill(run: WorkflowRun, now: Date): TaskMessage[] {
+  const tasks = Object.values(run.tasks);
+  const free = run.max_concurrent_agents - tasks.filter(isInFlight).length;
+  const ready = tasks
+    .filter((t) => t.status === "pending" && t.depends_on.every((d) => COMPLETED.includes(run.tasks[d]?.status)))
+    .sort(byPriorityThenId)
+    .slice(0, Math.max(0, free));
+  const sent = ready.map((task) => {
+    task.status = "running";
+    return send(run, task, now);
+  });
+  if (run.status === "running" && tasks.every(isDecided)) {
+    run.status = "completed";
+    run.completed_at = now.toISOString();
+  }
+  return sent;
+}
+
+/** Opens the task's next attempt and returns its message. */
+function send(run: WorkflowRun, task: TaskRun, now: Date): TaskMessage {
+  const attempt = task.attempts.length + 1;
+  task.attempts.push({
+    attempt,
+    dispatched_at: now.toISOString(),
+    deadline: new Date(now.getTime() + task.timeout_seconds * 1000).toISOString(),
+    outcome: null,
+    ended_at: null,
+  });
+  return {
+    task_id: task.id,
+    agent_target: task.agent,
+    task_type: task.task_type,
+    priority: task.priority,
+    data: structuredClone(task.data),
+    dependencies: [...task.depends_on],
+    timeout: task.timeout_seconds,
+    retry_count: task.retry_attempts,
+    tenant_id: run.tenant_id,
+    day: run.day,
+    run_id: run.run_id,
+    attempt,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Projections: seed 001's metrics and SESSION_STATE.agent_states
+// ---------------------------------------------------------------------------
+
+const applied = (t: TaskRun): ReceivedResponse[] => t.responses.filter((r) => r.disposition === "applied");
+
+/** Seed 001 METRICS_TO_TRACK for one run. */
+export function runMetrics(run: WorkflowRun): AgentRunMetrics {
+  let executed = 0;
+  let ended = 0;
+  let succeeded = 0;
+  const responseTimes: number[] = [];
+  const errors: Record<string, number> = {};
+  const count = (type: string) => (errors[type] = (errors[type] ?? 0) + 1);
+  for (const task of Object.values(run.tasks)) {
+    for (const a of task.attempts) {
+      executed += 1;
+      if (a.outcome !== null) ended += 1;
+      if (a.outcome === "success") succeeded += 1;
+      if (a.outcome === "timed_out") count("timeout");
+    }
+    for (const r of applied(task)) {
+      const attempt = task.attempts[r.response.attempt - 1];
+      responseTimes.push(Date.parse(r.received_at) - Date.parse(attempt.dispatched_at));
+      for (const e of r.response.errors) count(e.type);
+      if (r.response.status === "failure" && r.response.errors.length === 0) count("unspecified");
+    }
+  }
+  return {
+    agents_executed: executed,
+    agent_success_rate: ended ? succeeded / ended : null,
+    average_response_time_ms: responseTimes.length ? responseTimes.reduce((s, x) => s + x, 0) / responseTimes.length : null,
+    error_count_by_type: errors,
+  };
+}
+
+/**
+ * Each agent of the run, as seed 001's SESSION_STATE.agent_states holds it: running while
+ * one of its tasks is in flight, else failed when one of its tasks failed, else completed
+ * when it has completed a task and has none waiting, else idle. last_run is its last
+ * sending; output the result of its last applied answer.
+ */
+export function agentStates(run: WorkflowRun): Record<string, AgentState> {
+  const byAgent = new Map<string, TaskRun[]>();
+  for (const task of Object.values(run.tasks).sort(byId)) byAgent.set(task.agent, [...(byAgent.get(task.agent) ?? []), task]);
+  const states: Record<string, AgentState> = {};
+  for (const [agent, tasks] of [...byAgent].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const sendings = tasks.flatMap((t) => t.attempts.map((a) => a.dispatched_at)).sort();
+    const answers = tasks.flatMap(applied).sort((a, b) => (a.received_at < b.received_at ? -1 : a.received_at > b.received_at ? 1 : 0));
+    const failed = tasks.find((t) => t.status === "failed");
+    let status: AgentState["status"] = "idle";
+    if (tasks.some(isInFlight)) status = "running";
+    else if (failed) status = "failed";
+    else if (tasks.some((t) => COMPLETED.includes(t.status)) && !tasks.some((t) => t.status === "pending")) status = "completed";
+    states[agent] = {
+      status,
+      last_run: sendings.length ? sendings[sendings.length - 1] : null,
+      output: answers.length ? structuredClone(answers[answers.length - 1].response.result) : null,
+      reason: status === "failed" && failed ? `task "${failed.id}" failed: ${failed.reason}` : null,
+    };
+  }
+  return states;
+}
+
+// ---------------------------------------------------------------------------
+// Agent health (seed 001 "Error Handling": an individual agent failure is a warning)
+// ---------------------------------------------------------------------------
+
+/** What the health check knows of one agent. */
+export interface AgentWatch {
+  agent: string;
+  /** Its state from the session's runs (agentStates); null: no run has involved it yet. */
+  state: AgentState | null;
+  /** Its last heartbeat (ISO); null: none yet. */
+  last_heartbeat_at: string | null;
+  /** Since when a heartbeat is expected of it (ISO), e.g. when the session's first run involving it started. */
+  watched_since: string;
+}
+
+export interface AgentHealthVerdict {
+  /** ok: none failing; warning: fewer than escalate_when_failing; critical: that many or more. */
+  tier: Extract<HealthTier, "ok" | "warning" | "critical">;
+  /** The failed agents, in name order: their entries are to be paused and an alert raised. */
+  failed: Array<{ agent: string; reasons: string[] }>;
+  /** One sentence per failed agent, then the escalation when there is one. */
+  reasons: string[];
+}
+
+export function agentHealth(agents: readonly AgentWatch[], now: Date, config: Pick<AgentsConfig, "heartbeat_timeout_seconds" | "escalate_when_failing">): AgentHealthVerdict {
+  const failed: AgentHealthVerdict["failed"] = [];
+  for (const w of [...agents].sort((a, b) => (a.agent < b.agent ? -1 : a.agent > b.agent ? 1 : 0))) {
+    const reasons: string[] = [];
+    if (w.state?.status === "failed") reasons.push(`missed its task: ${w.state.reason ?? "a task failed"}`);
+    const timeout = config.heartbeat_timeout_seconds;
+    if (timeout !== null) {
+      const since = w.last_heartbeat_at !== null && w.last_heartbeat_at > w.watched_since ? w.last_heartbeat_at : w.watched_since;
+      const silent = Math.floor((now.getTime() - Date.parse(since)) / 1000);
+      if (silent >= timeout) {
+        reasons.push(
+          w.last_heartbeat_at === null
+            ? `no heartbeat in ${silent} s since it was expected, at or past agents.heartbeat_timeout_seconds ${timeout}`
+            : `no heartbeat for ${silent} s, at or past agents.heartbeat_timeout_seconds ${timeout}`,
+        );
+      }
+    }
+    if (reasons.length) failed.push({ agent: w.agent, reasons });
+  }
+  const reasons = failed.map((f) => `agent ${f.agent} failed: ${f.reasons.join("; ")}`);
+  let tier: AgentHealthVerdict["tier"] = failed.length ? "warning" : "ok";
+  if (failed.length >= config.escalate_when_failing) {
+    tier = "critical";
+    reasons.push(`${failed.length} agents failing at once, at or past agents.escalate_when_failing ${config.escalate_when_failing}`);
+  }
+  return { tier, failed, reasons };
+}
