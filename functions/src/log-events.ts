@@ -64,4 +64,6 @@ export const logEvent = {
   /** Every ask-Maestro routing decision, with its selection time (issue 13). */
   askRouted: (f: Fields) => info("ask_routed", "ask", f),
   askAnswered: (f: Fields) => info("ask_answered", "ask", f),
+  /** The credential is revoked (the rules refuse the agent) but Auth did not revoke its refresh tokens. */
+  agentTokensNotRevoked: (f: Fields) => warn("agent_tokens_not_revoked", "client_api", f),
 };

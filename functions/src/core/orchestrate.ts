@@ -168,6 +168,7 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
       interventions: [],
       exposure: exposureOf(raw.action, position),
       ...(raw.stop_distance_pct !== undefined ? { stop_distance_pct: raw.stop_distance_pct } : {}),
+      ...(raw.created_by !== undefined ? { created_by: raw.created_by } : {}),
     });
   }
 

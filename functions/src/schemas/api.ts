@@ -26,6 +26,7 @@ import {
   ModeSchema,
   ConversationEntitiesSchema,
   PendingActionSchema,
+  AgentCredentialSchema,
 } from "./index";
 import { ReplayDifferenceSchema } from "./replay";
 
@@ -471,3 +472,17 @@ export const AskMaestroResponseSchema = z.object({
   action_result: z.object({ callable: z.string(), status: z.enum(["done", "refused", "cancelled", "expired"]), detail: z.string() }).nullable(),
 });
 export type AskMaestroResponse = z.infer<typeof AskMaestroResponseSchema>;
+
+// Agent credentials (issue 14) — admin ---------------------------------------
+
+export const IssueAgentCredentialRequestSchema = z.object({ tenant_id: DocIdSchema, strategy_id: DocIdSchema, reason: ReasonSchema }).strict();
+export const IssueAgentCredentialResponseSchema = z.object({
+  agent_id: z.string(),
+  strategy_id: z.string(),
+  /** A Firebase custom token: the agent exchanges it for an ID token (signInWithCustomToken) within an hour. */
+  custom_token: z.string(),
+  credential: AgentCredentialSchema,
+});
+export type IssueAgentCredentialResponse = z.infer<typeof IssueAgentCredentialResponseSchema>;
+export const RevokeAgentCredentialRequestSchema = z.object({ tenant_id: DocIdSchema, agent_id: DocIdSchema, reason: ReasonSchema }).strict();
+export const RevokeAgentCredentialResponseSchema = z.object({ agent_id: z.string(), credential: AgentCredentialSchema, action_id: z.string() });

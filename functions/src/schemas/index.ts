@@ -800,6 +800,8 @@ export const RawSignalSchema = z.object({
   /** The price the strategy expects to trade at; a SHADOW_MODE strategy's paper fill uses it (else the next mark). */
   reference_price: z.number({ error: "must be a number" }).refine(Number.isFinite, "must be finite").gt(0, "must be greater than 0").optional(),
   status: z.enum(SIGNAL_STATUSES),
+  /** Who wrote it: the member's uid or the agent's id (issue 14); the rules make it the writer's own. */
+  created_by: z.string().min(1, "must not be empty").max(128, "must be at most 128 characters").optional(),
 });
 export type RawSignal = z.infer<typeof RawSignalSchema>;
 
@@ -895,6 +897,8 @@ export const EnrichedSignalSchema = z.object({
   identity_timestamp: z.string(),
   /** Every change the cycle's steps made, in order (step, code, reason, before, after). */
   interventions: z.array(InterventionSchema).default(() => []),
+  /** Who wrote the raw signal (a member's uid or an agent's id), when it says (issue 14). */
+  created_by: z.string().optional(),
   /** entry: opens or adds to the strategy's position in the ticker; exit: reduces or closes it (a BUY covering a short). */
   exposure: z.enum(EXPOSURES).optional(),
   /** The stop distance the strategy named, in % (the risk guardian's measure of the entry's risk). */
@@ -1451,3 +1455,27 @@ export const ConversationSchema = z.object({
 });
 export type Conversation = z.infer<typeof ConversationSchema>;
 export const CONVERSATION_TURNS_KEPT = 10;
+
+// ---------------------------------------------------------------------------
+// Agent credentials: tenants/{t}/agents/{agent_id} (issue 14)
+// ---------------------------------------------------------------------------
+
+/**
+ * One strategy agent's credential. The agent signs in with a Firebase custom token whose
+ * claims name the tenant and the strategy; the rules and the callables also require this
+ * document to be `active`, so a revocation takes effect on the agent's next request.
+ */
+export const AgentCredentialSchema = z.object({
+  tenant_id: z.string(),
+  strategy_id: z.string(),
+  status: z.enum(["active", "revoked"]),
+  issued_by: z.string(),
+  issued_at: z.string(),
+  issue_reason: z.string(),
+  revoked_by: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+  revoke_reason: z.string().nullable(),
+});
+export type AgentCredential = z.infer<typeof AgentCredentialSchema>;
+/** The custom claims of an agent's token (and so of its ID tokens). */
+export const AGENT_CLAIM = "maestro_agent";

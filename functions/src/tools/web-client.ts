@@ -4,7 +4,7 @@
  * Used by the demo and by the web-client test.
  */
 import { deleteApp, initializeApp, type FirebaseApp } from "firebase/app";
-import { connectAuthEmulator, getAuth, signInWithEmailAndPassword } from "firebase/auth";
+import { connectAuthEmulator, getAuth, signInWithCustomToken, signInWithEmailAndPassword } from "firebase/auth";
 import { connectFirestoreEmulator, initializeFirestore, terminate, type Firestore } from "firebase/firestore";
 import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
 import { PROJECT_ID, REGION } from "./emulator-client";
@@ -24,8 +24,8 @@ function hostPort(variable: string, fallback: string): [string, number] {
 
 let apps = 0;
 
-/** A separate app instance (its own auth state), signed in with email and password, or signed out. */
-export async function webClient(credentials: { email: string; password: string } | null): Promise<WebClient> {
+/** A separate app instance (its own auth state), signed in with email and password, as an agent with its custom token, or signed out. */
+export async function webClient(credentials: { email: string; password: string } | { customToken: string } | null): Promise<WebClient> {
   const app = initializeApp({ apiKey: "demo-api-key", projectId: PROJECT_ID, authDomain: `${PROJECT_ID}.firebaseapp.com` }, `web-client-${(apps += 1)}`);
   const auth = getAuth(app);
   connectAuthEmulator(auth, `http://${process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099"}`, { disableWarnings: true });
@@ -33,7 +33,8 @@ export async function webClient(credentials: { email: string; password: string }
   connectFirestoreEmulator(db, ...hostPort("FIRESTORE_EMULATOR_HOST", "127.0.0.1:8080"));
   const functions = getFunctions(app, REGION);
   connectFunctionsEmulator(functions, ...hostPort("FUNCTIONS_EMULATOR_HOST", "127.0.0.1:5001"));
-  if (credentials) await signInWithEmailAndPassword(auth, credentials.email, credentials.password);
+  if (credentials && "customToken" in credentials) await signInWithCustomToken(auth, credentials.customToken);
+  else if (credentials) await signInWithEmailAndPassword(auth, credentials.email, credentials.password);
   return {
     app,
     db,

@@ -148,6 +148,7 @@ function tenantDocs(t: Tenant): DocCase[] {
     row(`${base}/arbitration/state`, "viewer", { version: 1 }),
     row(`${base}/arbitrations/0123456789abcdef0123456789abcdef`, "viewer", { status: "awaiting_outcome" }),
     row(`${base}/execution_intents/2026-11-24_cancel_all_orders`, "trader", { kind: "cancel_all_orders" }),
+    row(`${base}/agents/agent_alpha_0123456789ab`, "admin", { status: "active", strategy_id: "alpha", tenant_id: t }),
     row(`${base}/conversations/c-1`, "viewer", { uid: t === "fund-a" ? "trader-a" : "admin-b", turns: [] }, { owner: t === "fund-a" ? "trader-a" : "admin-b" }),
     ...MEMBERS.filter((m) => m.tenant === t).map((m) => row(`${base}/members/${m.uid}`, "admin", m.data, { self: m.uid })),
     row(`${base}/rollup_state/alpha`, "nobody", { commits: 4 }),

@@ -1,0 +1,111 @@
+/**
+ * Strategy agents' identities (issue 14): an admin issues one credential per strategy and
+ * can revoke it at once.
+ *
+ * issueAgentCredential (admin) creates `tenants/{t}/agents/{agent_id}` (active) and
+ * returns a Firebase custom token for uid = agent_id with the claim
+ * `maestro_agent: {tenant_id, strategy_id}`. The agent signs in with it
+ * (signInWithCustomToken) and writes signals under firestore.rules, which let it create a
+ * signal only for its own strategy, with `created_by` its own id, and only while its
+ * credential document is active. An agent is not a member, so every member callable
+ * refuses it (permission-denied). revokeAgentCredential (admin) marks the document revoked
+ * — the rules read it on every request, so the agent's next write is refused — and revokes
+ * the Auth user's refresh tokens. Both record who, when and why in admin_actions.
+ *
+ * In production the functions' service account needs `iam.serviceAccounts.signBlob` to
+ * mint custom tokens (roles/iam.serviceAccountTokenCreator on itself).
+ */
+import { randomBytes } from "node:crypto";
+import { getAuth } from "firebase-admin/auth";
+import { HttpsError } from "firebase-functions/v2/https";
+import { AGENT_CLAIM, AgentCredentialSchema, StrategySchema, parseWithReason, type AgentCredential } from "../schemas";
+import {
+  IssueAgentCredentialRequestSchema,
+  IssueAgentCredentialResponseSchema,
+  RevokeAgentCredentialRequestSchema,
+  RevokeAgentCredentialResponseSchema,
+} from "../schemas/api";
+import { plainData } from "../store/firestore";
+import { paths } from "../store/paths";
+import { logEvent } from "../log-events";
+import { maestroCallable } from "./callable";
+
+/** `agent_{strategy}_{12 hex}`: names the strategy, unguessable, a valid Auth uid and document id. */
+function newAgentId(strategyId: string): string {
+  return `agent_${strategyId.slice(0, 80)}_${randomBytes(6).toString("hex")}`;
+}
+
+export const issueAgentCredential = maestroCallable(
+  { name: "issueAgentCredential", request: IssueAgentCredentialRequestSchema, response: IssueAgentCredentialResponseSchema, role: "admin", rateLimit: "write_calls" },
+  async ({ db, uid, tenantId, data, now }) => {
+    const strategy = await db.doc(paths.strategy(tenantId, data.strategy_id)).get();
+    if (!strategy.exists) throw new HttpsError("not-found", `strategy_id: no strategy '${data.strategy_id}' in tenant '${tenantId}'`);
+    const parsed = parseWithReason(StrategySchema, plainData(strategy.data()));
+    if (!parsed.ok) throw new HttpsError("failed-precondition", `strategy '${data.strategy_id}' is malformed (${parsed.reason}); fix the document first`);
+    const agentId = newAgentId(data.strategy_id);
+    const credential: AgentCredential = {
+      tenant_id: tenantId,
+      strategy_id: data.strategy_id,
+      status: "active",
+      issued_by: uid,
+      issued_at: now.toISOString(),
+      issue_reason: data.reason,
+      revoked_by: null,
+      revoked_at: null,
+      revoke_reason: null,
+    };
+    // The token first: if minting fails (no signing permission), nothing is recorded.
+    const customToken = await getAuth().createCustomToken(agentId, { [AGENT_CLAIM]: { tenant_id: tenantId, strategy_id: data.strategy_id } });
+    const batch = db.batch();
+    batch.create(db.doc(paths.agent(tenantId, agentId)), credential);
+    batch.create(db.collection(paths.adminActions(tenantId)).doc(), {
+      action: "issue_agent_credential",
+      tenant_id: tenantId,
+      actor_uid: uid,
+      at: now.toISOString(),
+      reason: data.reason,
+      target: paths.agent(tenantId, agentId),
+      before: null,
+      after: { status: "active", strategy_id: data.strategy_id },
+    });
+    await batch.commit();
+    logEvent.adminAction({ tenant_id: tenantId, action: "issue_agent_credential", agent_id: agentId, strategy_id: data.strategy_id, actor_uid: uid });
+    return { agent_id: agentId, strategy_id: data.strategy_id, custom_token: customToken, credential };
+  },
+);
+
+export const revokeAgentCredential = maestroCallable(
+  { name: "revokeAgentCredential", request: RevokeAgentCredentialRequestSchema, response: RevokeAgentCredentialResponseSchema, role: "admin", rateLimit: "write_calls" },
+  async ({ db, uid, tenantId, data, now }) => {
+    const ref = db.doc(paths.agent(tenantId, data.agent_id));
+    const actionRef = db.collection(paths.adminActions(tenantId)).doc();
+    const credential = await db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (!snap.exists) throw new HttpsError("not-found", `agent_id: no agent '${data.agent_id}' in tenant '${tenantId}'`);
+      const parsed = parseWithReason(AgentCredentialSchema, plainData(snap.data()));
+      if (!parsed.ok) throw new HttpsError("failed-precondition", `agent '${data.agent_id}' is malformed (${parsed.reason})`);
+      if (parsed.value.status === "revoked") throw new HttpsError("failed-precondition", `agent '${data.agent_id}' was already revoked at ${parsed.value.revoked_at} by ${parsed.value.revoked_by}`);
+      const next: AgentCredential = { ...parsed.value, status: "revoked", revoked_by: uid, revoked_at: now.toISOString(), revoke_reason: data.reason };
+      tx.set(ref, next);
+      tx.create(actionRef, {
+        action: "revoke_agent_credential",
+        tenant_id: tenantId,
+        actor_uid: uid,
+        at: now.toISOString(),
+        reason: data.reason,
+        target: paths.agent(tenantId, data.agent_id),
+        before: { status: "active" },
+        after: { status: "revoked" },
+      });
+      return next;
+    });
+    // The document already refuses the agent; its refresh tokens go too (the user exists once it has signed in).
+    await getAuth()
+      .revokeRefreshTokens(data.agent_id)
+      .catch((error: { code?: string; message?: string }) => {
+        if (error.code !== "auth/user-not-found") logEvent.agentTokensNotRevoked({ tenant_id: tenantId, agent_id: data.agent_id, error: error.message ?? String(error) });
+      });
+    logEvent.adminAction({ tenant_id: tenantId, action: "revoke_agent_credential", agent_id: data.agent_id, actor_uid: uid });
+    return { agent_id: data.agent_id, credential, action_id: actionRef.id };
+  },
+);
