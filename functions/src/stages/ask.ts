@@ -211,6 +211,9 @@ export function askMaestroHandler(frontDoor: FrontDoor, model: AskModel) {
           sessionState = status.session?.state ?? null;
           sources.push({ callable: "getDeskStatus", args: {}, as_of: status.day });
         } catch (error) {
+          // Only "resume" needs the state (which resume callable); unread, it proposes
+          // resumeTradingSession, and the front door's refusal on "yes" is reported then.
+          // refusal() rethrows anything that is not a front-door refusal.
           refusal(error);
         }
         const plan = planAction(message, entities, idByName, sessionState);
