@@ -30,6 +30,12 @@
  *   decided field compared), setStrategyMode, updateMaestroConfig, verifyLogChain (admin),
  *   redeemNonce (trader: the execution side presents a nonce once before it places the order),
  *   issueAgentCredential, revokeAgentCredential (admin: a strategy agent's custom token, and its revocation).
+ *
+ * Strategy agents (a custom token from issueAgentCredential; stages/callable.ts agentCallable):
+ *   session move into a phase with a workflow ─► agent_runs/{phase} (same transaction)
+ *       ─► task messages on Pub/Sub maestro-agent-tasks.{tenant} ─► the agents
+ *   respondToAgentTask (an agent's answer ─► its run, dependants released), agentHeartbeat
+ *   health_check (every minute) ─► timeouts and retries, agent health: a failed agent's entries held
  */
 import { setGlobalOptions } from "firebase-functions/v2";
 import { nightlyRollupJob } from "./stages/performance-rollup";
@@ -55,7 +61,7 @@ export { onAlertCreated } from "./stages/alerts";
 export { onOrchestrationCreated } from "./stages/log-writer";
 export { onOrchestrationLogCreated } from "./stages/audit";
 export { redeemNonce, verifyLogChain, scheduledChainVerification } from "./stages/monitoring";
-export { issueAgentCredential, revokeAgentCredential } from "./stages/agents";
+export { issueAgentCredential, revokeAgentCredential, respondToAgentTask, agentHeartbeat } from "./stages/agents";
 export { replayOrchestration } from "./stages/replay";
 
 /** The per-tenant jobs by name (TenantJobMessageSchema): adding a job is one entry here. */

@@ -66,4 +66,10 @@ export const logEvent = {
   askAnswered: (f: Fields) => info("ask_answered", "ask", f),
   /** The credential is revoked (the rules refuse the agent) but Auth did not revoke its refresh tokens. */
   agentTokensNotRevoked: (f: Fields) => warn("agent_tokens_not_revoked", "client_api", f),
+  agentTaskSent: (f: Fields) => info("agent_task_sent", "agents", f),
+  agentTaskNotSent: (f: Fields) => error("agent_task_not_sent", "agents", f),
+  agentResponse: (f: Fields) => info("agent_response", "agents", f),
+  agentRefused: (f: Fields) => warn("agent_refused", "agents", f),
+  agentFailed: (f: Fields) => warn("agent_failed", "agents", f),
+  agentRecovered: (f: Fields) => info("agent_recovered", "agents", f),
 };

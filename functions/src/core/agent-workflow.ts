@@ -28,6 +28,7 @@
 import {
   TASK_PRIORITIES,
   RESPONSES_KEPT,
+  type AgentHold,
   type AgentRunMetrics,
   type AgentState,
   type AgentsConfig,
@@ -386,4 +387,63 @@ export function agentHealth(agents: readonly AgentWatch[], now: Date, config: Pi
     reasons.push(`${failed.length} agents failing at once, at or past agents.escalate_when_failing ${config.escalate_when_failing}`);
   }
   return { tier, failed, reasons };
+}
+
+// ---------------------------------------------------------------------------
+// The session's day: several phases' runs together (the health check's view)
+// ---------------------------------------------------------------------------
+
+const byStart = (a: WorkflowRun, b: WorkflowRun): number => (a.started_at < b.started_at ? -1 : a.started_at > b.started_at ? 1 : 0);
+
+/**
+ * Each agent's state for the day: its state in the latest run that involves it, so an
+ * agent that failed a morning task gets a fresh start in the next phase's run (and is
+ * held only while its latest run says failed); its output is its latest answer's of the day.
+ */
+export function dayAgentStates(runs: readonly WorkflowRun[]): Record<string, AgentState> {
+  const states: Record<string, AgentState> = {};
+  for (const run of [...runs].sort(byStart)) {
+    for (const [agent, state] of Object.entries(agentStates(run))) states[agent] = state.output === null && states[agent] ? { ...state, output: states[agent].output } : state;
+  }
+  return Object.fromEntries(Object.entries(states).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Seed 001's metrics over every run of the day (null: no run yet). */
+export function dayMetrics(runs: readonly WorkflowRun[]): AgentRunMetrics | null {
+  if (runs.length === 0) return null;
+  const tasks: Record<string, TaskRun> = {};
+  for (const run of runs) for (const [id, task] of Object.entries(run.tasks)) tasks[`${run.run_id}/${id}`] = task;
+  return runMetrics({ ...runs[0], tasks });
+}
+
+/** What the health check watches: every agent of the day's runs, from the start of the first run that involves it. */
+export function agentWatches(runs: readonly WorkflowRun[], heartbeats: ReadonlyMap<string, string>): AgentWatch[] {
+  const since = new Map<string, string>();
+  for (const run of [...runs].sort(byStart)) {
+    for (const task of Object.values(run.tasks)) if (!since.has(task.agent)) since.set(task.agent, run.started_at);
+  }
+  const states = dayAgentStates(runs);
+  return [...since].map(([agent, watched_since]) => ({ agent, state: states[agent] ?? null, last_heartbeat_at: heartbeats.get(agent) ?? null, watched_since }));
+}
+
+export interface HoldChange {
+  /** The holds to store: every failed agent, held since it first failed. */
+  holds: Record<string, AgentHold>;
+  /** Agents held by this check that were not before. */
+  held: string[];
+  /** Agents no longer held. */
+  released: string[];
+}
+
+/** The holds after a health verdict: a failed agent is held (its `since` kept while it stays failed), a recovered one released. */
+export function nextHolds(previous: Readonly<Record<string, AgentHold>>, verdict: AgentHealthVerdict, now: Date): HoldChange {
+  const holds: Record<string, AgentHold> = {};
+  const held: string[] = [];
+  for (const f of verdict.failed) {
+    const before = Object.hasOwn(previous, f.agent) ? previous[f.agent] : undefined;
+    holds[f.agent] = { reason: f.reasons.join("; "), since: before?.since ?? now.toISOString() };
+    if (!before) held.push(f.agent);
+  }
+  const released = Object.keys(previous).filter((a) => !Object.hasOwn(holds, a)).sort();
+  return { holds, held, released };
 }

@@ -79,6 +79,8 @@ export interface CycleInput {
     closes_at: string | null;
     /** When the account snapshot behind `equity` was taken. */
     equity_as_of: string | null;
+    /** Strategies whose agent failed, with why (issue 14): their entries are held. */
+    agent_holds?: Readonly<Record<string, string>>;
   };
 }
 
@@ -214,6 +216,7 @@ export function orchestrateCycle(input: CycleInput): CycleResult {
             block: assessment.block,
             tradesLeft: assessment.tradesLeft,
             ordersLeft: assessment.ordersLeft,
+            ...(input.session.agent_holds ? { agentHolds: input.session.agent_holds } : {}),
           },
         }
       : {}),

@@ -55,6 +55,8 @@ export interface StepContext {
     /** Orders the cycle may still license this session / this minute (null: no limit). */
     tradesLeft: number | null;
     ordersLeft: number | null;
+    /** Strategies whose agent failed, with why (issue 14): their entries are held; absent: none. */
+    agentHolds?: Readonly<Record<string, string>>;
   };
 }
 

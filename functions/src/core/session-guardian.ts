@@ -16,7 +16,8 @@
  * also restarts that limit's count from the lift). Exits are never held by anything here.
  *
  * `tradingSessionGate` is the step every cycle runs after the weights whatever the config
- * lists: a PAUSED session holds entries (SESSION_PAUSED) and lets exits through.
+ * lists: a PAUSED session holds entries (SESSION_PAUSED) and lets exits through; so does a
+ * strategy whose agent the health check found failed (AGENT_FAILED, issue 14).
  */
 import type { LockCode, RiskConfig, RiskLock, SessionAlert, SessionRisk } from "../schemas";
 import { intervene, isEntry, type CycleStep, type DraftSignal } from "./pipeline";
@@ -281,12 +282,23 @@ export const tradingSessionGate: CycleStep = {
   name: "trading_session",
   run(signals, ctx) {
     const session = ctx.session;
-    if (!session || session.state !== "PAUSED") return { signals: [...signals] };
-    const reason = `Held: the trading session is PAUSED (${session.pausedReason ?? "by an admin"}); entries wait for a resume, exits pass.`;
+    if (!session) return { signals: [...signals] };
+    if (session.state === "PAUSED") {
+      const reason = `Held: the trading session is PAUSED (${session.pausedReason ?? "by an admin"}); entries wait for a resume, exits pass.`;
+      return { signals: signals.map((s): DraftSignal => (isEntry(s) ? hold(s, "SESSION_PAUSED", reason) : s)) };
+    }
+    // A strategy whose agent failed (issue 14, held by the health check): its entries wait, its exits pass.
+    const holds = session.agentHolds ?? {};
     return {
-      signals: signals.map((s): DraftSignal =>
-        isEntry(s) ? intervene(s, "trading_session", "SESSION_PAUSED", reason, { action: "HOLD", allocation: 0 }, { original_action: s.original_action ?? s.action, executable: false }) : s,
-      ),
+      signals: signals.map((s): DraftSignal => {
+        const held = Object.hasOwn(holds, s.strategy_id) ? holds[s.strategy_id] : undefined;
+        if (held === undefined || !isEntry(s)) return s;
+        return hold(s, "AGENT_FAILED", `Held: the agent of strategy ${s.strategy_id} failed (${held}); its entries wait until it recovers, exits pass.`);
+      }),
     };
   },
 };
+
+function hold(s: DraftSignal, code: "SESSION_PAUSED" | "AGENT_FAILED", reason: string): DraftSignal {
+  return intervene(s, "trading_session", code, reason, { action: "HOLD", allocation: 0 }, { original_action: s.original_action ?? s.action, executable: false });
+}

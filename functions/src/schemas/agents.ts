@@ -339,3 +339,86 @@ export const AgentRunMetricsSchema = z.object({
   error_count_by_type: z.record(z.string(), z.number().int().min(0)),
 });
 export type AgentRunMetrics = z.infer<typeof AgentRunMetricsSchema>;
+
+// ---------------------------------------------------------------------------
+// The session's view of its agents: tenants/{t}/trading_sessions/{day}.agents
+// ---------------------------------------------------------------------------
+
+/** A phase's run as the session lists it: started in the same transaction as the move into the phase. */
+export const SessionAgentRunSchema = z.object({
+  run_id: DocIdSchema,
+  started_at: z.string(),
+});
+
+/** An agent whose entries are held: it failed (missed its task or went silent); lifted when it recovers. */
+export const AgentHoldSchema = z.object({
+  reason: z.string(),
+  since: z.string(),
+});
+export type AgentHold = z.infer<typeof AgentHoldSchema>;
+
+/**
+ * The session's agents: the runs started by phase; seed 001 SESSION_STATE.agent_states and
+ * its metrics as the health check last derived them from the runs; and the agents whose
+ * entries are held (by strategy id), which the cycle's trading-session gate reads.
+ */
+export const SessionAgentsSchema = z.object({
+  runs: z.record(z.string(), SessionAgentRunSchema),
+  states: z.record(z.string(), AgentStateSchema),
+  metrics: AgentRunMetricsSchema.nullable(),
+  holds: z.record(z.string(), AgentHoldSchema),
+  /** When the health check last wrote states, metrics or holds; null: never. */
+  checked_at: z.string().nullable(),
+});
+export type SessionAgents = z.infer<typeof SessionAgentsSchema>;
+export const EMPTY_SESSION_AGENTS: SessionAgents = { runs: {}, states: {}, metrics: null, holds: {}, checked_at: null };
+
+// ---------------------------------------------------------------------------
+// Heartbeats: tenants/{t}/agent_heartbeats/{strategy_id}
+// ---------------------------------------------------------------------------
+
+export const AGENT_HEARTBEAT_STATUSES = ["ok", "degraded"] as const;
+
+/** The latest heartbeat of a strategy's agent (whichever of its credentials sent it). */
+export const AgentHeartbeatSchema = z.object({
+  tenant_id: z.string(),
+  strategy_id: z.string(),
+  agent_id: z.string(),
+  at: z.string(),
+  status: z.enum(AGENT_HEARTBEAT_STATUSES),
+  detail: z.string().nullable(),
+});
+export type AgentHeartbeat = z.infer<typeof AgentHeartbeatSchema>;
+
+// ---------------------------------------------------------------------------
+// The agents' callables (an agent's custom token, not a membership)
+// ---------------------------------------------------------------------------
+
+/** respondToAgentTask: seed 001's RESPONSE_MESSAGE, routed. */
+export const RespondToAgentTaskRequestSchema = TaskResponseSchema;
+export const RespondToAgentTaskResponseSchema = z.object({
+  /** What the answer did: applied decided the attempt; anything else was kept for the record and changed nothing. */
+  disposition: z.enum(RESPONSE_DISPOSITIONS),
+  /** The task's status after the answer; null: the run has no such task (the answer was kept as a stray). */
+  task_status: z.enum(TASK_STATUSES).nullable(),
+  run_status: z.enum(["running", "completed"]),
+  /** Tasks this answer let go out (dependants now ready, or a retry after a failure). */
+  dispatched: z.array(z.object({ task_id: DocIdSchema, agent_target: DocIdSchema, attempt: z.number().int().min(1) })),
+});
+export type RespondToAgentTaskResponse = z.infer<typeof RespondToAgentTaskResponseSchema>;
+
+/** agentHeartbeat: the agent is alive (and how it feels). */
+export const AgentHeartbeatRequestSchema = z
+  .object({
+    tenant_id: DocIdSchema,
+    status: z.enum(AGENT_HEARTBEAT_STATUSES, { error: `must be one of ${quoted(AGENT_HEARTBEAT_STATUSES)}` }).default("ok"),
+    detail: z.string().max(500, "must be at most 500 characters").optional(),
+  })
+  .strict();
+export const AgentHeartbeatResponseSchema = z.object({
+  received_at: z.string(),
+  strategy_id: z.string(),
+  /** Silence this long marks the agent failed (agents.heartbeat_timeout_seconds); null: heartbeats are not watched. */
+  heartbeat_timeout_seconds: z.number().int().nullable(),
+});
+export type AgentHeartbeatResponse = z.infer<typeof AgentHeartbeatResponseSchema>;

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { BrokerConfigSchema } from "../broker/config";
 import { AllocationConfigSchema, DEFAULT_ALLOCATION_CONFIG } from "./allocation";
-import { AgentsConfigSchema, DEFAULT_AGENTS_CONFIG } from "./agents";
+import { AgentsConfigSchema, DEFAULT_AGENTS_CONFIG, SessionAgentsSchema, EMPTY_SESSION_AGENTS } from "./agents";
 import { DocIdSchema, TradingDaySchema } from "./ids";
 
 export { DocIdSchema, TradingDaySchema };
@@ -490,6 +490,8 @@ export const TradingSessionSchema = z.object({
   report: SessionReportSchema.nullable(),
   /** The emergency stop of this session (issue 11); null until one is asked for. */
   emergency: EmergencyRecordSchema.nullable().default(null),
+  /** The strategy agents' runs, states and holds for the day (issue 14); sessions older than it have none. */
+  agents: SessionAgentsSchema.default(EMPTY_SESSION_AGENTS),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -843,6 +845,8 @@ export const INTERVENTION_CODE_RULES = {
   ORDER_RATE_LIMIT: { step: "risk_guardian", effect: "hold" },
   SESSION_DURATION_LIMIT: { step: "risk_guardian", effect: "hold" },
   SESSION_PAUSED: { step: "trading_session", effect: "hold" },
+  /** Issue 14: the strategy's agent failed (missed its task or went silent): its entries wait until it recovers; exits pass. */
+  AGENT_FAILED: { step: "trading_session", effect: "hold" },
 } as const satisfies Record<string, { step: InterventionStep; effect: "weight" | "hold" | "scale" | "size" }>;
 export type InterventionCode = keyof typeof INTERVENTION_CODE_RULES;
 /**

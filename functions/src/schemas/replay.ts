@@ -68,6 +68,8 @@ export const CycleInputRecordSchema = z
         trading_since: z.string().nullable(),
         closes_at: z.string().nullable(),
         equity_as_of: z.string().nullable(),
+        /** Strategies whose agent failed, with why (issue 14); records older than it have none. */
+        agent_holds: z.record(z.string(), z.string()).optional(),
       }),
   })
   .strict();

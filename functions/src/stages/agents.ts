@@ -12,6 +12,16 @@
  * — the rules read it on every request, so the agent's next write is refused — and revokes
  * the Auth user's refresh tokens. Both record who, when and why in admin_actions.
  *
+ * An agent then works through two callables of its own (agentCallable: its token, its
+ * active credential, its own strategy only):
+ *  - respondToAgentTask answers a task it was sent on its tenant's topic (seed 001's
+ *    RESPONSE_MESSAGE). `agent_name` must be its own strategy and the task must be
+ *    addressed to it; the answer is applied to the run in a transaction
+ *    (store/agent-runs.ts). A duplicate or late answer succeeds, is recorded, and changes
+ *    nothing; the disposition says which.
+ *  - agentHeartbeat says it is alive; silence past agents.heartbeat_timeout_seconds marks it
+ *    failed in the health check (its entries held, an alert raised).
+ *
  * In production the functions' service account needs `iam.serviceAccounts.signBlob` to
  * mint custom tokens (roles/iam.serviceAccountTokenCreator on itself).
  */
@@ -28,7 +38,17 @@ import {
 import { plainData } from "../store/firestore";
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
-import { maestroCallable } from "./callable";
+import {
+  AgentHeartbeatRequestSchema,
+  AgentHeartbeatResponseSchema,
+  RespondToAgentTaskRequestSchema,
+  RespondToAgentTaskResponseSchema,
+  type AgentHeartbeat,
+} from "../schemas/agents";
+import { AgentRunUnavailable, NotYourTask, applyAgentResponse } from "../store/agent-runs";
+import { loadMaestroConfig } from "../store/config";
+import { IoCount } from "../store/firestore";
+import { agentCallable, maestroCallable } from "./callable";
 
 /** `agent_{strategy}_{12 hex}`: names the strategy, unguessable, a valid Auth uid and document id. */
 function newAgentId(strategyId: string): string {
@@ -107,5 +127,45 @@ export const revokeAgentCredential = maestroCallable(
       });
     logEvent.adminAction({ tenant_id: tenantId, action: "revoke_agent_credential", agent_id: data.agent_id, actor_uid: uid });
     return { agent_id: data.agent_id, credential, action_id: actionRef.id };
+  },
+);
+
+/** Most characters of an answer's `result` as JSON: the whole run is one document. */
+export const MAX_RESULT_CHARS = 16_384;
+
+export const respondToAgentTask = agentCallable(
+  { name: "respondToAgentTask", request: RespondToAgentTaskRequestSchema, response: RespondToAgentTaskResponseSchema },
+  async ({ db, strategyId, agentId, data, now }) => {
+    if (data.agent_name !== strategyId) {
+      logEvent.agentRefused({ tenant_id: data.tenant_id, agent_id: agentId, callable: "respondToAgentTask", why: "agent_name" });
+      throw new HttpsError("permission-denied", `agent_name: you are the agent of strategy '${strategyId}'; you may not answer as '${data.agent_name}'`);
+    }
+    const resultChars = JSON.stringify(data.result).length;
+    if (resultChars > MAX_RESULT_CHARS) throw new HttpsError("invalid-argument", `result: must be at most ${MAX_RESULT_CHARS} characters as JSON (got ${resultChars}); keep large output elsewhere and send its reference`);
+    try {
+      const applied = await applyAgentResponse(db, data, strategyId, now);
+      return {
+        disposition: applied.disposition,
+        task_status: applied.run.tasks[data.task_id]?.status ?? null,
+        run_status: applied.run.status,
+        dispatched: applied.dispatch.map((m) => ({ task_id: m.task_id, agent_target: m.agent_target, attempt: m.attempt })),
+      };
+    } catch (error) {
+      if (error instanceof NotYourTask) {
+        logEvent.agentRefused({ tenant_id: data.tenant_id, agent_id: agentId, callable: "respondToAgentTask", why: error.message });
+        throw new HttpsError("permission-denied", error.message);
+      }
+      if (error instanceof AgentRunUnavailable) throw new HttpsError(error.kind === "not-found" ? "not-found" : "failed-precondition", error.message);
+      throw error;
+    }
+  },
+);
+
+export const agentHeartbeat = agentCallable(
+  { name: "agentHeartbeat", request: AgentHeartbeatRequestSchema, response: AgentHeartbeatResponseSchema },
+  async ({ db, tenantId, strategyId, agentId, data, now }) => {
+    const heartbeat: AgentHeartbeat = { tenant_id: tenantId, strategy_id: strategyId, agent_id: agentId, at: now.toISOString(), status: data.status, detail: data.detail ?? null };
+    const [{ config }] = await Promise.all([loadMaestroConfig(db, tenantId, new IoCount()), db.doc(paths.agentHeartbeat(tenantId, strategyId)).set(heartbeat)]);
+    return { received_at: heartbeat.at, strategy_id: strategyId, heartbeat_timeout_seconds: config.agents.heartbeat_timeout_seconds };
   },
 );

@@ -13,7 +13,7 @@ import { HttpsError, onCall, type CallableFunction } from "firebase-functions/v2
 import type { SecretParam } from "firebase-functions/params";
 import type { z } from "zod";
 import { roleAllows, takeRateTokenUnderCeiling, type RateCeilings, type RateLimitBucket } from "../core/access";
-import { MemberSchema, parseWithReason, type Role } from "../schemas";
+import { AGENT_CLAIM, AgentCredentialSchema, MemberSchema, parseWithReason, type Role } from "../schemas";
 import { loadMaestroConfig } from "../store/config";
 import { IoCount, maestroDb, parseDoc } from "../store/firestore";
 import { paths } from "../store/paths";
@@ -186,4 +186,77 @@ export function maestroCallable<Req extends z.ZodType<{ tenant_id: string }>, Re
   };
   const fn = onCall<unknown, Promise<z.infer<Res>>>(options, (request) => handleCall(spec, handler, maestroDb(), request));
   return Object.assign(fn, { definition: { spec, handler } });
+}
+
+// ---------------------------------------------------------------------------
+// The agents' front door (issue 14): a strategy agent's custom token, not a membership
+// ---------------------------------------------------------------------------
+
+export interface AgentCallableSpec<Req extends z.ZodType<{ tenant_id: string }>, Res extends z.ZodType> {
+  name: string;
+  request: Req;
+  response: Res;
+}
+
+export interface AgentCallContext<Req> {
+  db: Firestore;
+  /** The agent's uid: its credential's id. */
+  agentId: string;
+  /** The strategy its credential names: the only one it acts for. */
+  strategyId: string;
+  tenantId: string;
+  data: Req;
+  now: Date;
+}
+
+/**
+ * Signed in with an agent's token → its claim names a tenant and strategy → payload valid
+ * → the payload's tenant is the claim's → the credential document is active and names the
+ * same strategy (read on every call, so a revocation refuses the very next one) → the
+ * handler → a response that matches its schema. A member's token is refused: members use
+ * the member callables.
+ */
+export async function handleAgentCall<Req extends z.ZodType<{ tenant_id: string }>, Res extends z.ZodType>(
+  spec: AgentCallableSpec<Req, Res>,
+  handler: (ctx: AgentCallContext<z.infer<Req>>) => Promise<z.infer<Res>>,
+  db: Firestore,
+  request: { auth?: { uid: string; token?: Record<string, unknown> } | null; data: unknown },
+  now = new Date(),
+): Promise<z.infer<Res>> {
+  if (!request.auth) refuse(spec, "unauthenticated", `sign in with your agent credential to call ${spec.name}`, {});
+  const uid = request.auth.uid;
+  const claim = request.auth.token?.[AGENT_CLAIM] as { tenant_id?: unknown; strategy_id?: unknown } | undefined;
+  if (!claim || typeof claim.tenant_id !== "string" || typeof claim.strategy_id !== "string") {
+    refuse(spec, "permission-denied", `${spec.name} is for strategy agents: sign in with the custom token issueAgentCredential gave your agent`, { uid });
+  }
+  const payload = parseWithReason(spec.request, request.data);
+  if (!payload.ok) refuse(spec, "invalid-argument", payload.reason, { uid });
+  const tenantId = payload.value.tenant_id;
+  if (tenantId !== claim.tenant_id) refuse(spec, "permission-denied", `tenant_id: your credential is for tenant '${claim.tenant_id}', not '${tenantId}'`, { uid });
+  const snap = await db.doc(paths.agent(tenantId, uid)).get();
+  if (!snap.exists) refuse(spec, "permission-denied", `no agent credential '${uid}' in tenant '${tenantId}'`, { tenant_id: tenantId, uid });
+  const credential = parseDoc(AgentCredentialSchema, snap);
+  if (!credential.ok) refuse(spec, "permission-denied", `agent credential '${uid}' is malformed (${credential.reason})`, { tenant_id: tenantId, uid });
+  if (credential.value.status !== "active") {
+    refuse(spec, "permission-denied", `agent credential '${uid}' was revoked at ${credential.value.revoked_at} by ${credential.value.revoked_by}: ${credential.value.revoke_reason}`, { tenant_id: tenantId, uid });
+  }
+  if (credential.value.strategy_id !== claim.strategy_id) {
+    refuse(spec, "permission-denied", `agent credential '${uid}' names strategy '${credential.value.strategy_id}', not the token's '${claim.strategy_id}'`, { tenant_id: tenantId, uid });
+  }
+
+  const result = await handler({ db, agentId: uid, strategyId: credential.value.strategy_id, tenantId, data: payload.value, now });
+  const checked = spec.response.safeParse(result);
+  if (!checked.success) {
+    logEvent.callBadResponse({ callable: spec.name, tenant_id: tenantId, issues: checked.error.issues.slice(0, 5) });
+    throw new HttpsError("internal", `${spec.name} produced a response that does not match its schema`);
+  }
+  return checked.data;
+}
+
+/** An agents' callable: App Check per the MAESTRO_ENFORCE_APP_CHECK param, then handleAgentCall. */
+export function agentCallable<Req extends z.ZodType<{ tenant_id: string }>, Res extends z.ZodType>(
+  spec: AgentCallableSpec<Req, Res>,
+  handler: (ctx: AgentCallContext<z.infer<Req>>) => Promise<z.infer<Res>>,
+): CallableFunction<unknown, Promise<z.infer<Res>>> {
+  return onCall<unknown, Promise<z.infer<Res>>>({ enforceAppCheck, timeoutSeconds: 60, memory: "256MiB" }, (request) => handleAgentCall(spec, handler, maestroDb(), request));
 }

@@ -19,6 +19,9 @@
  *    (HEALTH_WARNING): entries held with SESSION_PAUSED, exits still pass;
  *  - ok or info → a session the guardian paused for health goes back to ACTIVE_TRADING (an
  *    admin's pause is never undone here).
+ * It is also the strategy agents' minute (issue 14, checkAgents): their runs' timeouts and
+ * retries, and their health — a failed agent's entries held (a warning), several failing
+ * at once critical (the session's entries paused).
  * Written to `tenants/{t}/health/current` and `tenants/{t}/health_history/{checked_at}`; a
  * worse tier than the last check's raises one alert.
  */
@@ -35,7 +38,10 @@ import { readStageFailures } from "../store/health";
 import { paths } from "../store/paths";
 import { jsonPublisher } from "../store/pubsub";
 import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../store/tenant-jobs";
-import { moveTradingSession } from "../store/trading-sessions";
+import { moveTradingSession, parseTradingSession } from "../store/trading-sessions";
+import { readHeartbeats, tickDayRuns } from "../store/agent-runs";
+import type { AgentHeartbeat } from "../schemas/agents";
+import { agentHealth, agentWatches, dayAgentStates, dayMetrics, nextHolds, type AgentHealthVerdict } from "../core/agent-workflow";
 import { configuredBroker, emergencyStop } from "../store/emergency";
 import { raiseAlertSafely } from "../store/alerts";
 import { configuredChainKeys } from "../params";
@@ -58,6 +64,89 @@ export interface HealthRecord extends HealthVerdict {
   entries: "paused" | "resumed" | null;
   /** The desk's high-water mark of equity across sessions (issue 12's portfolio drawdown stop); null: no reading yet. */
   portfolio_high_water: HighWater | null;
+  /** The strategy agents (issue 14): warning when one has failed (its entries held), critical when escalate_when_failing have. */
+  agents: AgentCheck;
+}
+
+export interface AgentCheck {
+  tier: AgentHealthVerdict["tier"];
+  failed: AgentHealthVerdict["failed"];
+  reasons: string[];
+  /** Strategies whose entries are held because their agent failed. */
+  held: string[];
+  /** The day's runs still running after this check's timeouts and retries. */
+  runs_running: number;
+  /** Run documents that do not parse (named; left alone). */
+  malformed_runs: string[];
+}
+
+const NO_AGENTS: AgentCheck = { tier: "ok", failed: [], reasons: [], held: [], runs_running: 0, malformed_runs: [] };
+
+/** Session states in which an agent is expected to be alive (the day is on and not stopped). */
+const AGENTS_WATCHED: readonly TradingSessionState[] = ["PRE_MARKET", "SESSION_OPEN", "ACTIVE_TRADING", "POST_MARKET", "PAUSED"];
+
+/**
+ * The agents' minute: the day's runs ticked (timeouts retried or failed, their dependants
+ * skipped, retries published), then each agent of the day judged on its latest run and
+ * its heartbeat. A failed agent's strategy is held on the session (the cycle's gate holds
+ * its entries, AGENT_FAILED) and one warning alert is raised for it; it is released when
+ * it recovers. The session's agent states and metrics are written when they change.
+ */
+async function checkAgents(db: Firestore, tenantId: string, config: MaestroConfig, session: TradingSession | null, now: Date): Promise<AgentCheck> {
+  if (!session || Object.keys(session.agents.runs).length === 0) return NO_AGENTS;
+  const day = session.day;
+  const { runs, malformed } = await tickDayRuns(db, tenantId, day, now);
+  const watched = AGENTS_WATCHED.includes(session.state);
+  const agentsOfDay = [...new Set(runs.flatMap((r) => Object.values(r.tasks).map((t) => t.agent)))];
+  const heartbeats = watched ? await readHeartbeats(db, tenantId, agentsOfDay) : new Map<string, AgentHeartbeat>();
+  const verdict: AgentHealthVerdict = watched
+    ? agentHealth(agentWatches(runs, new Map([...heartbeats].map(([s, h]) => [s, h.at]))), now, config.agents)
+    : { tier: "ok", failed: [], reasons: [] };
+  const states = dayAgentStates(runs);
+  const metrics = dayMetrics(runs);
+
+  const ref = db.doc(paths.tradingSession(tenantId, day));
+  const change = await db.runTransaction(async (tx) => {
+    const current = parseTradingSession(await tx.get(ref));
+    const holds = nextHolds(current.agents.holds, verdict, now);
+    const next = { ...current.agents, states, metrics, holds: holds.holds };
+    const same = JSON.stringify({ ...next, checked_at: null }) === JSON.stringify({ ...current.agents, checked_at: null });
+    if (!same) tx.update(ref, { agents: storable({ ...next, checked_at: now.toISOString() }), updated_at: now.toISOString() });
+    return holds;
+  });
+
+  const stamp = now.toISOString().replace(/[-:.]/g, "");
+  for (const agent of change.held) {
+    const reasons = verdict.failed.find((f) => f.agent === agent)?.reasons ?? [];
+    logEvent.agentFailed({ tenant_id: tenantId, day, agent, reasons });
+    await raiseAlertSafely(db, tenantId, {
+      id: `agent_failed_${agent}_${stamp}`,
+      severity: "warning",
+      code: "AGENT_FAILED",
+      title: `Agent ${agent} failed`,
+      message: `The agent of strategy ${agent} failed: ${reasons.join("; ")}. Its entries are held (exits pass) until it recovers.`,
+      at: now.toISOString(),
+    });
+  }
+  for (const agent of change.released) {
+    logEvent.agentRecovered({ tenant_id: tenantId, day, agent });
+    await raiseAlertSafely(db, tenantId, {
+      id: `agent_recovered_${agent}_${stamp}`,
+      severity: "info",
+      code: "AGENT_RECOVERED",
+      title: `Agent ${agent} recovered`,
+      message: `The agent of strategy ${agent} is answering again: its entries are no longer held.`,
+      at: now.toISOString(),
+    });
+  }
+  return {
+    tier: verdict.tier,
+    failed: verdict.failed,
+    reasons: verdict.reasons,
+    held: Object.keys(change.holds).sort(),
+    runs_running: runs.filter((r) => r.status === "running").length,
+    malformed_runs: malformed.map((m) => `${m.run_id}: ${m.reason}`),
+  };
 }
 
 const TIER_RANK = { ok: 0, info: 1, warning: 2, critical: 3 } as const;
@@ -118,7 +207,7 @@ async function guardianMove(
       const step = transition(move.from, move.to, guardian, now, move.reason);
       return step.ok ? { moves: [step.transition!], alert: { at: now.toISOString(), ...move.alert } } : { refused: step.refused! };
     },
-    { now, keys: configuredChainKeys() },
+    { now, keys: configuredChainKeys(), agents: config.agents },
   );
   return moved.moved.length > 0;
 }
@@ -234,6 +323,13 @@ export async function checkTenantHealth(db: Firestore, tenantId: string, options
     verdict.reasons.push(`trading session ${day} is malformed (${parsedSession.error.issues[0]?.message ?? "invalid"}): its locks cannot be read`);
     if (TIER_RANK[verdict.tier] < TIER_RANK.warning) verdict.tier = "warning";
   }
+  // One agent failing is its own warning (its entries held, its own alert); several at once are the desk's: critical, entries paused.
+  const agents = await checkAgents(db, tenantId, config, session, now);
+  if (agents.malformed_runs.length) verdict.reasons.push(...agents.malformed_runs.map((m) => `agent run ${m}`));
+  if (agents.tier === "critical") {
+    verdict.reasons.push(...agents.reasons);
+    verdict.tier = "critical";
+  }
 
   let triggered = false;
   let entries: HealthRecord["entries"] = null;
@@ -258,6 +354,7 @@ export async function checkTenantHealth(db: Firestore, tenantId: string, options
     emergency_stop: { triggered, reason: verdict.stop },
     entries,
     portfolio_high_water: highWater,
+    agents,
   };
   const batch = db.batch();
   batch.set(currentRef, storable(record));

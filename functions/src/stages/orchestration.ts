@@ -219,6 +219,7 @@ async function orchestrateOnce(db: Firestore, request: OrchestrationRequest): Pr
         trading_since: session.session.trading_since,
         closes_at: session.session.closes_at,
         equity_as_of: equity.as_of,
+        ...(Object.keys(session.session.agents.holds).length ? { agent_holds: Object.fromEntries(Object.entries(session.session.agents.holds).map(([s, h]) => [s, h.reason])) } : {}),
       },
     }),
   );

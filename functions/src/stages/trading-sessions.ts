@@ -64,7 +64,7 @@ async function applyChange(db: Firestore, tenantId: string, uid: string, now: Da
       before: storable({ state: before.state, locks: before.risk.locks }),
       after: storable({ state: after.state, locks: after.risk.locks }),
     });
-  const result = await moveTradingSession(db, tenantId, session.day, hours, (s) => change.plan(s, clock), { now, keys: configuredChainKeys(), io, record });
+  const result = await moveTradingSession(db, tenantId, session.day, hours, (s) => change.plan(s, clock), { now, keys: configuredChainKeys(), io, record, agents: config.agents });
   if (result.refused) throw new HttpsError("failed-precondition", result.refused);
   logEvent.adminAction({ tenant_id: tenantId, action: change.action, actor_uid: uid, day: session.day, state: result.session.state });
   return { session: result.session, action_id: actionRef.id };

@@ -108,6 +108,12 @@ export const paths = {
   fanOutRun: (slotIso: string) => `systemStatus/market_cycles/runs/${slotIso}`,
   /** Strategy agents' credentials (issue 14): the agent's uid is its id. */
   agent: (t: string, agentId: string) => `tenants/${t}/agents/${agentId}`,
+  /** A phase's run of the agents' workflow (issue 14): its id is the phase. */
+  agentRuns: (t: string, day: string) => `tenants/${t}/trading_sessions/${day}/agent_runs`,
+  agentRun: (t: string, day: string, runId: string) => `tenants/${t}/trading_sessions/${day}/agent_runs/${runId}`,
+  /** A strategy agent's latest heartbeat, by strategy id. */
+  agentHeartbeats: (t: string) => `tenants/${t}/agent_heartbeats`,
+  agentHeartbeat: (t: string, strategyId: string) => `tenants/${t}/agent_heartbeats/${strategyId}`,
   /** Ask-Maestro's conversations (issue 13): each belongs to the user who started it. */
   conversation: (t: string, id: string) => `tenants/${t}/conversations/${id}`,
   logs: () => "systemStatus/orchestration_logs/logs",

@@ -35,6 +35,8 @@ import {
   type TradingSession,
   type TransitionLog,
 } from "../schemas";
+import { EMPTY_SESSION_AGENTS, type AgentsConfig, type TaskMessage } from "../schemas/agents";
+import { publishTasks, startEnteredPhases } from "./agent-runs";
 import { IoCount, plainData } from "./firestore";
 import { orchestrationLogId, paths } from "./paths";
 
@@ -54,6 +56,7 @@ export function newTradingSession(tenantId: string, day: string, hours: MarketHo
     summary: emptySummary(),
     report: null,
     emergency: null,
+    agents: structuredClone(EMPTY_SESSION_AGENTS),
     created_at: at,
     updated_at: at,
   };
@@ -98,6 +101,8 @@ export interface MoveOptions {
   io?: IoCount;
   /** More writes in the same transaction (an admin action's record), given the session before and after. */
   record?: (tx: Transaction, before: TradingSession, after: TradingSession) => void;
+  /** The tenant's agents config: a move into a phase with a workflow starts its run (store/agent-runs.ts). */
+  agents?: AgentsConfig;
 }
 
 export interface MoveResult {
@@ -105,6 +110,8 @@ export interface MoveResult {
   moved: SessionTransition[];
   refused: string | null;
   created: boolean;
+  /** The agents' tasks the moves sent out (the first of each phase's run they started). */
+  dispatched: TaskMessage[];
 }
 
 /**
@@ -115,7 +122,7 @@ export async function moveTradingSession(db: Firestore, tenantId: string, day: s
   const io = options.io ?? new IoCount();
   const ref = db.doc(paths.tradingSession(tenantId, day));
   const headRef = db.doc(paths.logChainHead(tenantId));
-  return db.runTransaction(async (tx) => {
+  const result = await db.runTransaction(async (tx): Promise<MoveResult> => {
     const [snap, headSnap] = await Promise.all([tx.get(ref), tx.get(headRef)]);
     io.read(snap);
     io.read(headSnap);
@@ -123,9 +130,9 @@ export async function moveTradingSession(db: Firestore, tenantId: string, day: s
     let session = created ? newTradingSession(tenantId, day, hours, options.now) : parseTradingSession(snap);
     const before = session;
     const planned = plan(session);
-    if ("refused" in planned) return { session, moved: [], refused: planned.refused, created: false };
+    if ("refused" in planned) return { session, moved: [], refused: planned.refused, created: false, dispatched: [] };
     const { moves } = planned;
-    if (moves.length === 0 && !created && !planned.change && !planned.alert) return { session, moved: [], refused: null, created: false };
+    if (moves.length === 0 && !created && !planned.change && !planned.alert) return { session, moved: [], refused: null, created: false, dispatched: [] };
 
     // Reads before writes: the report's performance documents, when the session closes.
     let report: StrategyDay[] | null = null;
@@ -158,15 +165,23 @@ export async function moveTradingSession(db: Firestore, tenantId: string, day: s
       session = { ...session, state: move.to, transitions: [...session.transitions, move] };
       if (move.to === "ACTIVE_TRADING" && session.trading_since === null) session.trading_since = move.at;
     }
+    let dispatched: TaskMessage[] = [];
+    if (options.agents && moved.length > 0) {
+      const started = startEnteredPhases(tx, db, session, moved.map((m) => m.to), options.agents, options.now);
+      session = started.session;
+      dispatched = started.dispatch;
+    }
     if (planned.change) session = planned.change(session);
     if (planned.alert) session = { ...session, summary: withAlert(session.summary, planned.alert) };
     session.updated_at = options.now.toISOString();
     if (report) session = { ...session, report: sessionReport(session, report, options.now) };
     tx.set(ref, session);
     options.record?.(tx, before, session);
-    io.write(1 + moved.length + (moved.length > 0 ? 1 : 0));
-    return { session, moved, refused: null, created };
+    io.write(1 + moved.length + (moved.length > 0 ? 1 : 0) + Object.keys(session.agents.runs).length - Object.keys(before.agents.runs).length);
+    return { session, moved, refused: null, created, dispatched };
   });
+  if (result.dispatched.length > 0) await publishTasks(tenantId, result.dispatched);
+  return result;
 }
 
 function performanceOf(snap: DocumentSnapshot): StrategyDay["performance"] {
@@ -264,7 +279,7 @@ export async function sessionForCycle(db: Firestore, tenantId: string, config: M
       }
       return { moves: clockTransitions(s.state, target, clockAt) };
     },
-    { now, keys, strategyIds, io },
+    { now, keys, strategyIds, io, agents: config.agents },
   );
   for (const t of moved.moved) logEvent.tradingSessionMoved({ tenant_id: tenantId, day, from: t.from, to: t.to, actor: t.actor.kind, reason: t.reason });
   // The cycle's own write is conditioned on the session's update time: read it as written.

@@ -5,7 +5,20 @@
  * retries so 4 attempts, 5 tasks in flight).
  */
 import fc from "fast-check";
-import { agentHealth, agentStates, onResponse, onTick, runMetrics, startRun, type AgentWatch, type WorkflowToRun } from "../../src/core/agent-workflow";
+import {
+  agentHealth,
+  agentStates,
+  agentWatches,
+  dayAgentStates,
+  dayMetrics,
+  nextHolds,
+  onResponse,
+  onTick,
+  runMetrics,
+  startRun,
+  type AgentWatch,
+  type WorkflowToRun,
+} from "../../src/core/agent-workflow";
 import {
   AgentsConfigSchema,
   DEFAULT_AGENTS_CONFIG,
@@ -399,6 +412,54 @@ describe("agent health (seed 001: an individual agent failure is a warning; seve
     expect(v.reasons[3]).toBe("3 agents failing at once, at or past agents.escalate_when_failing 3");
     expect(agentHealth(silent, NOW, { ...DEFAULT_AGENTS_CONFIG, escalate_when_failing: 4 }).tier).toBe("warning");
     expect(agentHealth(silent, NOW, { ...DEFAULT_AGENTS_CONFIG, heartbeat_timeout_seconds: null }).tier).toBe("ok");
+  });
+});
+
+describe("the session's day: several phases' runs together", () => {
+  // PRE_MARKET: x (agent a) times out on its only attempt, so a failed the morning; y (agent b) succeeds.
+  const morning = (() => {
+    const w = { ...workflow([{ id: "x", agent: "a", task_type: "analyze", retry_attempts: 0 }, { id: "y", agent: "b", task_type: "analyze" }], "PRE_MARKET") };
+    const start = startRun(w, DEFAULT_AGENTS_CONFIG, at(0));
+    const y = start.dispatch.find((m) => m.task_id === "y")!;
+    const answered = onResponse(start.run, answer(y, "success", { result: { regime: "trend" } }), at(10)).run;
+    return onTick(answered, at(60)).run;
+  })();
+  // ACTIVE_TRADING, started later: a answers its new task partially; b's task is still in flight.
+  const trading = (() => {
+    const start = startRun(workflow([{ id: "p", agent: "a", task_type: "execute" }, { id: "q", agent: "b", task_type: "execute" }]), DEFAULT_AGENTS_CONFIG, at(600));
+    const p = start.dispatch.find((m) => m.task_id === "p")!;
+    return onResponse(start.run, answer(p, "partial", { result: { filled: 0.5 } }), at(615)).run;
+  })();
+
+  test("an agent's state is its state in the latest run involving it: a failed morning does not outlast a later answer", () => {
+    expect(agentStates(morning).a.status).toBe("failed");
+    expect(dayAgentStates([trading, morning])).toEqual({
+      a: { status: "completed", last_run: iso(600), output: { filled: 0.5 }, reason: null },
+      b: { status: "running", last_run: iso(600), output: { regime: "trend" }, reason: null },
+    });
+    expect(dayAgentStates([morning])).toEqual(agentStates(morning));
+  });
+
+  test("the day's metrics count every run's attempts: 4 sent, 1 success of 3 ended, answers after 10 s and 15 s, 1 timeout", () => {
+    expect(dayMetrics([morning, trading])).toEqual({ agents_executed: 4, agent_success_rate: 1 / 3, average_response_time_ms: 12_500, error_count_by_type: { timeout: 1 } });
+    expect(dayMetrics([])).toBeNull();
+  });
+
+  test("each agent is watched from the start of the first run that involves it, with its heartbeat", () => {
+    const watches = agentWatches([trading, morning], new Map([["b", iso(590)]]));
+    expect(watches).toEqual([
+      { agent: "a", state: dayAgentStates([morning, trading]).a, last_heartbeat_at: null, watched_since: iso(0) },
+      { agent: "b", state: dayAgentStates([morning, trading]).b, last_heartbeat_at: iso(590), watched_since: iso(0) },
+    ]);
+  });
+
+  test("holds: a failed agent is held from when it first failed; a recovered one is released", () => {
+    const verdict = (agents: string[]) => ({ tier: "warning" as const, failed: agents.map((agent) => ({ agent, reasons: [`${agent} silent`] })), reasons: [] });
+    const first = nextHolds({}, verdict(["a"]), at(60));
+    expect(first).toEqual({ holds: { a: { reason: "a silent", since: iso(60) } }, held: ["a"], released: [] });
+    const second = nextHolds(first.holds, verdict(["a", "b"]), at(120));
+    expect(second).toEqual({ holds: { a: { reason: "a silent", since: iso(60) }, b: { reason: "b silent", since: iso(120) } }, held: ["b"], released: [] });
+    expect(nextHolds(second.holds, verdict(["b"]), at(180))).toEqual({ holds: { b: { reason: "b silent", since: iso(120) } }, held: [], released: ["a"] });
   });
 });
 

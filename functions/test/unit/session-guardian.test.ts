@@ -524,6 +524,26 @@ describe("tradingSessionGate", () => {
     expect(tradingSessionGate.run(signals, gateContext("ACTIVE_TRADING")).signals).toEqual(signals);
     expect(tradingSessionGate.run(signals, gateContext(null)).signals).toEqual(signals);
   });
+
+  it("holds the entries of a strategy whose agent failed (AGENT_FAILED), and only that strategy's; its exits pass", () => {
+    const mixed = [...signals, draft("6", "BUY", "entry", { strategy_id: "b", strategy_name: "B" }), draft("7", "SELL", "exit", { strategy_id: "b", strategy_name: "B" })];
+    const ctx = gateContext("ACTIVE_TRADING");
+    const held = { ...ctx, session: { ...ctx.session!, agentHolds: { b: "no heartbeat for 75 s" } } };
+    const out = tradingSessionGate.run(mixed, held).signals;
+    expect(out.slice(0, 5)).toEqual(signals);
+    expect(out[5]).toEqual({
+      ...mixed[5], action: "HOLD", allocation: 0, original_action: "BUY", executable: false,
+      interventions: [{
+        step: "trading_session", code: "AGENT_FAILED",
+        reason: "Held: the agent of strategy b failed (no heartbeat for 75 s); its entries wait until it recovers, exits pass.",
+        before: { action: "BUY", allocation: 0.2 }, after: { action: "HOLD", allocation: 0 },
+      }],
+    });
+    expect(out[6]).toEqual(mixed[6]);
+    // A PAUSED session's own hold comes first: one intervention, not two.
+    const paused = { ...held, session: { ...held.session, state: "PAUSED" as const } };
+    expect(tradingSessionGate.run([mixed[5]], paused).signals[0].interventions.map((i) => i.code)).toEqual(["SESSION_PAUSED"]);
+  });
 });
 
 // ---------------------------------------------------------------------------
@@ -937,8 +957,8 @@ describe("schemas: risk, session risk, trading session", () => {
       summary: { equity: null, pnl: null, positions_open: 0, risk_utilization: { session_loss: null, trades: null, positions: null }, cycles: 0, interventions_by_code: {}, alerts: [] },
       report: null, created_at: at("13:00:00"), updated_at: at("15:00:00"),
     };
-    // A document from before the emergency stop existed reads as one with none.
-    expect(TradingSessionSchema.parse(doc)).toEqual({ ...doc, emergency: null });
+    // A document from before the emergency stop and the agents existed reads as one with neither.
+    expect(TradingSessionSchema.parse(doc)).toEqual({ ...doc, emergency: null, agents: { runs: {}, states: {}, metrics: null, holds: {}, checked_at: null } });
     expect(TradingSessionSchema.safeParse({ ...doc, state: "OPEN" }).success).toBe(false);
   });
 });

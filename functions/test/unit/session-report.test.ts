@@ -139,7 +139,7 @@ describe("sessionReport", () => {
   const session: TradingSession = {
     tenant_id: "t1", day: "2026-01-15", state: "POST_MARKET", transitions: [], trading_since: "2026-01-15T14:30:00.000Z", closes_at: "2026-01-15T21:00:00.000Z",
     risk: risk({ starting_equity: 100_000, high_water_equity: 102_000, last_equity: 101_234.567, trades: 7, trades_counted_from: 2, locks: [lock] }),
-    summary, report: null, emergency: null, created_at: "2026-01-15T13:00:00.000Z", updated_at: "2026-01-15T21:00:00.000Z",
+    summary, report: null, emergency: null, agents: { runs: {}, states: {}, metrics: null, holds: {}, checked_at: null }, created_at: "2026-01-15T13:00:00.000Z", updated_at: "2026-01-15T21:00:00.000Z",
   };
 
   it("is the summary plus the session's marks, trades, locks and each strategy's day, sorted by strategy id", () => {
