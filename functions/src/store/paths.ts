@@ -107,6 +107,7 @@ export const paths = {
   /** One record per scheduled fan-out, by slot. */
   fanOutRun: (slotIso: string) => `systemStatus/market_cycles/runs/${slotIso}`,
   /** Strategy agents' credentials (issue 14): the agent's uid is its id. */
+  agents: (t: string) => `tenants/${t}/agents`,
   agent: (t: string, agentId: string) => `tenants/${t}/agents/${agentId}`,
   /** Ask-Maestro's conversations (issue 13): each belongs to the user who started it. */
   conversation: (t: string, id: string) => `tenants/${t}/conversations/${id}`,
