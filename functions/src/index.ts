@@ -29,7 +29,8 @@
  *   replayOrchestration (viewer: the core re-run on an orchestration's recorded inputs, every
  *   decided field compared), setStrategyMode, updateMaestroConfig, verifyLogChain (admin),
  *   redeemNonce (trader: the execution side presents a nonce once before it places the order),
- *   issueAgentCredential, revokeAgentCredential (admin: a strategy agent's custom token, and its revocation).
+ *   issueAgentCredential, revokeAgentCredential, listAgentCredentials (admin: a strategy agent's
+ *   custom token, its revocation, and the credentials issued, never their tokens).
  *
  * Strategy agents (a custom token from issueAgentCredential; stages/callable.ts agentCallable):
  *   session move into a phase with a workflow ─► agent_runs/{phase} (same transaction)
@@ -61,7 +62,7 @@ export { onAlertCreated } from "./stages/alerts";
 export { onOrchestrationCreated } from "./stages/log-writer";
 export { onOrchestrationLogCreated } from "./stages/audit";
 export { redeemNonce, verifyLogChain, scheduledChainVerification } from "./stages/monitoring";
-export { issueAgentCredential, revokeAgentCredential, respondToAgentTask, agentHeartbeat } from "./stages/agents";
+export { issueAgentCredential, revokeAgentCredential, listAgentCredentials, respondToAgentTask, agentHeartbeat } from "./stages/agents";
 export { replayOrchestration } from "./stages/replay";
 
 /** The per-tenant jobs by name (TenantJobMessageSchema): adding a job is one entry here. */

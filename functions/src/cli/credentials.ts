@@ -4,9 +4,9 @@
  * its owner only (0600), one profile per target (the emulators, each project). It holds the
  * refresh token (never the password) and the last ID token while it is valid.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 
 export const StoredLoginSchema = z.object({
@@ -46,13 +46,56 @@ function readAll(dir: string): Record<string, StoredLogin> {
   }
 }
 
+export interface SecretFile {
+  /** Writes the secret and puts the file in place. */
+  write(text: string): void;
+  /** Leaves nothing behind (the secret never came). */
+  discard(): void;
+}
+
+/**
+ * A file for a secret, readable by its owner only (0600). A fresh file beside `file` is
+ * created at once, before the secret exists, so a path that cannot be written is refused
+ * first; `write` fills it and renames it over `file`, so no reader sees it half-written,
+ * nor with the looser mode an existing `file` may have had. Throws the fs error (its
+ * `code`: EACCES, ENOENT, EISDIR) when the file cannot be created.
+ */
+export function prepareSecretFile(file: string): SecretFile {
+  if (existsSync(file) && statSync(file).isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: "EISDIR" });
+  const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  rmSync(temporary, { force: true });
+  const fd = openSync(temporary, "wx", 0o600);
+  let open = true;
+  const close = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+  try {
+    fchmodSync(fd, 0o600); // whatever the umask
+  } catch (error) {
+    close();
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  return {
+    write: (text) => {
+      try {
+        writeFileSync(fd, text);
+      } finally {
+        close();
+      }
+      renameSync(temporary, file);
+    },
+    discard: () => {
+      close();
+      rmSync(temporary, { force: true });
+    },
+  };
+}
+
 function writeAll(dir: string, profiles: Record<string, StoredLogin>): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = credentialsPath(dir);
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify({ profiles }, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(temporary, 0o600);
-  renameSync(temporary, file);
+  prepareSecretFile(credentialsPath(dir)).write(`${JSON.stringify({ profiles }, null, 2)}\n`);
 }
 
 export function readLogin(dir: string, profile: string): StoredLogin | null {

@@ -1,6 +1,7 @@
 /**
  * The CLI's argument parsing that is more than a flag: periods ("7d"), config keys and
- * values (`--key allocation.method --value performance_based`). Pure; a bad argument is a
+ * values (`--key allocation.method --value performance_based`), the reason a write
+ * records. Pure; a bad argument is a
  * usage error (exit 2) whose message names the flag.
  */
 import { parse as parseYaml } from "yaml";
@@ -53,4 +54,10 @@ export function parseWholeNumber(text: string, flag: string, min = 1, max = Numb
     throw usageError(`${flag}: must be a whole number from ${min} to ${max} (got ${JSON.stringify(text)})`);
   }
   return n;
+}
+
+/** The `--reason` every write records with the operator's name: at least 3 characters, trimmed (the server's rule too). */
+export function requireReason(reason: string | undefined): string {
+  if (!reason || reason.trim().length < 3) throw usageError("--reason: is required: say why (at least 3 characters); it is recorded with your name");
+  return reason.trim();
 }

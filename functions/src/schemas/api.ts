@@ -486,3 +486,17 @@ export const IssueAgentCredentialResponseSchema = z.object({
 export type IssueAgentCredentialResponse = z.infer<typeof IssueAgentCredentialResponseSchema>;
 export const RevokeAgentCredentialRequestSchema = z.object({ tenant_id: DocIdSchema, agent_id: DocIdSchema, reason: ReasonSchema }).strict();
 export const RevokeAgentCredentialResponseSchema = z.object({ agent_id: z.string(), credential: AgentCredentialSchema, action_id: z.string() });
+export type RevokeAgentCredentialResponse = z.infer<typeof RevokeAgentCredentialResponseSchema>;
+export const ListAgentCredentialsRequestSchema = z
+  .object({ tenant_id: DocIdSchema, limit: z.number().int("must be a whole number").min(1, "must be at least 1").max(100, "must be at most 100").default(100) })
+  .strict();
+/** A credential as listed: its document, named by its id. It never holds the token (issueAgentCredential returns that once). */
+export const AgentCredentialListItemSchema = AgentCredentialSchema.extend({ agent_id: z.string() });
+export type AgentCredentialListItem = z.infer<typeof AgentCredentialListItemSchema>;
+export const ListAgentCredentialsResponseSchema = z.object({
+  tenant_id: z.string(),
+  /** Newest issued first. */
+  agents: z.array(AgentCredentialListItemSchema),
+  malformed: z.record(z.string(), z.string()),
+});
+export type ListAgentCredentialsResponse = z.infer<typeof ListAgentCredentialsResponseSchema>;

@@ -6,7 +6,7 @@
  * the next cycle recomputes them.
  */
 import { HttpsError } from "firebase-functions/v2/https";
-import { applyConfigChanges } from "../core/config-change";
+import { KNOWN_STRATEGIES_SHOWN, applyConfigChanges, unknownWorkflowAgents, workflowAgentReferences } from "../core/config-change";
 import { StrategySchema, parseWithReason } from "../schemas";
 import {
   SetStrategyModeRequestSchema,
@@ -97,6 +97,20 @@ export const updateMaestroConfig = maestroCallable(
       // The platform's ceilings (deploy params) bound what a tenant may allow its users.
       const applied = applyConfigChanges(current, data.changes, platformRateCeilings());
       if (!applied.ok) throw new HttpsError("invalid-argument", `changes: ${applied.reason}`);
+      // Each workflow task's agent is a strategy of the tenant: read just the ones named,
+      // in this transaction, so a strategy deleted meanwhile retries the check.
+      const references = workflowAgentReferences(applied.config);
+      if (references.length > 0) {
+        const ids = [...new Set(references.map((r) => r.strategy_id))];
+        const strategies = await tx.getAll(...ids.map((id) => db.doc(paths.strategy(tenantId, id))));
+        const existing = new Set(strategies.filter((s) => s.exists).map((s) => s.id));
+        if (existing.size < ids.length) {
+          // Only to say what the tenant does have: ids, and one more than shown to know there are more.
+          const some = await tx.get(db.collection(paths.strategies(tenantId)).select().limit(KNOWN_STRATEGIES_SHOWN + 1));
+          const reason = unknownWorkflowAgents(references, existing, tenantId, some.docs.map((d) => d.id));
+          if (reason) throw new HttpsError("invalid-argument", `changes: ${reason}`);
+        }
+      }
       const nextVersion = applied.changed_fields.length > 0 ? version + 1 : version;
       if (nextVersion !== version) {
         tx.set(db.doc(paths.configHistory(tenantId, version)), {

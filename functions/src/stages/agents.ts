@@ -11,6 +11,8 @@
  * refuses it (permission-denied). revokeAgentCredential (admin) marks the document revoked
  * — the rules read it on every request, so the agent's next write is refused — and revokes
  * the Auth user's refresh tokens. Both record who, when and why in admin_actions.
+ * listAgentCredentials (admin) lists the credential documents, newest first; the token is
+ * never stored, so it is returned only once, by issueAgentCredential.
  *
  * An agent then works through two callables of its own (agentCallable: its token, its
  * active credential, its own strategy only):
@@ -30,10 +32,14 @@ import { getAuth } from "firebase-admin/auth";
 import { HttpsError } from "firebase-functions/v2/https";
 import { AGENT_CLAIM, AgentCredentialSchema, StrategySchema, parseWithReason, type AgentCredential } from "../schemas";
 import {
+  AgentCredentialListItemSchema,
   IssueAgentCredentialRequestSchema,
   IssueAgentCredentialResponseSchema,
+  ListAgentCredentialsRequestSchema,
+  ListAgentCredentialsResponseSchema,
   RevokeAgentCredentialRequestSchema,
   RevokeAgentCredentialResponseSchema,
+  type AgentCredentialListItem,
 } from "../schemas/api";
 import { plainData } from "../store/firestore";
 import { paths } from "../store/paths";
@@ -127,6 +133,21 @@ export const revokeAgentCredential = maestroCallable(
       });
     logEvent.adminAction({ tenant_id: tenantId, action: "revoke_agent_credential", agent_id: data.agent_id, actor_uid: uid });
     return { agent_id: data.agent_id, credential, action_id: actionRef.id };
+  },
+);
+
+export const listAgentCredentials = maestroCallable(
+  { name: "listAgentCredentials", request: ListAgentCredentialsRequestSchema, response: ListAgentCredentialsResponseSchema, role: "admin" },
+  async ({ db, tenantId, data }) => {
+    const snap = await db.collection(paths.agents(tenantId)).orderBy("issued_at", "desc").limit(data.limit).get();
+    const agents: AgentCredentialListItem[] = [];
+    const malformed: Record<string, string> = {};
+    for (const doc of snap.docs) {
+      const parsed = parseWithReason(AgentCredentialListItemSchema, { ...(plainData(doc.data()) as object), agent_id: doc.id });
+      if (parsed.ok) agents.push(parsed.value);
+      else malformed[doc.id] = parsed.reason;
+    }
+    return { tenant_id: tenantId, agents, malformed };
   },
 );
 

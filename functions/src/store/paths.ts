@@ -107,6 +107,7 @@ export const paths = {
   /** One record per scheduled fan-out, by slot. */
   fanOutRun: (slotIso: string) => `systemStatus/market_cycles/runs/${slotIso}`,
   /** Strategy agents' credentials (issue 14): the agent's uid is its id. */
+  agents: (t: string) => `tenants/${t}/agents`,
   agent: (t: string, agentId: string) => `tenants/${t}/agents/${agentId}`,
   /** A phase's run of the agents' workflow (issue 14): its id is the phase. */
   agentRuns: (t: string, day: string) => `tenants/${t}/trading_sessions/${day}/agent_runs`,

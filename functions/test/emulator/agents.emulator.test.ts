@@ -117,4 +117,24 @@ describe("agent credentials", () => {
     const unknown = await callCallable("revokeAgentCredential", { tenant_id: tenantId, agent_id: "agent_nobody", reason: "cleanup" }, admin.idToken);
     expect(unknown.error).toEqual({ status: "NOT_FOUND", message: `agent_id: no agent 'agent_nobody' in tenant '${tenantId}'` });
   });
+
+  test("an admin lists the credentials newest first, revoked ones too, never a token; a viewer may not", async () => {
+    const beta = await callCallable("issueAgentCredential", { tenant_id: tenantId, strategy_id: "beta", reason: "beta's bot" }, admin.idToken);
+    expect(beta.error).toBeUndefined();
+    const listed = await callCallable("listAgentCredentials", { tenant_id: tenantId }, admin.idToken);
+    expect(listed.error).toBeUndefined();
+    expect(listed.result.agents.map((a: { agent_id: string; strategy_id: string; status: string }) => [a.agent_id, a.strategy_id, a.status])).toEqual([
+      [beta.result.agent_id, "beta", "active"],
+      [agentId, "alpha", "revoked"],
+    ]);
+    expect(listed.result.agents[1]).toMatchObject({ issued_by: admin.uid, revoked_by: admin.uid, revoke_reason: "bot retired" });
+    expect(JSON.stringify(listed.result)).not.toContain(beta.result.custom_token);
+    expect(JSON.stringify(listed.result)).not.toContain("token");
+    const one = await callCallable("listAgentCredentials", { tenant_id: tenantId, limit: 1 }, admin.idToken);
+    expect(one.result.agents.map((a: { agent_id: string }) => a.agent_id)).toEqual([beta.result.agent_id]);
+    const byViewer = await callCallable("listAgentCredentials", { tenant_id: tenantId }, viewer.idToken);
+    expect(byViewer.error).toEqual({ status: "PERMISSION_DENIED", message: `listAgentCredentials requires the admin role; you are a viewer of tenant '${tenantId}'` });
+    const tooMany = await callCallable("listAgentCredentials", { tenant_id: tenantId, limit: 500 }, admin.idToken);
+    expect(tooMany.error).toEqual({ status: "INVALID_ARGUMENT", message: "limit: must be at most 100 (got 500)" });
+  });
 });

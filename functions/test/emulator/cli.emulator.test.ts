@@ -10,8 +10,11 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { getAuth } from "firebase/auth";
+import { doc, getDoc } from "firebase/firestore";
 import { paths } from "../../src/store/paths";
 import { DEMO_PASSWORD, DEMO_TENANT_ID } from "../../src/tools/demo-data";
+import { webClient } from "../../src/tools/web-client";
 import { adminDb, ampleAccountSnapshot, openAllDay, uniqueTenantId, waitFor } from "../support/emulator";
 
 const ROOT = join(__dirname, "..", "..", "..");
@@ -338,6 +341,56 @@ describe("changing a desk (a fresh tenant of this file's own)", () => {
     expect(resumed.code).toBe(0);
     expect(json(resumed)).toMatchObject({ from: "EMERGENCY_STOP", state: "ACTIVE_TRADING" });
     expect((await db.doc(paths.tradingSession(tenantId, stopped.day)).get()).get("state")).toBe("ACTIVE_TRADING");
+  });
+
+  test("agents issue writes the custom token to a file only its owner reads, and the agent signs in with it; revoke needs --reason (exit 2), then refuses the agent", async () => {
+    const tokenPath = join(work, "alpha-agent.token");
+    const issued = await maestro(email, ["agents", "issue", "alpha", "--reason", "alpha's bot", "--token-file", tokenPath, "--json"]);
+    expect(issued.code).toBe(0);
+    const result = json(issued);
+    expect(result).toMatchObject({ strategy_id: "alpha", token_file: tokenPath, credential: { status: "active", issue_reason: "alpha's bot" } });
+    expect(result.agent_id).toMatch(/^agent_alpha_[0-9a-f]{12}$/);
+    expect(result).not.toHaveProperty("custom_token");
+    expect(statSync(tokenPath).mode & 0o777).toBe(0o600);
+    const token = readFileSync(tokenPath, "utf8").trim();
+    expect(token.split(".")).toHaveLength(3);
+    expect(issued.stdout + issued.stderr).not.toContain(token);
+
+    const agent = await webClient({ customToken: token });
+    try {
+      expect(getAuth(agent.app).currentUser?.uid).toBe(result.agent_id);
+      // The rules let an active agent read its own strategy.
+      expect((await getDoc(doc(agent.db, paths.strategy(tenantId, "alpha")))).get("name")).toBe("Alpha");
+
+      // Without --token-file the token is printed, with a warning that it is a secret.
+      const printed = await maestro(email, ["agents", "issue", "alpha", "--reason", "a second bot"]);
+      expect(printed.code).toBe(0);
+      expect(printed.stderr).toMatch(/warning: the custom token printed is a secret/);
+      const second = /Issued agent (agent_alpha_[0-9a-f]{12}) for strategy alpha/.exec(printed.stdout)?.[1];
+      expect(second).toBeDefined();
+      expect(printed.stdout).toMatch(/Token: +[\w-]+\.[\w-]+\.[\w-]*/);
+      const listed = json(await maestro(email, ["agents", "list", "--json"]));
+      expect(listed.agents.map((a: { agent_id: string; status: string }) => [a.agent_id, a.status])).toEqual([[second, "active"], [result.agent_id, "active"]]);
+
+      const noReason = await maestro(email, ["agents", "revoke", result.agent_id]);
+      expect(noReason.code).toBe(2);
+      expect(noReason.stderr).toMatch(/required option '--reason <text>'/);
+      expect((await db.doc(paths.agent(tenantId, result.agent_id)).get()).get("status")).toBe("active");
+
+      const revoked = await maestro(email, ["agents", "revoke", result.agent_id, "--reason", "bot retired", "--json"]);
+      expect(revoked.code).toBe(0);
+      expect(json(revoked)).toMatchObject({ agent_id: result.agent_id, credential: { status: "revoked", revoke_reason: "bot retired" } });
+      const refused = await getDoc(doc(agent.db, paths.strategy(tenantId, "alpha"))).then(
+        () => "read",
+        (error: { code?: string }) => error.code,
+      );
+      expect(refused).toBe("permission-denied");
+      const again = await maestro(email, ["agents", "revoke", result.agent_id, "--reason", "bot retired"]);
+      expect(again.code).toBe(8);
+      expect(again.stderr).toMatch(/was already revoked/);
+    } finally {
+      await agent.close();
+    }
   });
 });
 

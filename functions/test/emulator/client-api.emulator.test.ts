@@ -314,6 +314,39 @@ describe("updateMaestroConfig", () => {
     expect(orchestration.inputs).toMatchObject({ config_source: "tenant", config: { lookback_days: 20, sharpe_threshold_reduce: 1.2 } });
   });
 
+  test("a workflow task's agent must be one of the tenant's strategies: an unknown one is refused by its field, known ones are stored", async () => {
+    const tenantId = await seedTenant("config-agents");
+    const admin = await memberOf(tenantId, "admin");
+    const task = (id: string, agent: string, depends_on: string[] = []) => ({ id, agent, task_type: "analyze", depends_on });
+
+    const unknown = await callCallable(
+      "updateMaestroConfig",
+      { tenant_id: tenantId, changes: { agents: { workflows: { ACTIVE_TRADING: [task("scan", "alpha"), task("trade", "xyz", ["scan"])] } } }, reason: "wire the bots" },
+      admin.idToken,
+    );
+    expect(unknown.error).toEqual({
+      status: "INVALID_ARGUMENT",
+      message: `changes: agents.workflows.ACTIVE_TRADING[1].agent: no strategy 'xyz' in tenant '${tenantId}' (strategies: alpha, beta)`,
+    });
+    expect((await db.doc(paths.config(tenantId)).get()).get("agents")).toBeUndefined();
+    expect((await db.collection(paths.adminActions(tenantId)).get()).size).toBe(0);
+
+    const workflows = { PRE_MARKET: [task("scan", "alpha"), task("news", "beta"), task("plan", "alpha", ["scan", "news"])] };
+    const accepted = await callCallable("updateMaestroConfig", { tenant_id: tenantId, changes: { agents: { workflows } }, reason: "wire the bots" }, admin.idToken);
+    expect(accepted.error).toBeUndefined();
+    expect(accepted.result).toMatchObject({ version: 1, changed_fields: ["agents.workflows.PRE_MARKET"] });
+    const stored = (await db.doc(paths.config(tenantId)).get()).get("agents.workflows.PRE_MARKET") as { id: string; agent: string }[];
+    expect(stored.map((t) => [t.id, t.agent])).toEqual([["scan", "alpha"], ["news", "beta"], ["plan", "alpha"]]);
+
+    // A strategy deleted later: the next change, whatever it is, says which task still names it.
+    await db.doc(paths.strategy(tenantId, "beta")).delete();
+    const later = await callCallable("updateMaestroConfig", { tenant_id: tenantId, changes: { lookback_days: 20 }, reason: "shorter" }, admin.idToken);
+    expect(later.error).toEqual({
+      status: "INVALID_ARGUMENT",
+      message: `changes: agents.workflows.PRE_MARKET[1].agent: no strategy 'beta' in tenant '${tenantId}' (strategies: alpha)`,
+    });
+  });
+
   test("write callables share a per-user rate limit", async () => {
     const tenantId = await seedTenant("config-limit", { config: { rate_limits: { write_calls: 1 } } });
     const admin = await memberOf(tenantId, "admin");

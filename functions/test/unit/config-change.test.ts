@@ -3,7 +3,7 @@
  * (nested ai_summary / rate_limits key by key), validated as a whole so cross-field rules
  * hold, refused with a reason naming the field, and reporting exactly the leaves it changed.
  */
-import { applyConfigChanges } from "../../src/core/config-change";
+import { applyConfigChanges, unknownWorkflowAgents, workflowAgentReferences } from "../../src/core/config-change";
 import { DEFAULT_CONFIG, type MaestroConfig } from "../../src/schemas";
 
 /** A full config in force, distinct from the defaults so a lost field would show. */
@@ -146,5 +146,59 @@ describe("applyConfigChanges: refused changes name the field", () => {
       ok: false,
       reason: "ai_summary.timeout_ms: must be at least 100 ms (got 5)",
     });
+  });
+});
+
+describe("workflow agents are strategies of the tenant", () => {
+  const task = (id: string, agent: string, depends_on: string[] = []) => ({ id, agent, task_type: "analyze", depends_on });
+  const withWorkflows = (): MaestroConfig => {
+    const applied = applyConfigChanges(current(), {
+      agents: {
+        workflows: {
+          POST_MARKET: [task("review", "alpha")],
+          PRE_MARKET: [task("scan", "alpha"), task("news", "beta"), task("plan", "alpha", ["scan", "news"])],
+        },
+      },
+    });
+    if (!applied.ok) throw new Error(applied.reason);
+    return applied.config;
+  };
+
+  test("each task's agent is named with its field, phases in session order whatever the config's key order", () => {
+    expect(workflowAgentReferences(withWorkflows())).toEqual([
+      { field: "agents.workflows.PRE_MARKET[0].agent", strategy_id: "alpha" },
+      { field: "agents.workflows.PRE_MARKET[1].agent", strategy_id: "beta" },
+      { field: "agents.workflows.PRE_MARKET[2].agent", strategy_id: "alpha" },
+      { field: "agents.workflows.POST_MARKET[0].agent", strategy_id: "alpha" },
+    ]);
+    expect(workflowAgentReferences(current())).toEqual([]);
+  });
+
+  test("all named strategies existing is no reason", () => {
+    expect(unknownWorkflowAgents(workflowAgentReferences(withWorkflows()), new Set(["alpha", "beta"]), "t1", ["alpha", "beta"])).toBeNull();
+  });
+
+  test("each task naming a missing strategy is named by its field, then what the tenant has", () => {
+    const references = workflowAgentReferences(withWorkflows());
+    expect(unknownWorkflowAgents(references, new Set(["alpha"]), "t1", ["gamma", "alpha"])).toBe(
+      "agents.workflows.PRE_MARKET[1].agent: no strategy 'beta' in tenant 't1' (strategies: alpha, gamma)",
+    );
+    expect(unknownWorkflowAgents(references, new Set(), "t1", [])).toBe(
+      "agents.workflows.PRE_MARKET[0].agent: no strategy 'alpha' in tenant 't1'; " +
+        "agents.workflows.PRE_MARKET[1].agent: no strategy 'beta' in tenant 't1'; " +
+        "agents.workflows.PRE_MARKET[2].agent: no strategy 'alpha' in tenant 't1'; " +
+        "agents.workflows.POST_MARKET[0].agent: no strategy 'alpha' in tenant 't1' (the tenant has no strategies)",
+    );
+  });
+
+  test("the refusal stays short: five fields, then a count; ten strategies, then an ellipsis", () => {
+    const references = Array.from({ length: 8 }, (_, i) => ({ field: `agents.workflows.ACTIVE_TRADING[${i}].agent`, strategy_id: `ghost${i}` }));
+    const known = Array.from({ length: 11 }, (_, i) => `s${String(i).padStart(2, "0")}`);
+    const reason = unknownWorkflowAgents(references, new Set(), "t1", known)!;
+    expect(reason.match(/no strategy/g)).toHaveLength(5);
+    expect(reason).toContain("ACTIVE_TRADING[4].agent: no strategy 'ghost4'");
+    expect(reason).not.toContain("ghost5");
+    expect(reason).toContain("; and 3 more task(s) naming an unknown agent (strategies: s00, s01, s02, s03, s04, s05, s06, s07, s08, s09, …)");
+    expect(unknownWorkflowAgents(references.slice(0, 1), new Set(), "t1", known.slice(0, 10))).toMatch(/\(strategies: s00, .*, s09\)$/);
   });
 });

@@ -6,6 +6,7 @@
 import type { CommandContext, CommandModule } from "../app";
 import { CliError, EXIT, usageError } from "../exit-codes";
 import { clip, keyValues, modeText, money, pct, stateText, table, tierText, when, type Palette } from "../format";
+import { requireReason } from "../parse";
 import { LOCK_CODES, type EmergencyReport } from "../../schemas";
 import type {
   EmergencyStopResponse,
@@ -16,11 +17,6 @@ import type {
   ResumeTradingResponse,
   TradingSessionActionResponse,
 } from "../../schemas/api";
-
-function requireReason(reason: string | undefined): string {
-  if (!reason || reason.trim().length < 3) throw usageError("--reason: is required: say why (at least 3 characters); it is recorded with your name");
-  return reason.trim();
-}
 
 export function emergencyReportLines(report: EmergencyReport, c: Palette): string {
   const orders = report.orders_cancelled.map((o) => o.client_order_id);

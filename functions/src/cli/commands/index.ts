@@ -3,6 +3,7 @@
  * is one entry here (a CommandModule registering itself on the program).
  */
 import type { CommandModule } from "../app";
+import { agentCommands } from "./agents";
 import { askCommands } from "./ask";
 import { authCommands } from "./auth";
 import { configCommands } from "./config";
@@ -13,4 +14,4 @@ import { reportCommand } from "./report";
 import { performanceCommands } from "./performance";
 import { strategyCommands } from "./strategies";
 
-export const COMMANDS: readonly CommandModule[] = [authCommands, deskCommands, strategyCommands, performanceCommands, logCommands, configCommands, monitorCommand, reportCommand, askCommands];
+export const COMMANDS: readonly CommandModule[] = [authCommands, deskCommands, strategyCommands, performanceCommands, logCommands, configCommands, agentCommands, monitorCommand, reportCommand, askCommands];
