@@ -108,7 +108,8 @@ async function checkAgents(db: Firestore, tenantId: string, config: MaestroConfi
   const ref = db.doc(paths.tradingSession(tenantId, day));
   const change = await db.runTransaction(async (tx) => {
     const current = parseTradingSession(await tx.get(ref));
-    const holds = nextHolds(current.agents.holds, verdict, now);
+    // Outside the day (closed, stopped) nobody is judged: the holds stay as they were, nobody "recovers" at the close.
+    const holds = watched ? nextHolds(current.agents.holds, verdict, now) : { holds: current.agents.holds, held: [], released: [] };
     const next = { ...current.agents, states, metrics, holds: holds.holds };
     const same = JSON.stringify({ ...next, checked_at: null }) === JSON.stringify({ ...current.agents, checked_at: null });
     if (!same) tx.update(ref, { agents: storable({ ...next, checked_at: now.toISOString() }), updated_at: now.toISOString() });

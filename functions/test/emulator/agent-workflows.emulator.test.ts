@@ -3,7 +3,7 @@
  * (lib/tools/simulated-agent.js) signed in with its own credential and subscribed to the
  * tenant's task topic, run the ACTIVE_TRADING workflow that the session's move into the
  * phase starts:
- *   scan  (alpha, analyze)          — silent on attempt 1, so it times out; succeeds on the retry
+ *   scan  (alpha, analyze)          — silent on attempt 1, so it times out (8 s); succeeds on the retry
  *   trade (beta, execute) after scan — writes its own signal, succeeds
  *   hedge (gamma, execute) beside them — its signal is for alpha, which the rules refuse;
  *                                      it answers partial, twice (the duplicate changes nothing)
@@ -20,14 +20,17 @@ import { FieldValue } from "firebase-admin/firestore";
 import path from "node:path";
 import { checkTenantHealth } from "../../src/stages/health";
 import { paths } from "../../src/store/paths";
-import { WorkflowRunSchema, type TaskMessage } from "../../src/schemas/agents";
+import { WorkflowRunSchema } from "../../src/schemas/agents";
 import { TradingSessionSchema } from "../../src/schemas";
 import type { AgentEvent, SimulatedAgentOptions } from "../../src/tools/simulated-agent";
+import { webClient } from "../../src/tools/web-client";
 import { adminDb, ampleAccountSnapshot, callCallable, memberOf, openAllDay, uniqueTenantId, waitFor, STEPS_WITHOUT_GUARDIAN } from "../support/emulator";
 
 const db = adminDb();
 const AGENT_BIN = path.resolve(__dirname, "../../lib/tools/simulated-agent.js");
 const HEARTBEAT_TIMEOUT_S = 10;
+/** Long enough for an answer on a loaded machine (a callable's first call starts its worker), short enough to wait for. */
+const SCAN_TIMEOUT_S = 8;
 
 interface AgentProcess {
   events: AgentEvent[];
@@ -51,8 +54,13 @@ function spawnAgent(options: SimulatedAgentOptions): Promise<AgentProcess> {
   });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  const next = (what: string, match: (e: AgentEvent) => boolean, timeoutMs = 30_000) =>
-    waitFor(`${options.strategy_id}: ${what} (events so far: ${events.map((e) => e.event).join(", ")}; stderr: ${stderr.slice(-500)})`, async () => events.find(match), timeoutMs, 50);
+  const next = async (what: string, match: (e: AgentEvent) => boolean, timeoutMs = 60_000) => {
+    try {
+      return await waitFor(`${options.strategy_id}: ${what}`, async () => events.find(match), timeoutMs, 50);
+    } catch (error) {
+      throw new Error(`${String(error)} (events: ${events.map((e) => e.event).join(", ")}; stderr: ${stderr.slice(-500)})`);
+    }
+  };
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
@@ -74,7 +82,7 @@ describe("the agents' workflow, with simulated agents as processes", () => {
   let day: string;
 
   const workflow = [
-    { id: "scan", agent: "alpha", task_type: "analyze", timeout_seconds: 2, retry_attempts: 1, priority: "high" },
+    { id: "scan", agent: "alpha", task_type: "analyze", timeout_seconds: SCAN_TIMEOUT_S, retry_attempts: 1, priority: "high" },
     { id: "trade", agent: "beta", task_type: "execute", depends_on: ["scan"], data: { signal: { action: "BUY", ticker: "SPY", allocation: 0.1 } } },
     { id: "hedge", agent: "gamma", task_type: "execute", data: { signal: { strategy_id: "alpha", action: "SELL", ticker: "QQQ", allocation: 0.05 } } },
   ];
@@ -99,7 +107,7 @@ describe("the agents' workflow, with simulated agents as processes", () => {
         scan: [{ kind: "silent" }, { kind: "answer", status: "success", result: { regime: "trend" }, delay_ms: 100 }],
         hedge: [{ kind: "answer", status: "partial", result: { hedged: 0.5 }, errors: [], delay_ms: 100, duplicate: true }],
       };
-      agents[s] = await spawnAgent({ tenant_id: tenantId, strategy_id: s, custom_token: issued.result.custom_token, heartbeat_ms: 1_000, script });
+      agents[s] = await spawnAgent({ tenant_id: tenantId, strategy_id: s, custom_token: issued.result.custom_token, heartbeat_ms: 3_000, script });
     }
   }, 120_000);
 
@@ -130,7 +138,7 @@ describe("the agents' workflow, with simulated agents as processes", () => {
     expect(agents.gamma.events.find((e) => e.event === "signal_denied")).toMatchObject({ task_id: "hedge", code: "permission-denied" });
     expect(agents.beta.events.some((e) => e.event === "task_received")).toBe(false);
 
-    // After scan's 2 s deadline, the health check's minute times it out and sends attempt 2.
+    // After scan's deadline, the health check's minute times it out and sends attempt 2.
     const sent = (await readRun()).tasks.scan.attempts[0];
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(sent.deadline) - Date.now()) + 100));
     const check = await checkTenantHealth(db, tenantId, { now: new Date(), broker: null });
@@ -160,32 +168,61 @@ describe("the agents' workflow, with simulated agents as processes", () => {
     // Each agent received each attempt once: scan twice for alpha, trade once, hedge once.
     const received = (a: AgentProcess) => a.events.filter((e) => e.event === "task_received").map((e) => `${String(e.task_id)}#${String(e.attempt)}`);
     expect([received(agents.alpha), received(agents.beta), received(agents.gamma)]).toEqual([["scan#1", "scan#2"], ["trade#1"], ["hedge#1"]]);
-  }, 90_000);
+  }, 180_000);
 
-  test("an agent may answer only as itself, only its own tasks", async () => {
-    const answer = (as: string): Partial<TaskMessage> & Record<string, unknown> => ({
-      task_id: "scan", agent_name: as, status: "success", execution_time: 1, tenant_id: tenantId, day, run_id: "ACTIVE_TRADING", attempt: 1,
+  test("an agent may answer only as itself, only its own tasks, in its own tenant", async () => {
+    const answer = (as: string, extra: Record<string, unknown> = {}) => ({
+      task_id: "scan", agent_name: as, status: "success", execution_time: 1, tenant_id: tenantId, day, run_id: "ACTIVE_TRADING", attempt: 2, ...extra,
     });
-    // A member's token is not an agent's.
+    // A member's token is not an agent's; nobody signed out may call.
     const byMember = await callCallable("respondToAgentTask", answer("alpha"), admin.idToken);
     expect(byMember.error).toEqual({ status: "PERMISSION_DENIED", message: "respondToAgentTask is for strategy agents: sign in with the custom token issueAgentCredential gave your agent" });
-    const unsigned = await callCallable("agentHeartbeat", { tenant_id: tenantId });
-    expect(unsigned.error?.status).toBe("UNAUTHENTICATED");
+    expect((await callCallable("agentHeartbeat", { tenant_id: tenantId })).error?.status).toBe("UNAUTHENTICATED");
+
+    // A second credential for alpha, signed in here as alpha's agent.
+    const issued = await callCallable("issueAgentCredential", { tenant_id: tenantId, strategy_id: "alpha", reason: "alpha's second bot" }, admin.idToken);
+    const alpha = await webClient({ customToken: issued.result.custom_token });
+    const refusal = async (data: unknown) => {
+      try {
+        return { ok: await alpha.call("respondToAgentTask", data) };
+      } catch (error) {
+        const e = error as { code: string; message: string };
+        // The web SDK appends the HTTP status to the message (" [403]").
+        return { code: e.code, message: e.message.replace(/ \[\d{3}\]$/, "") };
+      }
+    };
+    try {
+      expect(await refusal(answer("beta"))).toEqual({ code: "functions/permission-denied", message: "agent_name: you are the agent of strategy 'alpha'; you may not answer as 'beta'" });
+      expect(await refusal(answer("alpha", { task_id: "trade", attempt: 1 }))).toEqual({
+        code: "functions/permission-denied",
+        message: "task_id: task 'trade' of run ACTIVE_TRADING is sent to agent 'beta', not to you ('alpha')",
+      });
+      expect(await refusal(answer("alpha", { tenant_id: "another-desk" }))).toEqual({ code: "functions/permission-denied", message: `tenant_id: your credential is for tenant '${tenantId}', not 'another-desk'` });
+      expect(await refusal(answer("alpha", { run_id: "POST_MARKET" }))).toEqual({ code: "functions/not-found", message: `run_id: no agent run 'POST_MARKET' on trading day ${day}` });
+      expect(await refusal(answer("alpha", { result: { blob: "x".repeat(20_000) } }))).toMatchObject({ code: "functions/invalid-argument", message: expect.stringMatching(/^result: must be at most 16384 characters as JSON/) });
+      expect(await refusal(answer("alpha", { status: "done" }))).toMatchObject({ code: "functions/invalid-argument", message: expect.stringContaining("status") });
+      // Answering scan's second attempt again: already answered, so a duplicate that changes nothing.
+      const again = await refusal(answer("alpha"));
+      expect(again).toEqual({ ok: { disposition: "duplicate", task_status: "succeeded", run_status: "completed", dispatched: [] } });
+      expect((await readRun()).tasks.scan.responses.map((r) => r.disposition)).toEqual(["applied", "duplicate"]);
+    } finally {
+      await alpha.close();
+    }
   });
 
   test("a revoked credential is refused at its very next call", async () => {
     const before = agents.gamma.events.length;
     const revoked = await callCallable("revokeAgentCredential", { tenant_id: tenantId, agent_id: credentials.gamma, reason: "gamma misbehaved" }, admin.idToken);
     expect(revoked.error).toBeUndefined();
-    const refused = await agents.gamma.next("a refused heartbeat", (e) => agents.gamma.events.indexOf(e) >= before && e.event === "heartbeat_refused", 10_000);
+    const refused = await agents.gamma.next("a refused heartbeat", (e) => agents.gamma.events.indexOf(e) >= before && e.event === "heartbeat_refused", 20_000);
     expect(refused.code).toBe("functions/permission-denied");
     expect(String(refused.message)).toContain(`agent credential '${credentials.gamma}' was revoked at`);
     expect(String(refused.message)).toContain("gamma misbehaved");
     // From the first refusal on, every call is refused (one already in flight when the revocation committed may have passed).
     const from = agents.gamma.events.indexOf(refused);
-    await agents.gamma.next("a second refused heartbeat", (e) => agents.gamma.events.indexOf(e) > from && e.event === "heartbeat_refused", 10_000);
+    await agents.gamma.next("a second refused heartbeat", (e) => agents.gamma.events.indexOf(e) > from && e.event === "heartbeat_refused", 20_000);
     expect(agents.gamma.events.slice(from).some((e) => e.event === "heartbeat")).toBe(false);
-  }, 30_000);
+  }, 60_000);
 
   test("silent agents are failed: their entries held with AGENT_FAILED and an alert each; three at once are critical and pause the session", async () => {
     await agents.beta.stop();
@@ -230,5 +267,5 @@ describe("the agents' workflow, with simulated agents as processes", () => {
     expect(critical.emergency_stop.triggered).toBe(false);
     expect(critical.entries).toBe("paused");
     expect((await readSession()).state).toBe("PAUSED");
-  }, 90_000);
+  }, 120_000);
 });

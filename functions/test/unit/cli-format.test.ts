@@ -2,6 +2,9 @@ import { colourEnabled, fixed, money, palette, pct, sparkline, table, visibleLen
 import { nestedPatch, parseConfigKey, parseConfigValue, parsePeriodDays, parseWholeNumber } from "../../src/cli/parse";
 import { CliError, EXIT, exitCodeForStatus } from "../../src/cli/exit-codes";
 import { resolveTarget, callableUrl, authUrls } from "../../src/cli/target";
+import { statusText } from "../../src/cli/commands/desk";
+import { newTradingSession } from "../../src/store/trading-sessions";
+import { ALWAYS_OPEN_HOURS } from "../../src/tools/emulator-client";
 
 describe("tables for people", () => {
   test("columns are as wide as their widest cell; numbers right-aligned so the decimals line up", () => {
@@ -119,5 +122,28 @@ describe("the target", () => {
     const t = resolveTarget({ project: "acme" }, { MAESTRO_API_KEY: "k" });
     expect(callableUrl(t, "getDeskStatus")).toBe("https://us-central1-acme.cloudfunctions.net/getDeskStatus");
     expect(authUrls(t).refresh).toBe("https://securetoken.googleapis.com/v1/token?key=k");
+  });
+});
+
+describe("maestro status: the agents line", () => {
+  test("each agent's state, a held one with since when and why, and the day's metrics", () => {
+    const session = newTradingSession("t1", "2026-11-30", ALWAYS_OPEN_HOURS, new Date("2026-11-30T10:00:00.000Z"));
+    session.agents = {
+      runs: { ACTIVE_TRADING: { run_id: "ACTIVE_TRADING", started_at: "2026-11-30T10:00:00.000Z" } },
+      states: {
+        alpha: { status: "completed", last_run: "2026-11-30T10:00:02.000Z", output: {}, reason: null },
+        beta: { status: "failed", last_run: "2026-11-30T10:00:00.000Z", output: null, reason: 'task "trade" failed' },
+      },
+      metrics: { agents_executed: 4, agent_success_rate: 0.5, average_response_time_ms: 812.4, error_count_by_type: { timeout: 1 } },
+      holds: { beta: { reason: 'missed its task: task "trade" failed', since: "2026-11-30T10:01:00.000Z" } },
+      checked_at: "2026-11-30T10:01:00.000Z",
+    };
+    const text = statusText(
+      { tenant_id: "t1", day: "2026-11-30", session, locks: [], health: null, health_problem: null, weights: null, last_orchestration: null, chain_verification: null },
+      palette(false),
+    );
+    const line = text.split("\n").find((l) => l.trimStart().startsWith("Agents"))!;
+    expect(line).toContain(`alpha completed, beta failed (entries held since ${when("2026-11-30T10:01:00.000Z")}: missed its task: task "trade" failed)`);
+    expect(line).toContain("; 4 task(s) sent, success 50.00%, answers in 812 ms on average");
   });
 });

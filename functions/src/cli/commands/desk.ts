@@ -79,6 +79,21 @@ export function statusText(status: GetDeskStatusResponse, c: Palette): string {
     ]);
     const codes = Object.entries(sum.interventions_by_code).sort((a, b) => b[1] - a[1]);
     pairs.push(["Interventions", codes.length ? codes.map(([code, n]) => `${code} ×${n}`).join(", ") : "none"]);
+    const agents = Object.entries(s.agents.states);
+    if (agents.length) {
+      const m = s.agents.metrics;
+      pairs.push([
+        "Agents",
+        agents
+          .map(([name, a]) => {
+            const held = s.agents.holds[name];
+            const text = `${name} ${a.status === "failed" ? c.red(a.status) : a.status === "running" ? c.yellow(a.status) : a.status}`;
+            return held ? `${text} ${c.red(`(entries held since ${when(held.since)}: ${held.reason})`)}` : text;
+          })
+          .join(", ") +
+          (m ? `; ${m.agents_executed} task(s) sent, success ${m.agent_success_rate === null ? "–" : pct(m.agent_success_rate)}, answers in ${m.average_response_time_ms === null ? "–" : `${Math.round(m.average_response_time_ms)} ms`} on average` : ""),
+      ]);
+    }
   }
   pairs.push([
     "Last cycle",
