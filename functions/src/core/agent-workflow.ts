@@ -120,6 +120,31 @@ export function startRun(workflow: WorkflowToRun, config: AgentsConfig, now: Dat
   return { run, dispatch: fill(run, now) };
 }
 
+/**
+ * Ends the run at once (an emergency stop: nothing more may go out): every undecided task
+ * is skipped with `reason`, an attempt still out is closed as cancelled (an answer to it
+ * arrives late and changes nothing). A run already over is returned unchanged.
+ */
+export function cancelRun(previous: WorkflowRun, reason: string, now: Date): WorkflowRun {
+  if (previous.status !== "running") return previous;
+  const run = structuredClone(previous);
+  const at = now.toISOString();
+  for (const task of Object.values(run.tasks)) {
+    if (isDecided(task)) continue;
+    const open = isInFlight(task) ? lastAttempt(task) : undefined;
+    if (open && open.outcome === null) {
+      open.outcome = "cancelled";
+      open.ended_at = at;
+    }
+    task.status = "skipped";
+    task.reason = reason;
+  }
+  run.status = "cancelled";
+  run.completed_at = at;
+  run.updated_at = at;
+  return run;
+}
+
 /** Timeouts due by `now`: each retried while attempts remain, else failed with its dependants skipped. */
 export function onTick(previous: WorkflowRun, now: Date): WorkflowStep {
   const run = structuredClone(previous);
@@ -156,7 +181,7 @@ function receive(run: WorkflowRun, response: TaskResponse, now: Date, sentBefore
   let disposition: ResponseDisposition;
   if (response.agent_name !== task.agent) disposition = "wrong_agent";
   else if (!answered) disposition = "unknown_attempt";
-  else if (answered.outcome === "timed_out") disposition = "late";
+  else if (answered.outcome === "timed_out" || answered.outcome === "cancelled") disposition = "late";
   else if (answered.outcome !== null) disposition = "duplicate";
   else disposition = "applied";
 
@@ -290,7 +315,8 @@ export function runMetrics(run: WorkflowRun): AgentRunMetrics {
   for (const task of Object.values(run.tasks)) {
     for (const a of task.attempts) {
       executed += 1;
-      if (a.outcome !== null) ended += 1;
+      // A cancelled attempt is not the agent's doing: it is neither a success nor a failure.
+      if (a.outcome !== null && a.outcome !== "cancelled") ended += 1;
       if (a.outcome === "success") succeeded += 1;
       if (a.outcome === "timed_out") count("timeout");
     }

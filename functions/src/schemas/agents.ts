@@ -235,8 +235,8 @@ export type TaskResponse = z.infer<typeof TaskResponseSchema>;
 export const TASK_STATUSES = ["pending", "running", "retrying", "succeeded", "partial", "failed", "skipped"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-/** How an attempt ended: the agent's answer, or no answer by its deadline. */
-export const ATTEMPT_OUTCOMES = ["success", "partial", "failure", "timed_out"] as const;
+/** How an attempt ended: the agent's answer, no answer by its deadline, or the run cancelled (an emergency stop) while it was out. */
+export const ATTEMPT_OUTCOMES = ["success", "partial", "failure", "timed_out", "cancelled"] as const;
 
 export const TaskAttemptSchema = z.object({
   attempt: z.number().int().min(1),
@@ -296,8 +296,8 @@ export const WorkflowRunSchema = z.object({
   run_id: DocIdSchema,
   /** The limit in force when the run started. */
   max_concurrent_agents: z.number().int().min(1),
-  /** completed: every task is decided (succeeded, partial, failed or skipped). */
-  status: z.enum(["running", "completed"]),
+  /** completed: every task is decided (succeeded, partial, failed or skipped); cancelled: an emergency stop ended it (its undecided tasks skipped). */
+  status: z.enum(["running", "completed", "cancelled"]),
   started_at: z.string(),
   completed_at: z.string().nullable(),
   /** By task id. */
@@ -401,7 +401,7 @@ export const RespondToAgentTaskResponseSchema = z.object({
   disposition: z.enum(RESPONSE_DISPOSITIONS),
   /** The task's status after the answer; null: the run has no such task (the answer was kept as a stray). */
   task_status: z.enum(TASK_STATUSES).nullable(),
-  run_status: z.enum(["running", "completed"]),
+  run_status: z.enum(["running", "completed", "cancelled"]),
   /** Tasks this answer let go out (dependants now ready, or a retry after a failure). */
   dispatched: z.array(z.object({ task_id: DocIdSchema, agent_target: DocIdSchema, attempt: z.number().int().min(1) })),
 });

@@ -446,6 +446,8 @@ export const EmergencyReportSchema = z.object({
   reservations_released: z.number().int(),
   /** Pending signals the stop cancelled (rejected with the stop named), so nothing re-enters on them after a resume. */
   signals_cancelled: z.number().int().default(0),
+  /** The day's agent workflow runs the stop cancelled (issue 14): no task goes out after a stop. */
+  agent_runs_cancelled: z.array(z.string()).default([]),
   orders_cancelled: z.array(z.object({ connector_name: z.string(), client_order_id: z.string() })),
   cancel_failures: z.array(z.object({ connector_name: z.string(), client_order_id: z.string(), why: z.string() })),
   closing_orders: z.array(EmergencyClosingSchema),

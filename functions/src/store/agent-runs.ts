@@ -19,7 +19,7 @@
  * core reads only the run.
  */
 import type { DocumentReference, Firestore, Transaction } from "firebase-admin/firestore";
-import { agentStates, onResponse, onTick, runMetrics, startRun } from "../core/agent-workflow";
+import { agentStates, cancelRun, onResponse, onTick, runMetrics, startRun } from "../core/agent-workflow";
 import {
   AgentHeartbeatSchema,
   WORKFLOW_PHASES,
@@ -164,6 +164,24 @@ export async function tickDayRuns(db: Firestore, tenantId: string, day: string, 
     runs.push(run.status === "running" ? await tickRun(db, tenantId, day, run.run_id, now) : run);
   }
   return { runs, malformed: read.malformed };
+}
+
+/** Cancels every running run of the day (an emergency stop: no task goes out any more); the runs it cancelled. */
+export async function cancelDayRuns(db: Firestore, tenantId: string, day: string, reason: string, now: Date): Promise<string[]> {
+  const { runs } = await readDayRuns(db, tenantId, day);
+  const cancelled: string[] = [];
+  for (const listed of runs.filter((r) => r.status === "running")) {
+    const ref = db.doc(paths.agentRun(tenantId, day, listed.run_id));
+    const done = await db.runTransaction(async (tx) => {
+      const before = await readRunIn(tx, ref, listed.run_id, day);
+      const after = cancelRun(before, reason, now);
+      if (after === before) return false;
+      tx.set(ref, stored(after));
+      return true;
+    });
+    if (done) cancelled.push(listed.run_id);
+  }
+  return cancelled;
 }
 
 export interface AppliedResponse {

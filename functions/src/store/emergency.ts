@@ -37,6 +37,7 @@ import type { EmergencyClosing, EmergencyRecord, EmergencyReport, MaestroConfig,
 import { loadMaestroConfig } from "./config";
 import { IoCount, isAlreadyExists, storable } from "./firestore";
 import { paths } from "./paths";
+import { cancelDayRuns } from "./agent-runs";
 import { moveTradingSession, parseTradingSession, sessionForCycle } from "./trading-sessions";
 import { readPositions } from "./account";
 import { raiseAlertSafely } from "./alerts";
@@ -111,6 +112,11 @@ export async function emergencyStop(db: Firestore, request: StopRequest): Promis
   const tRevoke = Date.now();
   const { revoked, released } = await revokeLicences(db, tenantId, `emergency stop: ${reason}`, started);
   const signalsCancelled = await cancelPendingSignals(db, tenantId, reason, started);
+  // The agents get no more tasks: the day's running workflows end (a failure here never holds up the stop).
+  const runsCancelled = await cancelDayRuns(db, tenantId, day, `emergency stop: ${reason}`, started).catch((error: unknown) => {
+    logEvent.emergencyStopReport({ tenant_id: tenantId, day, problem: `agent runs not cancelled: ${error instanceof Error ? error.message : String(error)}` });
+    return [] as string[];
+  });
   const revokeMs = Date.now() - tRevoke;
 
   const report: EmergencyReport = {
@@ -118,6 +124,7 @@ export async function emergencyStop(db: Firestore, request: StopRequest): Promis
     nonces_revoked: revoked,
     reservations_released: released,
     signals_cancelled: signalsCancelled,
+    agent_runs_cancelled: runsCancelled,
     orders_cancelled: [],
     cancel_failures: [],
     closing_orders: [],

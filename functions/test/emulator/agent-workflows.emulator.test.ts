@@ -269,3 +269,44 @@ describe("the agents' workflow, with simulated agents as processes", () => {
     expect((await readSession()).state).toBe("PAUSED");
   }, 120_000);
 });
+
+describe("an emergency stop ends the day's agent runs", () => {
+  test("the run is cancelled: the task out is closed, the waiting ones skipped, nothing more goes out, a late answer changes nothing", async () => {
+    const tenantId = uniqueTenantId("agentstop");
+    const batch = db.batch();
+    batch.set(db.doc(paths.tenant(tenantId)), { name: "Agent Stop Desk", active: true });
+    batch.set(db.doc(paths.accountSnapshot(tenantId)), ampleAccountSnapshot());
+    batch.set(db.doc(paths.strategy(tenantId, "alpha")), { name: "alpha", enabled: true, capital_base: 10_000, manual_mode: null });
+    // Nobody listens: scan stays out, report waits for it.
+    const workflow = [
+      { id: "scan", agent: "alpha", task_type: "analyze" },
+      { id: "report", agent: "alpha", task_type: "report", depends_on: ["scan"] },
+    ];
+    batch.set(db.doc(paths.config(tenantId)), openAllDay({ cycle_steps: STEPS_WITHOUT_GUARDIAN, agents: { workflows: { ACTIVE_TRADING: workflow } } }));
+    await batch.commit();
+    const [admin, trader] = await Promise.all([memberOf(tenantId, "admin"), memberOf(tenantId, "trader")]);
+    expect((await callCallable("orchestrateNow", { tenant_id: tenantId }, trader.idToken)).error).toBeUndefined();
+    const day = (await db.collection(paths.tradingSessions(tenantId)).get()).docs[0].id;
+    const runRef = db.doc(paths.agentRun(tenantId, day, "ACTIVE_TRADING"));
+    expect(WorkflowRunSchema.parse((await runRef.get()).data()).status).toBe("running");
+
+    const stop = await callCallable("emergencyStop", { tenant_id: tenantId, reason: "agents drill" }, admin.idToken);
+    expect(stop.error).toBeUndefined();
+    expect(stop.result.report.agent_runs_cancelled).toEqual(["ACTIVE_TRADING"]);
+    const run = WorkflowRunSchema.parse((await runRef.get()).data());
+    expect(run.status).toBe("cancelled");
+    expect(run.tasks.scan).toMatchObject({ status: "skipped", reason: "emergency stop: agents drill" });
+    expect(run.tasks.scan.attempts.map((a) => a.outcome)).toEqual(["cancelled"]);
+    expect(run.tasks.report).toMatchObject({ status: "skipped", attempts: [] });
+
+    // alpha's agent answers afterwards: late, and nothing goes out.
+    const issued = await callCallable("issueAgentCredential", { tenant_id: tenantId, strategy_id: "alpha", reason: "late bot" }, admin.idToken);
+    const alpha = await webClient({ customToken: issued.result.custom_token });
+    try {
+      const late = await alpha.call("respondToAgentTask", { task_id: "scan", agent_name: "alpha", status: "success", execution_time: 1, tenant_id: tenantId, day, run_id: "ACTIVE_TRADING", attempt: 1 });
+      expect(late).toEqual({ disposition: "late", task_status: "skipped", run_status: "cancelled", dispatched: [] });
+    } finally {
+      await alpha.close();
+    }
+  }, 60_000);
+});

@@ -9,6 +9,7 @@ import {
   agentHealth,
   agentStates,
   agentWatches,
+  cancelRun,
   dayAgentStates,
   dayMetrics,
   nextHolds,
@@ -460,6 +461,31 @@ describe("the session's day: several phases' runs together", () => {
     const second = nextHolds(first.holds, verdict(["a", "b"]), at(120));
     expect(second).toEqual({ holds: { a: { reason: "a silent", since: iso(60) }, b: { reason: "b silent", since: iso(120) } }, held: ["b"], released: [] });
     expect(nextHolds(second.holds, verdict(["b"]), at(180))).toEqual({ holds: { b: { reason: "b silent", since: iso(120) } }, held: [], released: ["a"] });
+  });
+});
+
+describe("cancelling a run (an emergency stop)", () => {
+  test("undecided tasks are skipped with the reason, the attempt out is closed as cancelled, and its late answer changes nothing", () => {
+    const start = startRun(workflow([{ id: "a", agent: "x", task_type: "analyze" }, { id: "b", agent: "y", task_type: "execute", depends_on: ["a"] }, { id: "c", agent: "z", task_type: "report" }]), DEFAULT_AGENTS_CONFIG, at(0));
+    const cMessage = start.dispatch.find((m) => m.task_id === "c")!;
+    const aMessage = start.dispatch.find((m) => m.task_id === "a")!;
+    const answered = onResponse(start.run, answer(cMessage, "success"), at(5)).run;
+    const cancelled = cancelRun(answered, "emergency stop: drill", at(10));
+    expect(cancelled.status).toBe("cancelled");
+    expect(cancelled.completed_at).toBe(iso(10));
+    expect(statuses(cancelled)).toEqual({ a: "skipped", b: "skipped", c: "succeeded" });
+    expect(cancelled.tasks.a.reason).toBe("emergency stop: drill");
+    expect(cancelled.tasks.a.attempts).toEqual([{ attempt: 1, dispatched_at: iso(0), deadline: iso(60), outcome: "cancelled", ended_at: iso(10) }]);
+    expect(cancelled.tasks.b.attempts).toEqual([]);
+    // The cancelled attempt is neither a success nor a failure: 1 success of 1 ended.
+    expect(runMetrics(cancelled)).toMatchObject({ agents_executed: 2, agent_success_rate: 1 });
+    const late = onResponse(cancelled, answer(aMessage, "success"), at(12));
+    expect(late.disposition).toBe("late");
+    expect(late.dispatch).toEqual([]);
+    expect(statuses(late.run)).toEqual(statuses(cancelled));
+    expect(onTick(cancelled, at(120)).dispatch).toEqual([]);
+    // Cancelling again, or a finished run, changes nothing.
+    expect(cancelRun(cancelled, "again", at(20))).toBe(cancelled);
   });
 });
 

@@ -25,6 +25,7 @@ export function emergencyReportLines(report: EmergencyReport, c: Palette): strin
     [
       ["Broker", report.broker ?? "none configured: execution intents written instead"],
       ["Licences revoked", `${report.nonces_revoked} nonce(s), ${report.reservations_released} reservation(s) released, ${report.signals_cancelled} pending signal(s) cancelled`],
+      ["Agent runs cancelled", report.agent_runs_cancelled.length ? report.agent_runs_cancelled.join(", ") : "none"],
       ["Orders cancelled", orders.length ? orders.join(", ") : "none"],
       ["Cancel failures", report.cancel_failures.length ? c.red(report.cancel_failures.map((f) => `${f.client_order_id}: ${f.why}`).join("; ")) : "none"],
       ["Closing orders", closing.length ? closing.join("; ") : "none"],
