@@ -100,6 +100,7 @@ export function startRun(workflow: WorkflowToRun, config: AgentsConfig, now: Dat
       attempts: [],
       responses: [],
       responses_not_kept: 0,
+      error_counts: {},
       reason: null,
     };
   }
@@ -172,7 +173,7 @@ function receive(run: WorkflowRun, response: TaskResponse, now: Date, sentBefore
   const at = now.toISOString();
   const task = response.run_id === run.run_id && response.tenant_id === run.tenant_id ? run.tasks[response.task_id] : undefined;
   if (!task) {
-    if (run.stray_responses.length < RESPONSES_KEPT) run.stray_responses.push({ received_at: at, response });
+    if (run.stray_responses.length < RESPONSES_KEPT) run.stray_responses.push({ received_at: at, response: trim({ received_at: at, disposition: "unknown_attempt", response, payload_trimmed: false }).response });
     else run.stray_responses_not_kept += 1;
     return null;
   }
@@ -185,8 +186,10 @@ function receive(run: WorkflowRun, response: TaskResponse, now: Date, sentBefore
   else if (answered.outcome !== null) disposition = "duplicate";
   else disposition = "applied";
 
-  record(task, { received_at: at, disposition, response });
+  record(task, { received_at: at, disposition, response, payload_trimmed: false });
   if (disposition === "applied" && answered) {
+    for (const e of response.errors) task.error_counts[e.type] = (task.error_counts[e.type] ?? 0) + 1;
+    if (response.status === "failure" && response.errors.length === 0) task.error_counts.unspecified = (task.error_counts.unspecified ?? 0) + 1;
     answered.outcome = response.status;
     answered.ended_at = at;
     if (response.status === "success") task.status = "succeeded";
@@ -200,9 +203,28 @@ function receive(run: WorkflowRun, response: TaskResponse, now: Date, sentBefore
 }
 
 function record(task: TaskRun, received: ReceivedResponse): void {
-  // The applied answer is always kept: it is the evidence of what decided the attempt.
-  if (task.responses.length < RESPONSES_KEPT || received.disposition === "applied") task.responses.push(received);
+  // The task's latest applied answer is kept whole: it decided the task (or its latest
+  // attempt), and a reader wants its result. An earlier attempt's answer is then only
+  // counted: its attempt keeps how it ended and when, and its errors are counted on the
+  // task. Every other answer is kept trimmed, up to RESPONSES_KEPT. So the run stays one
+  // document however agents answer.
+  if (received.disposition === "applied") {
+    const earlier = task.responses.filter((r) => r.disposition === "applied").length;
+    task.responses = task.responses.filter((r) => r.disposition !== "applied");
+    task.responses_not_kept += earlier;
+    task.responses.push(received);
+  } else if (task.responses.filter((r) => r.disposition !== "applied").length < RESPONSES_KEPT) task.responses.push(trim(received));
   else task.responses_not_kept += 1;
+}
+
+function trim(received: ReceivedResponse): ReceivedResponse {
+  if (received.payload_trimmed) return received;
+  const r = received.response;
+  return {
+    ...received,
+    payload_trimmed: true,
+    response: { ...r, result: {}, next_actions: [], errors: [] },
+  };
 }
 
 function describeErrors(response: TaskResponse): string {
@@ -320,12 +342,9 @@ export function runMetrics(run: WorkflowRun): AgentRunMetrics {
       if (a.outcome === "success") succeeded += 1;
       if (a.outcome === "timed_out") count("timeout");
     }
-    for (const r of applied(task)) {
-      const attempt = task.attempts[r.response.attempt - 1];
-      responseTimes.push(Date.parse(r.received_at) - Date.parse(attempt.dispatched_at));
-      for (const e of r.response.errors) count(e.type);
-      if (r.response.status === "failure" && r.response.errors.length === 0) count("unspecified");
-    }
+    // An answered attempt ended when its answer was applied.
+    for (const a of task.attempts) if (a.outcome === "success" || a.outcome === "partial" || a.outcome === "failure") responseTimes.push(Date.parse(a.ended_at!) - Date.parse(a.dispatched_at));
+    for (const [type, n] of Object.entries(task.error_counts)) errors[type] = (errors[type] ?? 0) + n;
   }
   return {
     agents_executed: executed,
@@ -413,6 +432,19 @@ export function agentHealth(agents: readonly AgentWatch[], now: Date, config: Pi
     reasons.push(`${failed.length} agents failing at once, at or past agents.escalate_when_failing ${config.escalate_when_failing}`);
   }
   return { tier, failed, reasons };
+}
+
+/** Characters of an agent's output kept where its state is stored beside others' (the session, the run's summary). */
+export const OUTPUT_KEPT_CHARS = 1_024;
+
+/** The states with each output longer than OUTPUT_KEPT_CHARS as JSON replaced by its size (the whole output stays on its task's answer). */
+export function clippedStates(states: Record<string, AgentState>): Record<string, AgentState> {
+  return Object.fromEntries(
+    Object.entries(states).map(([agent, state]) => {
+      const chars = state.output === null ? 0 : JSON.stringify(state.output).length;
+      return [agent, chars > OUTPUT_KEPT_CHARS ? { ...state, output: { clipped: true, chars } } : state];
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------

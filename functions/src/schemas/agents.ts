@@ -263,11 +263,25 @@ export const ReceivedResponseSchema = z.object({
   received_at: z.string(),
   disposition: z.enum(RESPONSE_DISPOSITIONS),
   response: TaskResponseSchema,
+  /**
+   * The payload was trimmed to keep the run one document: `result`, `errors` and
+   * `next_actions` dropped. Answers that were not applied are kept trimmed; the task's
+   * latest applied answer is kept whole (earlier applied ones are counted in
+   * responses_not_kept, their attempts keep how they ended, their errors are counted).
+   */
+  payload_trimmed: z.boolean().default(false),
 });
 export type ReceivedResponse = z.infer<typeof ReceivedResponseSchema>;
 
-/** Responses kept per task (and stray ones per run); past this they are only counted, except an applied one, which is always kept. */
+/** Answers kept per task besides its latest applied one (and stray ones per run); past this they are only counted. */
 export const RESPONSES_KEPT = 10;
+/**
+ * Most characters of an answer's payload (`result`, `errors` and `next_actions` as JSON),
+ * checked by respondToAgentTask. With every answer but a task's latest applied one kept
+ * trimmed, a run of MAX_WORKFLOW_TASKS tasks stays well inside Firestore's 1 MiB document
+ * (the unit tests fill one to the worst case and measure it).
+ */
+export const MAX_RESPONSE_PAYLOAD_CHARS = 4_096;
 
 export const TaskRunSchema = z.object({
   /** The task as configured, with its timeout and retries resolved from the block's defaults. */
@@ -284,6 +298,8 @@ export const TaskRunSchema = z.object({
   attempts: z.array(TaskAttemptSchema),
   responses: z.array(ReceivedResponseSchema),
   responses_not_kept: z.number().int().min(0),
+  /** Errors its applied answers reported, by type (`unspecified`: a failure that named none); counted as applied, since answers are kept trimmed. */
+  error_counts: z.record(z.string(), z.number().int().min(0)).default({}),
   /** Why it failed or was skipped; null otherwise. */
   reason: z.string().nullable(),
 });

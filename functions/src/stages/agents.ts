@@ -47,6 +47,7 @@ import { logEvent } from "../log-events";
 import {
   AgentHeartbeatRequestSchema,
   AgentHeartbeatResponseSchema,
+  MAX_RESPONSE_PAYLOAD_CHARS,
   RespondToAgentTaskRequestSchema,
   RespondToAgentTaskResponseSchema,
   type AgentHeartbeat,
@@ -151,9 +152,6 @@ export const listAgentCredentials = maestroCallable(
   },
 );
 
-/** Most characters of an answer's `result` as JSON: the whole run is one document. */
-export const MAX_RESULT_CHARS = 16_384;
-
 export const respondToAgentTask = agentCallable(
   { name: "respondToAgentTask", request: RespondToAgentTaskRequestSchema, response: RespondToAgentTaskResponseSchema },
   async ({ db, strategyId, agentId, data, now }) => {
@@ -161,8 +159,13 @@ export const respondToAgentTask = agentCallable(
       logEvent.agentRefused({ tenant_id: data.tenant_id, agent_id: agentId, callable: "respondToAgentTask", why: "agent_name" });
       throw new HttpsError("permission-denied", `agent_name: you are the agent of strategy '${strategyId}'; you may not answer as '${data.agent_name}'`);
     }
-    const resultChars = JSON.stringify(data.result).length;
-    if (resultChars > MAX_RESULT_CHARS) throw new HttpsError("invalid-argument", `result: must be at most ${MAX_RESULT_CHARS} characters as JSON (got ${resultChars}); keep large output elsewhere and send its reference`);
+    const payloadChars = JSON.stringify({ result: data.result, errors: data.errors, next_actions: data.next_actions }).length;
+    if (payloadChars > MAX_RESPONSE_PAYLOAD_CHARS) {
+      throw new HttpsError(
+        "invalid-argument",
+        `result, errors, next_actions: must be at most ${MAX_RESPONSE_PAYLOAD_CHARS} characters as JSON together (got ${payloadChars}); keep large output elsewhere and send its reference`,
+      );
+    }
     try {
       const applied = await applyAgentResponse(db, data, strategyId, now);
       return {

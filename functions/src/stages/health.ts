@@ -41,7 +41,7 @@ import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../s
 import { moveTradingSession, parseTradingSession } from "../store/trading-sessions";
 import { readHeartbeats, tickDayRuns } from "../store/agent-runs";
 import type { AgentHeartbeat } from "../schemas/agents";
-import { agentHealth, agentWatches, dayAgentStates, dayMetrics, nextHolds, type AgentHealthVerdict } from "../core/agent-workflow";
+import { agentHealth, agentWatches, clippedStates, dayAgentStates, dayMetrics, nextHolds, type AgentHealthVerdict } from "../core/agent-workflow";
 import { configuredBroker, emergencyStop } from "../store/emergency";
 import { raiseAlertSafely } from "../store/alerts";
 import { configuredChainKeys } from "../params";
@@ -102,7 +102,7 @@ async function checkAgents(db: Firestore, tenantId: string, config: MaestroConfi
   const verdict: AgentHealthVerdict = watched
     ? agentHealth(agentWatches(runs, new Map([...heartbeats].map(([s, h]) => [s, h.at]))), now, config.agents)
     : { tier: "ok", failed: [], reasons: [] };
-  const states = dayAgentStates(runs);
+  const states = clippedStates(dayAgentStates(runs));
   const metrics = dayMetrics(runs);
 
   const ref = db.doc(paths.tradingSession(tenantId, day));

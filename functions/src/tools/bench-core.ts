@@ -19,6 +19,17 @@ import { EMPTY_SESSION_RISK } from "../core/session-guardian";
 import { TRADABLE_MODES } from "../core/systemic-risk";
 import { DEFAULT_CONFIG, MaestroConfigSchema, type MaestroConfig, type SignalAction, type Strategy, type StrategyWeight } from "../schemas";
 import { seededRandom } from "../core/seeded-random";
+import { agentStates, clippedStates, onResponse, runMetrics, startRun } from "../core/agent-workflow";
+import {
+  DEFAULT_AGENTS_CONFIG,
+  MAX_RESPONSE_PAYLOAD_CHARS,
+  MAX_WORKFLOW_TASKS,
+  RESPONSES_KEPT,
+  WorkflowSchema,
+  type TaskMessage,
+  type TaskResponse,
+  type WorkflowRun,
+} from "../schemas/agents";
 
 // ---------------------------------------------------------------------------
 // Result shape
@@ -77,6 +88,17 @@ export interface RouterBench {
 /** Seed 002's budget for routing one message (printed, not asserted). */
 export const ROUTER_P99_TARGET_MS = 50;
 
+export interface AgentWorkflowBench {
+  tasks: number;
+  /** One answer applied to a run of `tasks` tasks (onResponse: clone, apply, release), median and p95. */
+  response_median_ms: number;
+  response_p95_ms: number;
+  /** The run as stored (with its metrics and states) after every task answered once: typical bytes. */
+  typical_bytes: number;
+  /** The worst case the limits allow: 50 tasks with 128-character ids, 11 attempts each answered with the largest payload, duplicates past the kept ten, 10 strays. */
+  worst_bytes: number;
+}
+
 export interface CoreBenchResult {
   machine: { cpu_model: string; cpu_count: number; node_version: string; platform: string };
   /** Median the 20 × 20 cycle is compared with (a project latency budget, printed, not asserted). */
@@ -90,6 +112,7 @@ export interface CoreBenchResult {
   weights: WeightsBench;
   risk_parity: RiskParityBench[];
   router: RouterBench;
+  agents: AgentWorkflowBench;
 }
 
 export const ORCHESTRATION_TARGET_MS = 1;
@@ -475,6 +498,59 @@ function benchRouter(): RouterBench {
   return { utterances: samples.length, median_ms: median(sorted), p99_ms: percentile(sorted, 0.99), accuracy: hits / labelled.length, labelled: labelled.length };
 }
 
+function storedBytes(run: WorkflowRun): number {
+  return Buffer.byteLength(JSON.stringify({ ...run, metrics: runMetrics(run), agent_states: clippedStates(agentStates(run)) }));
+}
+
+function agentAnswer(m: TaskMessage, status: TaskResponse["status"], payloadChars: number): TaskResponse {
+  const big = "x".repeat(Math.max(0, payloadChars - 60));
+  return {
+    task_id: m.task_id, agent_name: m.agent_target, status, execution_time: 100, next_actions: [],
+    result: status === "failure" ? {} : { blob: big },
+    errors: status === "failure" ? [{ type: "data_gap", message: big }] : [],
+    tenant_id: m.tenant_id, day: m.day, run_id: m.run_id, attempt: m.attempt,
+  };
+}
+
+/** Issue 14: the cost of an agent's answer, and the run document's size, typical and worst. */
+function benchAgentWorkflow(): AgentWorkflowBench {
+  const now = (ms: number) => new Date(Date.parse("2026-11-30T14:35:00.000Z") + ms);
+  const config = { ...DEFAULT_AGENTS_CONFIG, max_concurrent_agents: MAX_WORKFLOW_TASKS };
+  const toRun = (ids: (i: number) => string, retries: number) => ({
+    tenant_id: "bench-desk", day: "2026-11-30", phase: "ACTIVE_TRADING" as const, run_id: "ACTIVE_TRADING",
+    tasks: WorkflowSchema.parse(Array.from({ length: MAX_WORKFLOW_TASKS }, (_, i) => ({ id: ids(i), agent: `agent-${i}`, task_type: "analyze", retry_attempts: retries }))),
+  });
+  // Typical: short ids, one answer of 500 characters per task; every answer timed.
+  const typical = startRun(toRun((i) => `task-${i}`, 3), config, now(0));
+  let run = typical.run;
+  const samples: number[] = [];
+  typical.dispatch.forEach((m, i) => {
+    const t0 = process.hrtime.bigint();
+    run = onResponse(run, agentAnswer(m, "success", 500), now(i + 1)).run;
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  });
+  const typicalBytes = storedBytes(run);
+  // Worst: 128-character ids, every attempt answered (10 failures, then a success) at the payload limit, duplicates past those kept.
+  const worst = startRun(toRun((i) => `${String(i).padStart(3, "0")}-${"t".repeat(124)}`, 10), config, now(0));
+  run = worst.run;
+  let pending = worst.dispatch;
+  let clock = 1;
+  for (let attempt = 1; attempt <= 11; attempt++) {
+    const next: TaskMessage[] = [];
+    for (const m of pending) {
+      const reply = agentAnswer(m, attempt < 11 ? "failure" : "success", MAX_RESPONSE_PAYLOAD_CHARS);
+      const step = onResponse(run, reply, now((clock += 1)));
+      run = step.run;
+      next.push(...step.dispatch);
+      if (attempt === 1) for (let d = 0; d < RESPONSES_KEPT + 1; d++) run = onResponse(run, reply, now((clock += 1))).run;
+    }
+    pending = next;
+  }
+  for (let k = 0; k < RESPONSES_KEPT; k++) run = onResponse(run, { ...agentAnswer(worst.dispatch[0], "success", MAX_RESPONSE_PAYLOAD_CHARS), task_id: `stray-${k}` }, now((clock += 1))).run;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { tasks: MAX_WORKFLOW_TASKS, response_median_ms: median(sorted), response_p95_ms: percentile(sorted, 0.95), typical_bytes: typicalBytes, worst_bytes: storedBytes(run) };
+}
+
 export function runCoreBenchmarks(): CoreBenchResult {
   const cpus = os.cpus();
   return {
@@ -493,6 +569,7 @@ export function runCoreBenchmarks(): CoreBenchResult {
     weights: benchWeights(1_000, 30, 5, 20),
     risk_parity: [benchRiskParity(20, 60, 20, 200), benchRiskParity(200, 250, 3, 20)],
     router: benchRouter(),
+    agents: benchAgentWorkflow(),
   };
 }
 
@@ -596,6 +673,15 @@ export function formatCoreBenchmarks(r: CoreBenchResult): string {
     { label: "Ask-Maestro routing median", value: ms(r.router.median_ms), note: `(${r.router.utterances} messages)` },
     { label: "Ask-Maestro routing p99", value: ms(r.router.p99_ms), note: `target ≤ ${ms(ROUTER_P99_TARGET_MS)}: ${r.router.p99_ms <= ROUTER_P99_TARGET_MS ? "PASS" : "MISS"} (seed 002)` },
     { label: "Ask-Maestro routing accuracy", value: `${(r.router.accuracy * 100).toFixed(1)} %`, note: `of ${r.router.labelled} labelled messages (target ≥ 95 %)` },
+    BLANK,
+    { label: `Agent answer applied, ${r.agents.tasks}-task run, median`, value: ms(r.agents.response_median_ms), note: "(onResponse; plus one transaction of 1 read and 1 write)" },
+    { label: `Agent answer applied, ${r.agents.tasks}-task run, p95`, value: ms(r.agents.response_p95_ms) },
+    { label: "Agent run document, typical", value: `${(r.agents.typical_bytes / 1024).toFixed(1)} KiB`, note: "(50 tasks, one 500-character answer each)" },
+    {
+      label: "Agent run document, worst case",
+      value: `${(r.agents.worst_bytes / 1024).toFixed(1)} KiB`,
+      note: `of Firestore's 1024 KiB: ${r.agents.worst_bytes < 900 * 1024 ? "FITS" : "TOO BIG"} (128-char ids, 11 attempts each at the payload limit, duplicates, strays)`,
+    },
   ];
   return formatBenchTable("Maestro benchmarks — core (no emulator)", rows, [machine]);
 }

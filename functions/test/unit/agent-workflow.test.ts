@@ -10,6 +10,7 @@ import {
   agentStates,
   agentWatches,
   cancelRun,
+  clippedStates,
   dayAgentStates,
   dayMetrics,
   nextHolds,
@@ -23,6 +24,8 @@ import {
 import {
   AgentsConfigSchema,
   DEFAULT_AGENTS_CONFIG,
+  MAX_RESPONSE_PAYLOAD_CHARS,
+  MAX_WORKFLOW_TASKS,
   TASK_PRIORITIES,
   TaskMessageSchema,
   TaskResponseSchema,
@@ -367,7 +370,7 @@ describe("scheduling", () => {
     expect(otherRun.run.stray_responses.map((r) => [r.response.task_id, r.received_at])).toEqual([["Z", iso(3)], ["A", iso(4)]]);
   });
 
-  test("a flood of duplicates is counted past the first ten kept, and never applied twice", () => {
+  test("a flood of duplicates is counted past the ten kept, and never applied twice", () => {
     const s0 = startRun(workflow([{ id: "A", agent: "trend", task_type: "analyze" }, { id: "B", agent: "x", task_type: "report", depends_on: ["A"] }]), DEFAULT_AGENTS_CONFIG, at(0));
     let run = onResponse(s0.run, answer(s0.dispatch[0], "success"), at(1)).run;
     for (let i = 0; i < 15; i++) {
@@ -375,8 +378,10 @@ describe("scheduling", () => {
       expect(step.dispatch).toEqual([]);
       run = step.run;
     }
-    expect(run.tasks.A.responses).toHaveLength(10);
-    expect(run.tasks.A.responses_not_kept).toBe(6);
+    // The applied answer, whole, and the first ten duplicates, trimmed; the other five only counted.
+    expect(run.tasks.A.responses).toHaveLength(11);
+    expect(run.tasks.A.responses.map((r) => [r.disposition, r.payload_trimmed])).toEqual([["applied", false], ...Array(10).fill(["duplicate", true])]);
+    expect(run.tasks.A.responses_not_kept).toBe(5);
     expect(run.tasks.B.attempts).toHaveLength(1);
   });
 });
@@ -489,6 +494,43 @@ describe("cancelling a run (an emergency stop)", () => {
   });
 });
 
+describe("the run stays one Firestore document (1 MiB)", () => {
+  test("the worst case: 50 tasks, 11 attempts each answered with the largest payload, duplicates past the kept ten, 10 strays", () => {
+    const big = (chars: number) => "x".repeat(chars);
+    const tasks = Array.from({ length: MAX_WORKFLOW_TASKS }, (_, i) => ({ id: `task-${String(i).padStart(3, "0")}-${big(100)}`, agent: `agent-${i}-${big(100)}`, task_type: "execute", retry_attempts: 10 }));
+    let step = startRun(workflow(tasks), { ...DEFAULT_AGENTS_CONFIG, max_concurrent_agents: 50 }, at(0));
+    let run = step.run;
+    let pending = step.dispatch;
+    let t = 1;
+    // An answer whose result, errors and next_actions come to the limit.
+    const payload = (status: TaskResponse["status"]) =>
+      status === "success"
+        ? { result: { blob: big(MAX_RESPONSE_PAYLOAD_CHARS - 60) }, errors: [], next_actions: [] }
+        : { result: {}, errors: Array.from({ length: 19 }, (_, k) => ({ type: `${k}-${big(60)}`, message: big(120) })), next_actions: [] };
+    for (let attempt = 1; attempt <= 11; attempt++) {
+      const next: TaskMessage[] = [];
+      for (const m of pending) {
+        const status = attempt < 11 ? "failure" : "success";
+        const reply = answer(m, status, payload(status));
+        expect(JSON.stringify({ result: reply.result, errors: reply.errors, next_actions: reply.next_actions }).length).toBeLessThanOrEqual(MAX_RESPONSE_PAYLOAD_CHARS);
+        const applied = onResponse(run, reply, at((t += 0.001)));
+        run = applied.run;
+        next.push(...applied.dispatch);
+        for (let d = 0; d < 3; d++) run = onResponse(run, reply, at((t += 0.001))).run;
+      }
+      pending = next;
+    }
+    for (let k = 0; k < 10; k++) run = onResponse(run, { ...answer(step.dispatch[0], "success", payload("success")), task_id: `stray-${k}` }, at((t += 0.001))).run;
+    expect(run.status).toBe("completed");
+    expect(Object.values(run.tasks).every((task) => task.attempts.length === 11 && task.status === "succeeded")).toBe(true);
+    const stored = JSON.stringify({ ...run, metrics: runMetrics(run), agent_states: clippedStates(agentStates(run)) });
+    // Measured: about 0.62 MB; Firestore's limit is 1,048,576 bytes (less the path and field names' overhead).
+    expect(Buffer.byteLength(stored)).toBeLessThan(800_000);
+    // The errors of all 10 failures are still counted, though their answers were trimmed.
+    expect(runMetrics(run).error_count_by_type[`0-${big(60)}`]).toBe(50 * 10);
+  });
+});
+
 describe("property: for any DAG and any order of answers, timeouts and duplicates", () => {
   type Command = { kind: "answer"; pick: number; status: TaskResponse["status"]; attemptShift: -1 | 0 | 1; repeat: boolean } | { kind: "tick"; seconds: number };
   const command: fc.Arbitrary<Command> = fc.oneof(
@@ -534,7 +576,10 @@ describe("property: for any DAG and any order of answers, timeouts and duplicate
             expect(ready).toEqual([]);
           }
           for (const t of tasks) {
-            expect(t.responses.filter((r) => r.disposition === "applied").length).toBe(t.attempts.filter((a) => a.outcome !== null && a.outcome !== "timed_out").length);
+            // The latest answered attempt's answer is the one applied answer kept; earlier ones are counted.
+            const answeredAttempts = t.attempts.filter((a) => a.outcome !== null && a.outcome !== "timed_out" && a.outcome !== "cancelled");
+            const kept = t.responses.filter((r) => r.disposition === "applied");
+            expect(kept.map((r) => r.response.attempt)).toEqual(answeredAttempts.length ? [answeredAttempts[answeredAttempts.length - 1].attempt] : []);
             const old = before?.tasks[t.id];
             if (old && ["succeeded", "partial", "failed", "skipped"].includes(old.status)) {
               expect(t.status).toBe(old.status);
