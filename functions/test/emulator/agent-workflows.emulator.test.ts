@@ -201,7 +201,7 @@ describe("the agents' workflow, with simulated agents as processes", () => {
       expect(await refusal(answer("alpha", { run_id: "POST_MARKET" }))).toEqual({ code: "functions/not-found", message: `run_id: no agent run 'POST_MARKET' on trading day ${day}` });
       expect(await refusal(answer("alpha", { result: { blob: "x".repeat(9_000) } }))).toMatchObject({
         code: "functions/invalid-argument",
-        message: expect.stringMatching(/^result, errors, next_actions: must be at most 8192 characters as JSON together \(got 9\d{3}\)/),
+        message: expect.stringMatching(/^result, errors, next_actions: must be at most 4096 characters as JSON together \(got 9\d{3}\)/),
       });
       expect(await refusal(answer("alpha", { status: "done" }))).toMatchObject({ code: "functions/invalid-argument", message: expect.stringContaining("status") });
       // Answering scan's second attempt again: already answered, so a duplicate that changes nothing.
