@@ -260,6 +260,12 @@ describe("the agents' workflow, with simulated agents as processes", () => {
     expect(bySignal["beta-buy"]).toMatchObject({ action: "HOLD", executable: false });
     expect(bySignal["beta-buy"].interventions.map((i) => i.code)).toEqual(["AGENT_FAILED"]);
     expect(bySignal["alpha-buy"]).toMatchObject({ action: "BUY", executable: true, interventions: [] });
+    // The audit of that cycle accepts the hold (AGENT_FAILED is the trading session gate's, a hold to HOLD at 0).
+    const audit = await waitFor("the cycle's audit", async () => {
+      const snap = await db.collection(paths.audits(tenantId)).where("session_id", "==", cycle.result.session_id).get();
+      return snap.empty ? undefined : snap.docs[0].data();
+    });
+    expect(audit.passed).toBe(true);
 
     // alpha silent as well, a minute on: three agents failing at once is critical; the session's entries are paused.
     await agents.alpha.stop();
