@@ -3,11 +3,15 @@
  * (`npm run demo` from the repo root). Publishes one market cycle for the demo tenant,
  * waits for the real triggers to orchestrate, log and audit it, and prints what Maestro
  * decided, the trading session, the paper fills, a client app's calls and an emergency
- * stop drill through a loopback broker (tools/demo-emergency.ts). Then it keeps the emulators up until Ctrl-C, or exits with `--exit`.
+ * stop drill through a loopback broker (tools/demo-emergency.ts), and two simulated strategy
+ * agents taken through a trading day's phases (tools/demo-agents.ts). Then it keeps the
+ * emulators up until Ctrl-C, or exits with `--exit`.
  */
 import { DEMO_TENANT_ID, buildDemoDataset } from "./demo-data";
 import { clientAppDemo, operatorCliHint } from "./demo-client";
 import { emergencyStopDemo } from "./demo-emergency";
+import { strategyAgentsDemo } from "./demo-agents";
+import { table } from "./demo-table";
 import { emulatorDb, publish, waitFor } from "./emulator-client";
 import { MARKET_CYCLE_TOPIC } from "../store/pubsub";
 import { paths } from "../store/paths";
@@ -18,13 +22,6 @@ import { TradingSessionSchema, type Audit, type EnrichedSignal, type Orchestrati
 import type { Firestore } from "firebase-admin/firestore";
 
 const exitAfter = process.argv.includes("--exit");
-
-function table(headers: string[], rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
-  return [line(headers), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const fixed = (x: number) => x.toFixed(2);
@@ -112,6 +109,8 @@ async function main(): Promise<void> {
   await clientAppDemo(tenantId);
 
   await emergencyStopDemo(db);
+
+  await strategyAgentsDemo(db);
 
   operatorCliHint(tenantId);
 
