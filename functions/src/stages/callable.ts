@@ -132,7 +132,8 @@ export async function consumeRateLimit(
       decision.limited_by === "platform"
         ? `at most ${ceiling} ${BUCKET_CALLS[bucket]} per 60 s per user (platform ceiling ${CEILING_PARAMS[bucket]})`
         : `at most ${limit} ${BUCKET_CALLS[bucket]} per ${config.rate_limits.window_seconds} s per user (rate_limits.${bucket})`;
-    refuse({ name: callable }, "resource-exhausted", `rate limit: ${rule}; retry in ${seconds} s`, { tenant_id: tenantId, uid });
+    const when = Number.isFinite(decision.retry_after_ms) ? `retry in ${seconds} s` : "no call is allowed until it is raised";
+    refuse({ name: callable }, "resource-exhausted", `rate limit: ${rule}; ${when}`, { tenant_id: tenantId, uid });
   }
 }
 
