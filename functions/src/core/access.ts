@@ -39,7 +39,7 @@ export function takeRateToken(previous: readonly unknown[], nowMs: number, limit
 }
 
 /** The per-user buckets of the client API (config.rate_limits). */
-export const RATE_LIMIT_BUCKETS = ["orchestrate_now", "write_calls", "verify_chain", "ask"] as const;
+export const RATE_LIMIT_BUCKETS = ["orchestrate_now", "write_calls", "verify_chain", "ask", "agent_calls"] as const;
 export type RateLimitBucket = (typeof RATE_LIMIT_BUCKETS)[number];
 
 /** Platform ceilings (deploy params): calls per user per minute, per bucket. */
