@@ -86,3 +86,7 @@ export const rateCeilingAsk = defineInt("MAESTRO_RATE_CEILING_ASK", {
   default: 60,
   description: "Most askMaestro calls per user per minute any tenant may allow",
 });
+export const rateCeilingAgentCalls = defineInt("MAESTRO_RATE_CEILING_AGENT_CALLS", {
+  default: 300,
+  description: "Most respondToAgentTask and agentHeartbeat calls per strategy agent per minute any tenant may allow",
+});

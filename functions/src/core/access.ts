@@ -29,6 +29,8 @@ export function takeRateToken(previous: readonly unknown[], nowMs: number, limit
   const recent = previous
     .filter((t): t is number => typeof t === "number" && Number.isFinite(t) && t > nowMs - windowMs && t <= nowMs)
     .sort((a, b) => a - b);
+  // A limit of 0 (an unset ceiling, a bucket closed on purpose) allows nothing, ever: no wait would help.
+  if (limit <= 0) return { allowed: false, calls: recent, retry_after_ms: Number.POSITIVE_INFINITY };
   if (recent.length >= limit) {
     const oldestThatMustLeave = recent[recent.length - limit];
     return { allowed: false, calls: recent, retry_after_ms: Math.max(1, oldestThatMustLeave + windowMs - nowMs) };
@@ -37,7 +39,7 @@ export function takeRateToken(previous: readonly unknown[], nowMs: number, limit
 }
 
 /** The per-user buckets of the client API (config.rate_limits). */
-export const RATE_LIMIT_BUCKETS = ["orchestrate_now", "write_calls", "verify_chain", "ask"] as const;
+export const RATE_LIMIT_BUCKETS = ["orchestrate_now", "write_calls", "verify_chain", "ask", "agent_calls"] as const;
 export type RateLimitBucket = (typeof RATE_LIMIT_BUCKETS)[number];
 
 /** Platform ceilings (deploy params): calls per user per minute, per bucket. */

@@ -77,6 +77,8 @@ export const RateLimitConfigSchema = z
     verify_chain: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(6),
     /** askMaestro calls per user per window (each may read several callables and ask Gemini up to 3 times). */
     ask: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(30),
+    /** A strategy agent's calls (respondToAgentTask + agentHeartbeat) per agent per window (issue 14): a heartbeat every 10 s is 6 a minute. */
+    agent_calls: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(60),
   })
   .strict();
 export type RateLimitConfig = z.infer<typeof RateLimitConfigSchema>;

@@ -18,7 +18,7 @@ import { loadMaestroConfig } from "../store/config";
 import { IoCount, maestroDb, parseDoc } from "../store/firestore";
 import { paths } from "../store/paths";
 import { logEvent } from "../log-events";
-import { enforceAppCheck, rateCeilingOrchestrateNow, rateCeilingVerifyChain, rateCeilingWriteCalls, rateCeilingAsk } from "../params";
+import { enforceAppCheck, rateCeilingAgentCalls, rateCeilingOrchestrateNow, rateCeilingVerifyChain, rateCeilingWriteCalls, rateCeilingAsk } from "../params";
 
 export type { RateLimitBucket };
 
@@ -29,6 +29,7 @@ export function platformRateCeilings(): RateCeilings {
     write_calls: rateCeilingWriteCalls.value(),
     verify_chain: rateCeilingVerifyChain.value(),
     ask: rateCeilingAsk.value(),
+    agent_calls: rateCeilingAgentCalls.value(),
   };
 }
 
@@ -38,6 +39,7 @@ export const CEILING_PARAMS: Record<RateLimitBucket, string> = {
   write_calls: "MAESTRO_RATE_CEILING_WRITE_CALLS",
   verify_chain: "MAESTRO_RATE_CEILING_VERIFY_CHAIN",
   ask: "MAESTRO_RATE_CEILING_ASK",
+  agent_calls: "MAESTRO_RATE_CEILING_AGENT_CALLS",
 };
 
 const BUCKET_CALLS: Record<RateLimitBucket, string> = {
@@ -45,6 +47,7 @@ const BUCKET_CALLS: Record<RateLimitBucket, string> = {
   write_calls: "write calls",
   verify_chain: "verifyLogChain and replayOrchestration calls",
   ask: "askMaestro calls",
+  agent_calls: "respondToAgentTask and agentHeartbeat calls",
 };
 
 export interface CallableSpec<Req extends z.ZodType<{ tenant_id: string }>, Res extends z.ZodType> {
@@ -132,7 +135,8 @@ export async function consumeRateLimit(
       decision.limited_by === "platform"
         ? `at most ${ceiling} ${BUCKET_CALLS[bucket]} per 60 s per user (platform ceiling ${CEILING_PARAMS[bucket]})`
         : `at most ${limit} ${BUCKET_CALLS[bucket]} per ${config.rate_limits.window_seconds} s per user (rate_limits.${bucket})`;
-    refuse({ name: callable }, "resource-exhausted", `rate limit: ${rule}; retry in ${seconds} s`, { tenant_id: tenantId, uid });
+    const when = Number.isFinite(decision.retry_after_ms) ? `retry in ${seconds} s` : "no call is allowed until it is raised";
+    refuse({ name: callable }, "resource-exhausted", `rate limit: ${rule}; ${when}`, { tenant_id: tenantId, uid });
   }
 }
 
@@ -212,8 +216,8 @@ export interface AgentCallContext<Req> {
 /**
  * Signed in with an agent's token → its claim names a tenant and strategy → payload valid
  * → the payload's tenant is the claim's → the credential document is active and names the
- * same strategy (read on every call, so a revocation refuses the very next one) → the
- * handler → a response that matches its schema. A member's token is refused: members use
+ * same strategy (read on every call, so a revocation refuses the very next one) → within
+ * the agent's rate limit (rate_limits.agent_calls, per agent) → the handler → a response that matches its schema. A member's token is refused: members use
  * the member callables.
  */
 export async function handleAgentCall<Req extends z.ZodType<{ tenant_id: string }>, Res extends z.ZodType>(
@@ -243,6 +247,8 @@ export async function handleAgentCall<Req extends z.ZodType<{ tenant_id: string 
   if (credential.value.strategy_id !== claim.strategy_id) {
     refuse(spec, "permission-denied", `agent credential '${uid}' names strategy '${credential.value.strategy_id}', not the token's '${claim.strategy_id}'`, { tenant_id: tenantId, uid });
   }
+  // A flood of answers would contend for the run's document with every other agent's: each agent has its own allowance.
+  await consumeRateLimit(db, spec.name, tenantId, uid, "agent_calls", now);
 
   const result = await handler({ db, agentId: uid, strategyId: credential.value.strategy_id, tenantId, data: payload.value, now });
   const checked = spec.response.safeParse(result);

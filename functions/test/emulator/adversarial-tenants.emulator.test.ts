@@ -216,7 +216,8 @@ describe("platform rate-limit ceilings", () => {
       "changes: rate_limits.orchestrate_now: 1000 per 1 s is 60000 calls per minute, above the platform ceiling of 60 per minute; " +
         "rate_limits.write_calls: 20 per 1 s is 1200 calls per minute, above the platform ceiling of 60 per minute; " +
         "rate_limits.verify_chain: 6 per 1 s is 360 calls per minute, above the platform ceiling of 30 per minute; " +
-        "rate_limits.ask: 30 per 1 s is 1800 calls per minute, above the platform ceiling of 60 per minute",
+        "rate_limits.ask: 30 per 1 s is 1800 calls per minute, above the platform ceiling of 60 per minute; " +
+        "rate_limits.agent_calls: 60 per 1 s is 3600 calls per minute, above the platform ceiling of 300 per minute",
     );
     expect((await db.doc(paths.config(tenantId)).get()).get("rate_limits")).toBeUndefined();
     // Within the ceiling it is accepted.

@@ -280,7 +280,7 @@ describe("the agents' workflow, with simulated agents as processes", () => {
 });
 
 describe("an emergency stop ends the day's agent runs", () => {
-  test("the run is cancelled: the task out is closed, the waiting ones skipped, nothing more goes out, a late answer changes nothing", async () => {
+  test("the run is cancelled: the task out is closed, the waiting ones skipped, nothing more goes out, a late answer changes nothing; an agent's calls are rate-limited", async () => {
     const tenantId = uniqueTenantId("agentstop");
     const batch = db.batch();
     batch.set(db.doc(paths.tenant(tenantId)), { name: "Agent Stop Desk", active: true });
@@ -291,7 +291,8 @@ describe("an emergency stop ends the day's agent runs", () => {
       { id: "scan", agent: "alpha", task_type: "analyze" },
       { id: "report", agent: "alpha", task_type: "report", depends_on: ["scan"] },
     ];
-    batch.set(db.doc(paths.config(tenantId)), openAllDay({ cycle_steps: STEPS_WITHOUT_GUARDIAN, agents: { workflows: { ACTIVE_TRADING: workflow } } }));
+    // Two agent calls a minute: enough for this test's answer and heartbeat, and a third is refused.
+    batch.set(db.doc(paths.config(tenantId)), openAllDay({ cycle_steps: STEPS_WITHOUT_GUARDIAN, rate_limits: { agent_calls: 2 }, agents: { workflows: { ACTIVE_TRADING: workflow } } }));
     await batch.commit();
     const [admin, trader] = await Promise.all([memberOf(tenantId, "admin"), memberOf(tenantId, "trader")]);
     expect((await callCallable("orchestrateNow", { tenant_id: tenantId }, trader.idToken)).error).toBeUndefined();
@@ -314,6 +315,14 @@ describe("an emergency stop ends the day's agent runs", () => {
     try {
       const late = await alpha.call("respondToAgentTask", { task_id: "scan", agent_name: "alpha", status: "success", execution_time: 1, tenant_id: tenantId, day, run_id: "ACTIVE_TRADING", attempt: 1 });
       expect(late).toEqual({ disposition: "late", task_status: "skipped", run_status: "cancelled", dispatched: [] });
+      // Each agent has its own allowance (rate_limits.agent_calls): the third call in the window is refused.
+      expect(await alpha.call("agentHeartbeat", { tenant_id: tenantId })).toMatchObject({ strategy_id: "alpha" });
+      const third = await alpha.call("agentHeartbeat", { tenant_id: tenantId }).then(
+        () => null,
+        (error: { code: string; message: string }) => error,
+      );
+      expect(third?.code).toBe("functions/resource-exhausted");
+      expect(third?.message).toMatch(/^rate limit: at most 2 respondToAgentTask and agentHeartbeat calls per 60 s per user \(rate_limits\.agent_calls\); retry in \d+ s/);
     } finally {
       await alpha.close();
     }

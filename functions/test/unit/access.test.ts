@@ -4,7 +4,7 @@
  * calls in any window, tells a refused caller exactly when to retry, and ignores junk in
  * the stored call history.
  */
-import { roleAllows, roleRank, takeRateToken } from "../../src/core/access";
+import { roleAllows, roleRank, takeRateToken, takeRateTokenUnderCeiling } from "../../src/core/access";
 import { ROLES, type Role } from "../../src/schemas";
 
 describe("roles", () => {
@@ -53,6 +53,13 @@ describe("takeRateToken: sliding window", () => {
     expect(takeRateToken(history, 1999, LIMIT, WINDOW)).toEqual({ allowed: false, calls: [1000, 1200, 1500], retry_after_ms: 1 });
     // 2000: a call exactly one window old has left it → room for one.
     expect(takeRateToken(history, 2000, LIMIT, WINDOW)).toEqual({ allowed: true, calls: [1200, 1500, 2000], retry_after_ms: 0 });
+  });
+
+  test("a limit of 0 allows nothing and names no wait (it was 'retry in NaN s')", () => {
+    expect(takeRateToken([], 1000, 0, WINDOW)).toEqual({ allowed: false, calls: [], retry_after_ms: Number.POSITIVE_INFINITY });
+    expect(takeRateToken([900], 1000, 0, WINDOW)).toEqual({ allowed: false, calls: [900], retry_after_ms: Number.POSITIVE_INFINITY });
+    // A platform ceiling of 0 refuses as the platform's, whatever the tenant allows.
+    expect(takeRateTokenUnderCeiling([], 1000, { limit: 5, windowMs: 60_000 }, 0)).toEqual({ allowed: false, calls: [], retry_after_ms: Number.POSITIVE_INFINITY, limited_by: "platform" });
   });
 
   test("calls older than the window are dropped from the stored history and free up room", () => {

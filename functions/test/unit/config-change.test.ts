@@ -13,7 +13,7 @@ const current = (): MaestroConfig => ({
   sharpe_threshold_reduce: 1.0,
   sharpe_threshold_shadow: 0.5,
   ai_summary: { enabled: false, model: "gemini-2.0-flash", timeout_ms: 7000 },
-  rate_limits: { window_seconds: 120, orchestrate_now: 4, write_calls: 10, verify_chain: 6, ask: 30 },
+  rate_limits: { window_seconds: 120, orchestrate_now: 4, write_calls: 10, verify_chain: 6, ask: 30, agent_calls: 60 },
 });
 
 function deepFreeze<T>(value: T): T {
@@ -56,7 +56,7 @@ describe("applyConfigChanges: accepted changes", () => {
     const result = applyConfigChanges(current(), { rate_limits: { write_calls: 3 } });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.config.rate_limits).toEqual({ window_seconds: 120, orchestrate_now: 4, write_calls: 3, verify_chain: 6, ask: 30 });
+    expect(result.config.rate_limits).toEqual({ window_seconds: 120, orchestrate_now: 4, write_calls: 3, verify_chain: 6, ask: 30, agent_calls: 60 });
     expect(result.changed_fields).toEqual(["rate_limits.write_calls"]);
   });
 

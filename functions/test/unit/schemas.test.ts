@@ -56,7 +56,7 @@ describe("MaestroConfig", () => {
       alerts: { channels: [] },
       trading_session: { pre_market_minutes: 30, post_market_minutes: 30 },
       ai_summary: { enabled: true, model: "gemini-2.0-flash", timeout_ms: 4000 },
-      rate_limits: { window_seconds: 60, orchestrate_now: 6, write_calls: 20, verify_chain: 6, ask: 30 },
+      rate_limits: { window_seconds: 60, orchestrate_now: 6, write_calls: 20, verify_chain: 6, ask: 30, agent_calls: 60 },
       market_hours: {
         time_zone: "America/New_York",
         open: "09:30",

@@ -9,7 +9,7 @@ import { endConditionDecision, isPermanentFailure } from "../../src/core/end-con
 import { afterTenantJob, dispatchTenantJob, type TenantJobContext } from "../../src/core/tenant-jobs";
 import { DEFAULT_CONFIG, TenantJobMessageSchema, parseWithReason } from "../../src/schemas";
 
-const ceilings = { orchestrate_now: 60, write_calls: 60, verify_chain: 30, ask: 60 };
+const ceilings = { orchestrate_now: 60, write_calls: 60, verify_chain: 30, ask: 60, agent_calls: 300 };
 
 describe("the per-tenant job message", () => {
   test("each job parses, with continuation defaulting to 0", () => {
@@ -120,13 +120,13 @@ describe("the platform's rate-limit ceilings", () => {
   test("a bucket above its ceiling is named with its rate and the ceiling; within or at it, nothing", () => {
     expect(rateCeilingViolations(DEFAULT_CONFIG.rate_limits, ceilings)).toEqual([]);
     // 60 per 60 s = 60/min: exactly the ceiling, allowed.
-    expect(rateCeilingViolations({ window_seconds: 60, orchestrate_now: 60, write_calls: 1, verify_chain: 1, ask: 1 }, ceilings)).toEqual([]);
-    expect(rateCeilingViolations({ window_seconds: 1, orchestrate_now: 1000, write_calls: 1, verify_chain: 1, ask: 1 }, ceilings)).toEqual([
+    expect(rateCeilingViolations({ window_seconds: 60, orchestrate_now: 60, write_calls: 1, verify_chain: 1, ask: 1, agent_calls: 1 }, ceilings)).toEqual([]);
+    expect(rateCeilingViolations({ window_seconds: 1, orchestrate_now: 1000, write_calls: 1, verify_chain: 1, ask: 1, agent_calls: 1 }, ceilings)).toEqual([
       "rate_limits.orchestrate_now: 1000 per 1 s is 60000 calls per minute, above the platform ceiling of 60 per minute",
       "rate_limits.verify_chain: 1 per 1 s is 60 calls per minute, above the platform ceiling of 30 per minute",
     ]);
     // 31 per 60 s on verify_chain (ceiling 30); 7 per 7 s = 60/min on write_calls is fine.
-    expect(rateCeilingViolations({ window_seconds: 7, orchestrate_now: 1, write_calls: 7, verify_chain: 4, ask: 1 }, ceilings)).toEqual([
+    expect(rateCeilingViolations({ window_seconds: 7, orchestrate_now: 1, write_calls: 7, verify_chain: 4, ask: 1, agent_calls: 1 }, ceilings)).toEqual([
       "rate_limits.verify_chain: 4 per 7 s is 34.29 calls per minute, above the platform ceiling of 30 per minute",
     ]);
   });
