@@ -53,8 +53,6 @@ import {
   type AgentHeartbeat,
 } from "../schemas/agents";
 import { AgentRunUnavailable, NotYourTask, applyAgentResponse } from "../store/agent-runs";
-import { loadMaestroConfig } from "../store/config";
-import { IoCount } from "../store/firestore";
 import { agentCallable, maestroCallable } from "./callable";
 
 /** `agent_{strategy}_{12 hex}`: names the strategy, unguessable, a valid Auth uid and document id. */
@@ -187,9 +185,9 @@ export const respondToAgentTask = agentCallable(
 
 export const agentHeartbeat = agentCallable(
   { name: "agentHeartbeat", request: AgentHeartbeatRequestSchema, response: AgentHeartbeatResponseSchema },
-  async ({ db, tenantId, strategyId, agentId, data, now }) => {
+  async ({ db, tenantId, strategyId, agentId, config, data, now }) => {
     const heartbeat: AgentHeartbeat = { tenant_id: tenantId, strategy_id: strategyId, agent_id: agentId, at: now.toISOString(), status: data.status, detail: data.detail ?? null };
-    const [{ config }] = await Promise.all([loadMaestroConfig(db, tenantId, new IoCount()), db.doc(paths.agentHeartbeat(tenantId, strategyId)).set(heartbeat)]);
+    await db.doc(paths.agentHeartbeat(tenantId, strategyId)).set(heartbeat);
     return { received_at: heartbeat.at, strategy_id: strategyId, heartbeat_timeout_seconds: config.agents.heartbeat_timeout_seconds };
   },
 );

@@ -13,7 +13,7 @@ import { HttpsError, onCall, type CallableFunction } from "firebase-functions/v2
 import type { SecretParam } from "firebase-functions/params";
 import type { z } from "zod";
 import { roleAllows, takeRateTokenUnderCeiling, type RateCeilings, type RateLimitBucket } from "../core/access";
-import { AGENT_CLAIM, AgentCredentialSchema, MemberSchema, parseWithReason, type Role } from "../schemas";
+import { AGENT_CLAIM, AgentCredentialSchema, MemberSchema, parseWithReason, type MaestroConfig, type Role } from "../schemas";
 import { loadMaestroConfig } from "../store/config";
 import { IoCount, maestroDb, parseDoc } from "../store/firestore";
 import { paths } from "../store/paths";
@@ -118,6 +118,11 @@ export async function consumeRateLimit(
   ceilings: RateCeilings = platformRateCeilings(),
 ): Promise<void> {
   const { config } = await loadMaestroConfig(db, tenantId, new IoCount());
+  await takeCall(db, callable, tenantId, uid, bucket, now, config, ceilings);
+}
+
+/** consumeRateLimit under a config the caller has already loaded. */
+async function takeCall(db: Firestore, callable: string, tenantId: string, uid: string, bucket: RateLimitBucket, now: Date, config: MaestroConfig, ceilings: RateCeilings): Promise<void> {
   const limit = config.rate_limits[bucket];
   const windowMs = config.rate_limits.window_seconds * 1000;
   const ceiling = ceilings[bucket];
@@ -209,6 +214,8 @@ export interface AgentCallContext<Req> {
   /** The strategy its credential names: the only one it acts for. */
   strategyId: string;
   tenantId: string;
+  /** The tenant's config in force (read once for the rate limit). */
+  config: MaestroConfig;
   data: Req;
   now: Date;
 }
@@ -248,9 +255,10 @@ export async function handleAgentCall<Req extends z.ZodType<{ tenant_id: string 
     refuse(spec, "permission-denied", `agent credential '${uid}' names strategy '${credential.value.strategy_id}', not the token's '${claim.strategy_id}'`, { tenant_id: tenantId, uid });
   }
   // A flood of answers would contend for the run's document with every other agent's: each agent has its own allowance.
-  await consumeRateLimit(db, spec.name, tenantId, uid, "agent_calls", now);
+  const { config } = await loadMaestroConfig(db, tenantId, new IoCount());
+  await takeCall(db, spec.name, tenantId, uid, "agent_calls", now, config, platformRateCeilings());
 
-  const result = await handler({ db, agentId: uid, strategyId: credential.value.strategy_id, tenantId, data: payload.value, now });
+  const result = await handler({ db, agentId: uid, strategyId: credential.value.strategy_id, tenantId, config, data: payload.value, now });
   const checked = spec.response.safeParse(result);
   if (!checked.success) {
     logEvent.callBadResponse({ callable: spec.name, tenant_id: tenantId, issues: checked.error.issues.slice(0, 5) });
