@@ -81,26 +81,31 @@ export interface PublishReport {
   failed: Array<{ task_id: string; attempt: number; error: string }>;
 }
 
-/** Publishes the messages on the tenant's topic, in order; a failure is logged and left to the attempt's timeout. */
+/**
+ * Publishes the messages on the tenant's topic, all at once (the client batches them; Pub/Sub
+ * promises no order anyway). A failure is logged and left to the attempt's timeout.
+ */
 export async function publishTasks(tenantId: string, messages: readonly TaskMessage[]): Promise<PublishReport> {
   const report: PublishReport = { published: 0, failed: [] };
-  for (const message of messages) {
-    try {
-      await publishCreatingTopic(agentTaskTopic(tenantId), message, {
-        tenant_id: message.tenant_id,
-        agent_target: message.agent_target,
-        task_id: message.task_id,
-        attempt: String(message.attempt),
-        run_id: message.run_id,
-      });
-      report.published += 1;
-      logEvent.agentTaskSent({ tenant_id: tenantId, day: message.day, run_id: message.run_id, task_id: message.task_id, agent: message.agent_target, attempt: message.attempt });
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      report.failed.push({ task_id: message.task_id, attempt: message.attempt, error: why });
-      logEvent.agentTaskNotSent({ tenant_id: tenantId, day: message.day, run_id: message.run_id, task_id: message.task_id, attempt: message.attempt, error: why });
-    }
-  }
+  await Promise.all(
+    messages.map(async (message) => {
+      try {
+        await publishCreatingTopic(agentTaskTopic(tenantId), message, {
+          tenant_id: message.tenant_id,
+          agent_target: message.agent_target,
+          task_id: message.task_id,
+          attempt: String(message.attempt),
+          run_id: message.run_id,
+        });
+        report.published += 1;
+        logEvent.agentTaskSent({ tenant_id: tenantId, day: message.day, run_id: message.run_id, task_id: message.task_id, agent: message.agent_target, attempt: message.attempt });
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        report.failed.push({ task_id: message.task_id, attempt: message.attempt, error: why });
+        logEvent.agentTaskNotSent({ tenant_id: tenantId, day: message.day, run_id: message.run_id, task_id: message.task_id, attempt: message.attempt, error: why });
+      }
+    }),
+  );
   return report;
 }
 
