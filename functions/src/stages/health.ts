@@ -41,6 +41,7 @@ import { TENANT_JOB_TOPIC, fanOutTenantJob, runIdOf, type TenantJob } from "../s
 import { moveTradingSession, parseTradingSession } from "../store/trading-sessions";
 import { readHeartbeats, tickDayRuns } from "../store/agent-runs";
 import type { AgentHeartbeat } from "../schemas/agents";
+import { canonicalJson } from "../core/hash-chain";
 import { agentHealth, agentWatches, clippedStates, dayAgentStates, dayMetrics, nextHolds, type AgentHealthVerdict } from "../core/agent-workflow";
 import { configuredBroker, emergencyStop } from "../store/emergency";
 import { raiseAlertSafely } from "../store/alerts";
@@ -111,7 +112,8 @@ async function checkAgents(db: Firestore, tenantId: string, config: MaestroConfi
     // Outside the day (closed, stopped) nobody is judged: the holds stay as they were, nobody "recovers" at the close.
     const holds = watched ? nextHolds(current.agents.holds, verdict, now) : { holds: current.agents.holds, held: [], released: [] };
     const next = { ...current.agents, states, metrics, holds: holds.holds };
-    const same = JSON.stringify({ ...next, checked_at: null }) === JSON.stringify({ ...current.agents, checked_at: null });
+    // Compared key-order-blind: Firestore hands maps back in its own key order.
+    const same = canonicalJson(storable({ ...next, checked_at: null })) === canonicalJson(storable({ ...current.agents, checked_at: null }));
     if (!same) tx.update(ref, { agents: storable({ ...next, checked_at: now.toISOString() }), updated_at: now.toISOString() });
     return holds;
   });

@@ -246,9 +246,11 @@ describe("the agents' workflow, with simulated agents as processes", () => {
     expect(session.agents.metrics).toMatchObject({ agents_executed: 4, agent_success_rate: 0.5 });
     const alerts = await db.collection(`tenants/${tenantId}/alerts`).where("code", "==", "AGENT_FAILED").get();
     expect(alerts.docs.map((d) => d.get("title")).sort()).toEqual(["Agent beta failed", "Agent gamma failed"]);
-    // A second check raises no second alert for the same failure.
+    // A second check raises no second alert for the same failure, and, nothing having changed, does not write the session.
+    const sessionBefore = await db.doc(paths.tradingSession(tenantId, day)).get();
     await checkTenantHealth(db, tenantId, { now: new Date(), broker: null });
     expect((await db.collection(`tenants/${tenantId}/alerts`).where("code", "==", "AGENT_FAILED").get()).size).toBe(2);
+    expect((await db.doc(paths.tradingSession(tenantId, day)).get()).updateTime!.isEqual(sessionBefore.updateTime!)).toBe(true);
 
     // beta's next entry is held by the cycle; alpha's passes.
     const signals = db.collection(paths.signals(tenantId));
