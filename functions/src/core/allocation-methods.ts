@@ -536,7 +536,8 @@ export function clampToBounds(raw: readonly number[], min: number, max: number):
   }
   const scaled = (t: number) => raw.map((w, i) => (active[i] ? Math.min(max, Math.max(min, t * w)) : 0));
   const excess = (t: number) => scaled(t).reduce((a, b) => a + b, 0) - 1;
-  const kinks = [...new Set(raw.flatMap((w) => (w > 0 ? [min / w, max / w] : [])))].sort((a, b) => a - b);
+  // A weight so small (a subnormal) that max / w overflows has no kink: it stays at ~0 for every finite scale.
+  const kinks = [...new Set(raw.flatMap((w) => (w > 0 ? [min / w, max / w] : [])))].filter(Number.isFinite).sort((a, b) => a - b);
   let low = 0;
   let lowExcess = excess(0);
   if (lowExcess >= 0) return { weights: scaled(0), note: null };

@@ -424,6 +424,18 @@ describe("clamps: min_allocation / max_allocation, renormalised", () => {
     );
   });
 
+  it("a subnormal weight beside the rest does not push the sum to 2 (a counterexample the property below found)", () => {
+    // Scores 8.88e-16 and 5e-324 normalise to 1 and a subnormal ≈ 5.6e-309, whose max / w overflows to Infinity;
+    // the crossing then fell at an infinite scale and put both at max: a sum of 1.9999999999999982.
+    const scores = [8.881784197001258e-16, 5e-324];
+    const total = scores[0] + scores[1];
+    const raw = scores.map((x) => x / total);
+    const { weights } = clampToBounds(raw, 0, 0.9999999999999991);
+    expect(weights[0]).toBe(0.9999999999999991);
+    expect(weights[1]).toBeLessThan(1e-300);
+    expect(sum(weights)).toBeLessThanOrEqual(1);
+  });
+
   it("property: whatever the bounds, weights are finite, in [0, 1], and sum to at most 1", () => {
     fc.assert(
       fc.property(
