@@ -493,13 +493,18 @@ export interface HoldChange {
   released: string[];
 }
 
-/** The holds after a health verdict: a failed agent is held (its `since` kept while it stays failed), a recovered one released. */
+/**
+ * The holds after a health verdict: a failed agent is held, a recovered one released. A hold
+ * stays as it was made (why and since when) while the agent stays failed: the verdict's
+ * reasons change every minute ("no heartbeat for 71 s", "… 131 s"), and rewriting them
+ * would write the session every minute; each check's own reasons are in its health record.
+ */
 export function nextHolds(previous: Readonly<Record<string, AgentHold>>, verdict: AgentHealthVerdict, now: Date): HoldChange {
   const holds: Record<string, AgentHold> = {};
   const held: string[] = [];
   for (const f of verdict.failed) {
     const before = Object.hasOwn(previous, f.agent) ? previous[f.agent] : undefined;
-    holds[f.agent] = { reason: f.reasons.join("; "), since: before?.since ?? now.toISOString() };
+    holds[f.agent] = before ?? { reason: f.reasons.join("; "), since: now.toISOString() };
     if (!before) held.push(f.agent);
   }
   const released = Object.keys(previous).filter((a) => !Object.hasOwn(holds, a)).sort();

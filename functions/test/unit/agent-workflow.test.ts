@@ -459,13 +459,16 @@ describe("the session's day: several phases' runs together", () => {
     ]);
   });
 
-  test("holds: a failed agent is held from when it first failed; a recovered one is released", () => {
+  test("holds: a failed agent is held from when it first failed, as it was held; a recovered one is released", () => {
     const verdict = (agents: string[]) => ({ tier: "warning" as const, failed: agents.map((agent) => ({ agent, reasons: [`${agent} silent`] })), reasons: [] });
     const first = nextHolds({}, verdict(["a"]), at(60));
     expect(first).toEqual({ holds: { a: { reason: "a silent", since: iso(60) } }, held: ["a"], released: [] });
     const second = nextHolds(first.holds, verdict(["a", "b"]), at(120));
     expect(second).toEqual({ holds: { a: { reason: "a silent", since: iso(60) }, b: { reason: "b silent", since: iso(120) } }, held: ["b"], released: [] });
     expect(nextHolds(second.holds, verdict(["b"]), at(180))).toEqual({ holds: { b: { reason: "b silent", since: iso(120) } }, held: [], released: ["a"] });
+    // Still failed, for a reason worded differently this minute: the hold stays as it was made (no write each minute).
+    const reworded = { tier: "warning" as const, failed: [{ agent: "b", reasons: ["no heartbeat for 131 s"] }], reasons: [] };
+    expect(nextHolds({ b: { reason: "no heartbeat for 71 s", since: iso(120) } }, reworded, at(240))).toEqual({ holds: { b: { reason: "no heartbeat for 71 s", since: iso(120) } }, held: [], released: [] });
   });
 });
 
