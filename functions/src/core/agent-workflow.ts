@@ -447,6 +447,11 @@ export function clippedStates(states: Record<string, AgentState>): Record<string
   );
 }
 
+/** The run as its document holds it: the run, and its metrics and (clipped) agent states for readers. The core reads only the run. */
+export function storedRun(run: WorkflowRun): WorkflowRun & { metrics: AgentRunMetrics; agent_states: Record<string, AgentState> } {
+  return { ...run, metrics: runMetrics(run), agent_states: clippedStates(agentStates(run)) };
+}
+
 // ---------------------------------------------------------------------------
 // The session's day: several phases' runs together (the health check's view)
 // ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@
  * core reads only the run.
  */
 import type { DocumentReference, Firestore, Transaction } from "firebase-admin/firestore";
-import { agentStates, cancelRun, clippedStates, onResponse, onTick, runMetrics, startRun } from "../core/agent-workflow";
+import { cancelRun, onResponse, onTick, startRun, storedRun } from "../core/agent-workflow";
 import {
   AgentHeartbeatSchema,
   WORKFLOW_PHASES,
@@ -45,7 +45,7 @@ const isWorkflowPhase = (state: string): state is WorkflowPhase => (WORKFLOW_PHA
 
 /** The run as stored: the run itself, and its metrics and agent states for readers. */
 function stored(run: WorkflowRun): Record<string, unknown> {
-  return storable({ ...run, metrics: runMetrics(run), agent_states: clippedStates(agentStates(run)) });
+  return storable(storedRun(run));
 }
 
 /**

@@ -19,7 +19,7 @@ import { EMPTY_SESSION_RISK } from "../core/session-guardian";
 import { TRADABLE_MODES } from "../core/systemic-risk";
 import { DEFAULT_CONFIG, MaestroConfigSchema, type MaestroConfig, type SignalAction, type Strategy, type StrategyWeight } from "../schemas";
 import { seededRandom } from "../core/seeded-random";
-import { agentStates, clippedStates, onResponse, runMetrics, startRun } from "../core/agent-workflow";
+import { onResponse, startRun, storedRun } from "../core/agent-workflow";
 import {
   DEFAULT_AGENTS_CONFIG,
   MAX_RESPONSE_PAYLOAD_CHARS,
@@ -499,7 +499,7 @@ function benchRouter(): RouterBench {
 }
 
 function storedBytes(run: WorkflowRun): number {
-  return Buffer.byteLength(JSON.stringify({ ...run, metrics: runMetrics(run), agent_states: clippedStates(agentStates(run)) }));
+  return Buffer.byteLength(JSON.stringify(storedRun(run)));
 }
 
 function agentAnswer(m: TaskMessage, status: TaskResponse["status"], payloadChars: number): TaskResponse {
